@@ -1,0 +1,3065 @@
+/* clrhost_task.h - v0.1.0 - public domain or MIT, your choice (see end of file)
+
+   A complete, correct IHostTaskManager for native (C or C++) hosts of the
+   .NET Framework CLR 2.0-4.8, with hooks on every managed/native transition.
+
+   Do this:
+      #define CLRHOST_TASK_IMPLEMENTATION
+   before you include this file in *one* C or C++ file to create the
+   implementation. Every other file includes it plainly.
+
+   ===========================================================================
+   QUICK START
+   ===========================================================================
+
+       #define CLRHOST_TASK_IMPLEMENTATION
+       #include "clrhost_task.h"
+
+       static HRESULT on_leave(void *user, clrhost_task *task, SIZE_T target)
+       {   (void)user; (void)target;
+           printf("thread %lu leaves the runtime\n",
+                  (unsigned long)clrhost_task_thread_id(task));
+           return S_OK;                          // a failure HRESULT vetoes the call
+       }
+
+       clrhost_task_config cfg;
+       clrhost_task_manager *tm;
+       IHostControl *hc;
+       memset(&cfg, 0, sizeof cfg);              // zero = sensible defaults
+       cfg.hooks.leave_runtime = on_leave;
+       clrhost_task_manager_create(&cfg, &tm);
+       clrhost_task_host_control_create(tm, NULL, &hc);
+       runtime_host->lpVtbl->SetHostControl(runtime_host, hc);  // before Start
+       runtime_host->lpVtbl->Start(runtime_host);
+       ... run managed code ...
+       clrhost_task_manager_stats st; clrhost_task_manager_get_stats(tm, &st);
+
+   The CLR keeps the host control and the task manager until the process
+   ends (it never releases host managers), so a host normally never frees
+   them. Tests and hosts that never started a CLR release their references
+   with IHostControl_Release(hc) and clrhost_task_manager_release(tm).
+
+   ===========================================================================
+   WHAT YOU GET
+   ===========================================================================
+
+   - IHostTaskManager (all 18 methods) and IHostTask, one OS thread per task,
+     behaving as the CLR expects (HRESULTs below). Threads the CLR creates get
+     ICLRTask::ExitTask when their start routine returns; foreign threads that
+     enter the runtime are adopted with a real thread handle and get the same
+     clean-up at thread exit (a fiber-local-storage callback). Nothing leaks.
+   - Your hooks on LeaveRuntime, EnterRuntime, ReverseEnterRuntime and
+     ReverseLeaveRuntime, your policy for CallNeedsHostHook, and task begin/end.
+   - An IHostControl that hands the task manager to the CLR and forwards every
+     other manager (and SetAppDomainManager) to your own IHostControl.
+   - Statistics: per task and manager-wide counts of every transition, of
+     CallNeedsHostHook questions and TRUE answers, of protocol errors, and,
+     with CLRHOST_TASK_TIMING, the time spent outside the runtime, split into
+     the CLR's own blocking waits and other native calls.
+
+   ===========================================================================
+   HOOKS (clrhost_task_hooks; every member may be NULL; `user` is passed back)
+   ===========================================================================
+
+   leave_runtime(user, task, target)   managed code is about to call native
+                 code at address `target`. Return S_OK (any success code) to
+                 let it go; a failure HRESULT vetoes it: the CLR raises a
+                 managed exception at the call site, does NOT call the target,
+                 and sends no EnterRuntime. Avoid E_FAIL: the CLR documents
+                 E_FAIL from a host as "the CLR is no longer usable".
+   enter_runtime(user, task)           the native call returned. Cannot fail:
+                 a failed EnterRuntime corrupts the CLR's unwinding.
+   reverse_enter_runtime(user, task)   native code calls into managed code
+                 (a reverse P/Invoke or a COM call on a managed object). A
+                 failure HRESULT (S_FALSE counts as success here: we turn every
+                 success code into exactly S_OK, which the CLR requires) stops
+                 the managed code from running; the native caller gets an
+                 exception or the HRESULT.
+   reverse_leave_runtime(user, task)   that managed code returned (normally or
+                 by exception). Cannot fail.
+   needs_hook(user, target)            the CLR asks whether a call to `target`
+                 needs Leave/EnterRuntime. On 32-bit x86 it asks once per
+                 P/Invoke target; on 64-bit it asks on EVERY P/Invoke, COM and
+                 calli call, so keep it fast. FALSE: no notifications at all
+                 for that call. See "CallNeedsHostHook policy".
+   task_begin(user, task) / task_end(user, task)   on the task's own thread,
+                 when it starts (before the CLR's start routine, or when a
+                 foreign thread is adopted) and when it ends (after
+                 ICLRTask::ExitTask, still as the current task).
+
+   Guarantees:
+   - Hooks run on the transitioning thread, with no lock of ours held, and
+     the thread's last-error value (errno on POSIX) is the same after the
+     hook as before.
+   - Per task, transitions form a stack: LeaveRuntime pushes "native",
+     ReverseEnterRuntime pushes "managed", EnterRuntime / ReverseLeaveRuntime
+     pop. clrhost_task_depth() is its height. A hook runs on the managed side
+     of its transition: leave/reverse_enter hooks see the depth before the
+     push, enter/reverse_leave hooks the depth after the pop.
+   - Your hooks always see a balanced sequence. When the CLR's calls are not
+     balanced (an EnterRuntime with nothing open, a ReverseLeave without its
+     ReverseEnter, a stack deeper than CLRHOST_TASK_MAX_DEPTH) we count a
+     protocol error, report it through `log`, never crash and never return a
+     failure to the CLR. An EnterRuntime that finds a managed frame above its
+     native one (the CLR skipped a ReverseLeave) closes that frame first,
+     calling reverse_leave_runtime for it, and vice versa. A closing call
+     with no frame of its kind open is dropped without calling a hook.
+     [INF] The CLR's source always balances these calls; the repair exists
+     because its documentation allows an unnested ReverseEnter without a
+     ReverseLeave.
+
+   ===========================================================================
+   CallNeedsHostHook POLICY (first match wins)
+   ===========================================================================
+
+   1. hooks.needs_hook set: your predicate decides.
+   2. hook_modules set (NULL-terminated list of module file names such as
+      "user32.dll", or "user32" to match any extension; ASCII case is
+      ignored): TRUE only for targets inside those modules. Module ranges are
+      cached after the first look-up, so repeated calls cost a few compares.
+      Targets outside any module (JIT-compiled thunks) get FALSE.
+   3. Otherwise: TRUE when leave_runtime or enter_runtime is set, or when
+      CLRHOST_TASK_TIMING or CLRHOST_TASK_HOOK_ALL_CALLS is on; FALSE when
+      nothing would use the notification (the CLR then skips it entirely).
+   Reverse transitions and the CLR's own blocking calls are never filtered.
+
+   ===========================================================================
+   CONFIGURATION (clrhost_task_config; zero-initialised = defaults)
+   ===========================================================================
+
+   field          default        meaning
+   hooks          all NULL       the hooks above; hooks.user goes to every
+                                 callback except the allocator
+   flags          0              CLRHOST_TASK_TIMING: measure time outside the
+                                 runtime (a clock read per transition).
+                                 CLRHOST_TASK_HOOK_ALL_CALLS: answer TRUE to
+                                 every CallNeedsHostHook (count every call)
+   hook_modules   NULL           module policy, see above (copied)
+   admit_thread   NULL (admit)   called on a foreign thread the first time the
+                                 CLR asks for its task; FALSE turns it away
+                                 (GetCurrentTask gives NULL and the CLR runs no
+                                 managed code on it). Careful: the thread that
+                                 calls ICLRRuntimeHost::Start is foreign too;
+                                 refusing it makes Start fail.
+   log_fn         NULL (silent)  log_fn(user, level, task or NULL, message)
+   alloc_fn,      malloc, free   alloc_fn(alloc_user, size) and
+   free_fn                       free_fn(alloc_user, p); set both or neither.
+                                 Must return memory aligned for any type.
+
+   Compile-time options (define before the include):
+   CLRHOST_TASK_STATIC     everywhere     make every function static (private
+                                          copy per translation unit)
+   CLRHOST_TASK_API        everywhere     decoration of public functions
+                                          (default extern, static if STATIC)
+   CLRHOST_TASK_ASSERT(x)  implementation internal invariants (default assert)
+   CLRHOST_TASK_MAX_DEPTH  implementation transition frames kept per task
+                                          (default 32; deeper nesting is
+                                          counted, not timed)
+   CLRHOST_TASK_NO_WIN32_TYPES  non-Windows  you declare the Win32 basics
+                                          (HRESULT, DWORD, GUID, IUnknown...)
+
+   ===========================================================================
+   HRESULTS WE GIVE THE CLR
+   ===========================================================================
+
+   GetCurrentTask        S_OK with the task (AddRef'd; the same object
+                         CreateTask returned, on threads it created); S_OK with
+                         NULL for a refused or exiting thread; E_OUTOFMEMORY.
+   CreateTask            S_OK with a suspended task; E_OUTOFMEMORY or the OS
+                         error as an HRESULT.
+   Sleep                 S_OK, or HOST_E_INTERRUPTED when IHostTask::Alert
+                         woke a WAIT_ALERTABLE sleep (also if the alert came
+                         just before the sleep).
+   SwitchToTask          S_OK after yielding the processor.
+   SetUILocale           S_OK (anything else makes the CurrentUICulture setter
+                         throw). SetLocale: S_OK after SetThreadLocale.
+   CallNeedsHostHook     S_OK and the policy's answer.
+   Leave/ReverseEnter    S_OK, or your hook's failure HRESULT (a veto).
+   Enter/ReverseLeave    always S_OK.
+   Begin/EndDelayAbort   S_OK; E_UNEXPECTED for a second Begin or an End
+                         without Begin; HOST_E_INVALIDOPERATION on a thread
+                         without a task.
+   Begin/EndThreadAffinity  S_OK (one task per thread: nothing to pin).
+   Get/SetStackGuarantee E_NOTIMPL, so the CLR sets guarantees itself.
+   SetCLRTaskManager     S_OK; the pointer is kept (AddRef'd).
+   IHostTask::Start      S_OK; HOST_E_INVALIDOPERATION if already started.
+   IHostTask::Join       S_OK when the thread ended, HOST_E_TIMEOUT,
+                         HOST_E_INTERRUPTED (alertable join woken by Alert),
+                         HOST_E_DEADLOCK for a task joining itself unless
+                         WAIT_NOTINDEADLOCK is given.
+   IHostTask::Alert      S_OK; wakes the task's alertable Sleep/Join now or
+                         at its next one.
+   Set/GetPriority       S_OK (real thread priorities), or the OS error.
+   SetCLRTask            S_OK; the pointer is kept (AddRef'd) and gets
+                         ExitTask when the task ends.
+   Everywhere            E_POINTER for a NULL pointer argument; out
+                         parameters are written on every path; E_FAIL is
+                         never returned.
+
+   ===========================================================================
+   THREADS AND LIFETIME
+   ===========================================================================
+
+   - The current task lives in one thread-local slot (a fiber-local-storage
+     index on Windows, a pthread key on POSIX) allocated once per process
+     and never freed (FlsFree would run the exit callbacks of other threads).
+   - A task holds a reference on its manager, and the thread running a task
+     holds a reference on the task until it ends, so the last reference to a
+     manager can go while its threads still run: they clean up as they exit.
+   - A task the CLR creates but releases without starting is ended for you
+     (its suspended thread is resumed only to exit).
+   - WAIT_MSGPUMP waits pump window messages (MsgWaitForMultipleObjectsEx);
+     this needs user32 (MinGW links it by default; MSVC gets a #pragma).
+   - Do not call managed code from a hook or callback: the CLR is in the
+     middle of a transition when it calls us.
+
+   ===========================================================================
+   PLATFORMS
+   ===========================================================================
+
+   Windows Vista or later (_WIN32_WINNT >= 0x0600: FLS, SRW locks), x86 and
+   x64, C89 or later and C++98 or later. Built and run here with MinGW-w64
+   under Wine; written for MSVC but not tested with it (see README.md).
+   POSIX threads (Linux): a second platform layer so the test suite runs
+   natively under sanitizers; it needs _GNU_SOURCE (defined for you when this
+   header is the first include of the implementation file). No CLR on Linux
+   ever calls these interfaces; the POSIX layer is for testing.
+
+   ===========================================================================
+   DOES NOT
+   ===========================================================================
+
+   - Fiber mode (cut from .NET 2.0; SQL Server does not support it for CLR
+     code either): one OS thread per task, always.
+   - The other host managers (memory, synchronisation, thread pool, I/O):
+     the host control forwards those to your own IHostControl.
+   - CoreCLR / .NET 5+: they removed task hosting (SetHostControl returns
+     E_NOTIMPL there).
+
+   ===========================================================================
+   CHANGES
+   ===========================================================================
+
+   0.1.0  first release: task manager, tasks, host control, hooks, policies,
+          statistics, Win32 and POSIX platform layers.
+
+   Facts marked [INF] in this file are inferred from the CLR's source and
+   documentation and have not been observed on a real CLR; everything else
+   follows the CLR 4.x source (dotnet/coreclr at ef1e2ab3) or Microsoft's
+   hosting documentation, as cited where it matters.
+*/
+
+#if defined(CLRHOST_TASK_IMPLEMENTATION) && !defined(_WIN32) && !defined(_GNU_SOURCE)
+/* The POSIX layer needs clock_gettime, nanosleep and syscall(SYS_gettid).
+   This only helps when this header is the first include of the file. */
+#define _GNU_SOURCE 1
+#endif
+
+#ifndef CLRHOST_TASK_H
+#define CLRHOST_TASK_H
+
+#ifndef CLRHOST_TASK_API
+#ifdef CLRHOST_TASK_STATIC
+#define CLRHOST_TASK_API static
+#else
+#define CLRHOST_TASK_API extern
+#endif
+#endif
+
+#define CLRHOST_TASK_VERSION_MAJOR 0
+#define CLRHOST_TASK_VERSION_MINOR 1
+#define CLRHOST_TASK_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------------
+   Platform types. On Windows the toolchain's own headers come first, so
+   everything below only fills what they lack.
+   ------------------------------------------------------------------------ */
+
+#ifdef _WIN32
+#include <windows.h>
+#include <mscoree.h>
+#include <corerror.h>
+#if defined(_WIN32_WINNT) && _WIN32_WINNT < 0x0600
+#error "clrhost_task.h needs _WIN32_WINNT >= 0x0600 (Windows Vista): it uses fiber-local storage and SRW locks"
+#endif
+#else /* not Windows: the few Win32 names the interfaces use */
+#include <stddef.h>
+#ifndef CLRHOST_TASK_NO_WIN32_TYPES
+typedef int LONG;
+typedef unsigned int ULONG;
+typedef unsigned int DWORD;
+typedef int BOOL;
+typedef LONG HRESULT;
+typedef DWORD LCID;
+typedef void *HANDLE;
+typedef void *PVOID;
+typedef void *LPVOID;
+typedef size_t SIZE_T;
+#if defined(__LP64__)
+typedef unsigned long ULONGLONG; /* 64 bits, and no long long for C89/C++98 -pedantic */
+#elif defined(__GNUC__) || defined(__clang__)
+__extension__ typedef unsigned long long ULONGLONG;
+#else
+typedef unsigned long long ULONGLONG;
+#endif
+typedef ULONGLONG UINT64;
+typedef struct _GUID {
+    unsigned int Data1;
+    unsigned short Data2;
+    unsigned short Data3;
+    unsigned char Data4[8];
+} GUID;
+typedef GUID IID;
+#ifdef __cplusplus
+#define REFIID const IID &
+#else
+#define REFIID const IID *
+#endif
+#define STDMETHODCALLTYPE
+#define WINAPI
+#define TRUE 1
+#define FALSE 0
+#define INFINITE 0xFFFFFFFFu
+#define S_OK ((HRESULT)0)
+#define S_FALSE ((HRESULT)1)
+#define E_NOTIMPL ((HRESULT)0x80004001u)
+#define E_NOINTERFACE ((HRESULT)0x80004002u)
+#define E_POINTER ((HRESULT)0x80004003u)
+#define E_FAIL ((HRESULT)0x80004005u)
+#define E_UNEXPECTED ((HRESULT)0x8000FFFFu)
+#define E_ACCESSDENIED ((HRESULT)0x80070005u)
+#define E_OUTOFMEMORY ((HRESULT)0x8007000Eu)
+#define E_INVALIDARG ((HRESULT)0x80070057u)
+#define SUCCEEDED(hr) (((HRESULT)(hr)) >= 0)
+#define FAILED(hr) (((HRESULT)(hr)) < 0)
+#define THREAD_PRIORITY_IDLE (-15)
+#define THREAD_PRIORITY_LOWEST (-2)
+#define THREAD_PRIORITY_BELOW_NORMAL (-1)
+#define THREAD_PRIORITY_NORMAL 0
+#define THREAD_PRIORITY_ABOVE_NORMAL 1
+#define THREAD_PRIORITY_HIGHEST 2
+#define THREAD_PRIORITY_TIME_CRITICAL 15
+typedef DWORD (WINAPI *LPTHREAD_START_ROUTINE)(LPVOID);
+
+#ifndef __IUnknown_INTERFACE_DEFINED__
+#define __IUnknown_INTERFACE_DEFINED__
+#if defined(__cplusplus) && !defined(CINTERFACE)
+struct IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void **ppvObject) = 0;
+    virtual ULONG STDMETHODCALLTYPE AddRef(void) = 0;
+    virtual ULONG STDMETHODCALLTYPE Release(void) = 0;
+};
+#else
+typedef struct IUnknown IUnknown;
+typedef struct IUnknownVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(IUnknown *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(IUnknown *This);
+    ULONG (STDMETHODCALLTYPE *Release)(IUnknown *This);
+} IUnknownVtbl;
+struct IUnknown { const IUnknownVtbl *lpVtbl; };
+#endif
+#endif
+#endif /* CLRHOST_TASK_NO_WIN32_TYPES */
+#endif /* _WIN32 */
+
+/* ------------------------------------------------------------------------
+   CLR hosting constants (clr-contract.md section 1; corerror.h, mscoree.idl).
+   ------------------------------------------------------------------------ */
+
+#ifndef HOST_E_DEADLOCK
+#define HOST_E_DEADLOCK ((HRESULT)0x80131020L)
+#endif
+#ifndef HOST_E_INTERRUPTED
+#define HOST_E_INTERRUPTED ((HRESULT)0x80131021L)
+#endif
+#ifndef HOST_E_INVALIDOPERATION
+#define HOST_E_INVALIDOPERATION ((HRESULT)0x80131022L)
+#endif
+#ifndef HOST_E_CLRNOTAVAILABLE
+#define HOST_E_CLRNOTAVAILABLE ((HRESULT)0x80131023L)
+#endif
+#ifndef HOST_E_TIMEOUT
+#define HOST_E_TIMEOUT ((HRESULT)0x80131024L)
+#endif
+#ifndef HOST_E_NOT_OWNER
+#define HOST_E_NOT_OWNER ((HRESULT)0x80131025L)
+#endif
+#ifndef HOST_E_ABANDONED
+#define HOST_E_ABANDONED ((HRESULT)0x80131026L)
+#endif
+#ifndef HOST_E_EXITPROCESS_THREADABORT
+#define HOST_E_EXITPROCESS_THREADABORT ((HRESULT)0x80131027L)
+#endif
+#ifndef HOST_E_EXITPROCESS_ADUNLOAD
+#define HOST_E_EXITPROCESS_ADUNLOAD ((HRESULT)0x80131028L)
+#endif
+#ifndef HOST_E_EXITPROCESS_TIMEOUT
+#define HOST_E_EXITPROCESS_TIMEOUT ((HRESULT)0x80131029L)
+#endif
+#ifndef HOST_E_EXITPROCESS_OUTOFMEMORY
+#define HOST_E_EXITPROCESS_OUTOFMEMORY ((HRESULT)0x8013102AL)
+#endif
+#ifndef HOST_E_EXITPROCESS_STACKOVERFLOW
+#define HOST_E_EXITPROCESS_STACKOVERFLOW ((HRESULT)0x8013102BL)
+#endif
+
+/* ------------------------------------------------------------------------
+   The task-hosting interfaces under the Windows SDK's names and guard
+   macros, for toolchains whose mscoree.h lacks them (MinGW-w64 declares
+   IHostControl and ICLRRuntimeHost but none of these; the Windows SDK
+   declares all of them, and then this block is skipped). Slot order is the
+   one of mscoree.idl; the implementation never uses these declarations.
+   ------------------------------------------------------------------------ */
+
+#ifndef __IHostTaskManager_INTERFACE_DEFINED__
+
+typedef UINT64 TASKID;
+
+typedef enum WAIT_OPTION {
+    WAIT_MSGPUMP = 0x1,
+    WAIT_ALERTABLE = 0x2,
+    WAIT_NOTINDEADLOCK = 0x4
+} WAIT_OPTION;
+
+typedef enum ETaskType {
+    TT_DEBUGGERHELPER = 0x1,
+    TT_GC = 0x2,
+    TT_FINALIZER = 0x4,
+    TT_THREADPOOL_TIMER = 0x8,
+    TT_THREADPOOL_GATE = 0x10,
+    TT_THREADPOOL_WORKER = 0x20,
+    TT_THREADPOOL_IOCOMPLETION = 0x40,
+    TT_ADUNLOAD = 0x80,
+    TT_USER = 0x100,
+    TT_THREADPOOL_WAIT = 0x200,
+    TT_UNKNOWN = -0x7FFFFFFF - 1 /* 0x80000000, spelled so that ISO C keeps it an int */
+} ETaskType;
+
+#ifndef __gchost_h__
+typedef struct _COR_GC_THREAD_STATS {
+    ULONGLONG PerThreadAllocation;
+    ULONG Flags;
+} COR_GC_THREAD_STATS;
+#endif
+
+#ifndef __ICLRTask_FWD_DEFINED__
+#define __ICLRTask_FWD_DEFINED__
+typedef struct ICLRTask ICLRTask;
+#endif
+#ifndef __IHostTask_FWD_DEFINED__
+#define __IHostTask_FWD_DEFINED__
+typedef struct IHostTask IHostTask;
+#endif
+#ifndef __ICLRTaskManager_FWD_DEFINED__
+#define __ICLRTaskManager_FWD_DEFINED__
+typedef struct ICLRTaskManager ICLRTaskManager;
+#endif
+#ifndef __IHostTaskManager_FWD_DEFINED__
+#define __IHostTaskManager_FWD_DEFINED__
+typedef struct IHostTaskManager IHostTaskManager;
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef __ICLRTask_INTERFACE_DEFINED__
+#define __ICLRTask_INTERFACE_DEFINED__
+#if defined(__cplusplus) && !defined(CINTERFACE)
+struct ICLRTask : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE SwitchIn(HANDLE threadHandle) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SwitchOut(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetMemStats(COR_GC_THREAD_STATS *memUsage) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Reset(BOOL fFull) = 0;
+    virtual HRESULT STDMETHODCALLTYPE ExitTask(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Abort(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE RudeAbort(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE NeedsPriorityScheduling(BOOL *pbNeedsPriorityScheduling) = 0;
+    virtual HRESULT STDMETHODCALLTYPE YieldTask(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE LocksHeld(SIZE_T *pLockCount) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetTaskIdentifier(TASKID asked) = 0;
+};
+#else
+typedef struct ICLRTaskVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(ICLRTask *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(ICLRTask *This);
+    ULONG (STDMETHODCALLTYPE *Release)(ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *SwitchIn)(ICLRTask *This, HANDLE threadHandle);
+    HRESULT (STDMETHODCALLTYPE *SwitchOut)(ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *GetMemStats)(ICLRTask *This, COR_GC_THREAD_STATS *memUsage);
+    HRESULT (STDMETHODCALLTYPE *Reset)(ICLRTask *This, BOOL fFull);
+    HRESULT (STDMETHODCALLTYPE *ExitTask)(ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *Abort)(ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *RudeAbort)(ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *NeedsPriorityScheduling)(ICLRTask *This, BOOL *pbNeedsPriorityScheduling);
+    HRESULT (STDMETHODCALLTYPE *YieldTask)(ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *LocksHeld)(ICLRTask *This, SIZE_T *pLockCount);
+    HRESULT (STDMETHODCALLTYPE *SetTaskIdentifier)(ICLRTask *This, TASKID asked);
+} ICLRTaskVtbl;
+struct ICLRTask { const struct ICLRTaskVtbl *lpVtbl; };
+#ifdef COBJMACROS
+#define ICLRTask_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
+#define ICLRTask_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define ICLRTask_Release(This) ((This)->lpVtbl->Release(This))
+#define ICLRTask_SwitchIn(This, h) ((This)->lpVtbl->SwitchIn(This, h))
+#define ICLRTask_SwitchOut(This) ((This)->lpVtbl->SwitchOut(This))
+#define ICLRTask_GetMemStats(This, p) ((This)->lpVtbl->GetMemStats(This, p))
+#define ICLRTask_Reset(This, full) ((This)->lpVtbl->Reset(This, full))
+#define ICLRTask_ExitTask(This) ((This)->lpVtbl->ExitTask(This))
+#define ICLRTask_Abort(This) ((This)->lpVtbl->Abort(This))
+#define ICLRTask_RudeAbort(This) ((This)->lpVtbl->RudeAbort(This))
+#define ICLRTask_NeedsPriorityScheduling(This, p) ((This)->lpVtbl->NeedsPriorityScheduling(This, p))
+#define ICLRTask_YieldTask(This) ((This)->lpVtbl->YieldTask(This))
+#define ICLRTask_LocksHeld(This, p) ((This)->lpVtbl->LocksHeld(This, p))
+#define ICLRTask_SetTaskIdentifier(This, id) ((This)->lpVtbl->SetTaskIdentifier(This, id))
+#endif
+#endif
+#endif /* __ICLRTask_INTERFACE_DEFINED__ */
+
+#ifndef __IHostTask_INTERFACE_DEFINED__
+#define __IHostTask_INTERFACE_DEFINED__
+#if defined(__cplusplus) && !defined(CINTERFACE)
+struct IHostTask : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE Start(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Alert(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Join(DWORD dwMilliseconds, DWORD option) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetPriority(int newPriority) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetPriority(int *pPriority) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetCLRTask(ICLRTask *pCLRTask) = 0;
+};
+#else
+typedef struct IHostTaskVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(IHostTask *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(IHostTask *This);
+    ULONG (STDMETHODCALLTYPE *Release)(IHostTask *This);
+    HRESULT (STDMETHODCALLTYPE *Start)(IHostTask *This);
+    HRESULT (STDMETHODCALLTYPE *Alert)(IHostTask *This);
+    HRESULT (STDMETHODCALLTYPE *Join)(IHostTask *This, DWORD dwMilliseconds, DWORD option);
+    HRESULT (STDMETHODCALLTYPE *SetPriority)(IHostTask *This, int newPriority);
+    HRESULT (STDMETHODCALLTYPE *GetPriority)(IHostTask *This, int *pPriority);
+    HRESULT (STDMETHODCALLTYPE *SetCLRTask)(IHostTask *This, ICLRTask *pCLRTask);
+} IHostTaskVtbl;
+struct IHostTask { const struct IHostTaskVtbl *lpVtbl; };
+#ifdef COBJMACROS
+#define IHostTask_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
+#define IHostTask_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define IHostTask_Release(This) ((This)->lpVtbl->Release(This))
+#define IHostTask_Start(This) ((This)->lpVtbl->Start(This))
+#define IHostTask_Alert(This) ((This)->lpVtbl->Alert(This))
+#define IHostTask_Join(This, ms, option) ((This)->lpVtbl->Join(This, ms, option))
+#define IHostTask_SetPriority(This, p) ((This)->lpVtbl->SetPriority(This, p))
+#define IHostTask_GetPriority(This, p) ((This)->lpVtbl->GetPriority(This, p))
+#define IHostTask_SetCLRTask(This, t) ((This)->lpVtbl->SetCLRTask(This, t))
+#endif
+#endif
+#endif /* __IHostTask_INTERFACE_DEFINED__ */
+
+#ifndef __ICLRTaskManager_INTERFACE_DEFINED__
+#define __ICLRTaskManager_INTERFACE_DEFINED__
+#if defined(__cplusplus) && !defined(CINTERFACE)
+struct ICLRTaskManager : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE CreateTask(ICLRTask **pTask) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetCurrentTask(ICLRTask **pTask) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetUILocale(LCID lcid) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetLocale(LCID lcid) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetCurrentTaskType(ETaskType *pTaskType) = 0;
+};
+#else
+typedef struct ICLRTaskManagerVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(ICLRTaskManager *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(ICLRTaskManager *This);
+    ULONG (STDMETHODCALLTYPE *Release)(ICLRTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *CreateTask)(ICLRTaskManager *This, ICLRTask **pTask);
+    HRESULT (STDMETHODCALLTYPE *GetCurrentTask)(ICLRTaskManager *This, ICLRTask **pTask);
+    HRESULT (STDMETHODCALLTYPE *SetUILocale)(ICLRTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *SetLocale)(ICLRTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *GetCurrentTaskType)(ICLRTaskManager *This, ETaskType *pTaskType);
+} ICLRTaskManagerVtbl;
+struct ICLRTaskManager { const struct ICLRTaskManagerVtbl *lpVtbl; };
+#ifdef COBJMACROS
+#define ICLRTaskManager_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
+#define ICLRTaskManager_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define ICLRTaskManager_Release(This) ((This)->lpVtbl->Release(This))
+#define ICLRTaskManager_CreateTask(This, p) ((This)->lpVtbl->CreateTask(This, p))
+#define ICLRTaskManager_GetCurrentTask(This, p) ((This)->lpVtbl->GetCurrentTask(This, p))
+#define ICLRTaskManager_SetUILocale(This, lcid) ((This)->lpVtbl->SetUILocale(This, lcid))
+#define ICLRTaskManager_SetLocale(This, lcid) ((This)->lpVtbl->SetLocale(This, lcid))
+#define ICLRTaskManager_GetCurrentTaskType(This, p) ((This)->lpVtbl->GetCurrentTaskType(This, p))
+#endif
+#endif
+#endif /* __ICLRTaskManager_INTERFACE_DEFINED__ */
+
+#if defined(__cplusplus) && !defined(CINTERFACE)
+struct IHostTaskManager : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE GetCurrentTask(IHostTask **pTask) = 0;
+    virtual HRESULT STDMETHODCALLTYPE CreateTask(DWORD dwStackSize, LPTHREAD_START_ROUTINE pStartAddress, PVOID pParameter, IHostTask **ppTask) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Sleep(DWORD dwMilliseconds, DWORD option) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SwitchToTask(DWORD option) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetUILocale(LCID lcid) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetLocale(LCID lcid) = 0;
+    virtual HRESULT STDMETHODCALLTYPE CallNeedsHostHook(SIZE_T target, BOOL *pbCallNeedsHostHook) = 0;
+    virtual HRESULT STDMETHODCALLTYPE LeaveRuntime(SIZE_T target) = 0;
+    virtual HRESULT STDMETHODCALLTYPE EnterRuntime(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE ReverseLeaveRuntime(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE ReverseEnterRuntime(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE BeginDelayAbort(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE EndDelayAbort(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE BeginThreadAffinity(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE EndThreadAffinity(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetStackGuarantee(ULONG guarantee) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetStackGuarantee(ULONG *pGuarantee) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetCLRTaskManager(ICLRTaskManager *ppManager) = 0;
+};
+#else
+typedef struct IHostTaskManagerVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(IHostTaskManager *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(IHostTaskManager *This);
+    ULONG (STDMETHODCALLTYPE *Release)(IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *GetCurrentTask)(IHostTaskManager *This, IHostTask **pTask);
+    HRESULT (STDMETHODCALLTYPE *CreateTask)(IHostTaskManager *This, DWORD dwStackSize, LPTHREAD_START_ROUTINE pStartAddress, PVOID pParameter, IHostTask **ppTask);
+    HRESULT (STDMETHODCALLTYPE *Sleep)(IHostTaskManager *This, DWORD dwMilliseconds, DWORD option);
+    HRESULT (STDMETHODCALLTYPE *SwitchToTask)(IHostTaskManager *This, DWORD option);
+    HRESULT (STDMETHODCALLTYPE *SetUILocale)(IHostTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *SetLocale)(IHostTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *CallNeedsHostHook)(IHostTaskManager *This, SIZE_T target, BOOL *pbCallNeedsHostHook);
+    HRESULT (STDMETHODCALLTYPE *LeaveRuntime)(IHostTaskManager *This, SIZE_T target);
+    HRESULT (STDMETHODCALLTYPE *EnterRuntime)(IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *ReverseLeaveRuntime)(IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *ReverseEnterRuntime)(IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *BeginDelayAbort)(IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *EndDelayAbort)(IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *BeginThreadAffinity)(IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *EndThreadAffinity)(IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *SetStackGuarantee)(IHostTaskManager *This, ULONG guarantee);
+    HRESULT (STDMETHODCALLTYPE *GetStackGuarantee)(IHostTaskManager *This, ULONG *pGuarantee);
+    HRESULT (STDMETHODCALLTYPE *SetCLRTaskManager)(IHostTaskManager *This, ICLRTaskManager *ppManager);
+} IHostTaskManagerVtbl;
+struct IHostTaskManager { const struct IHostTaskManagerVtbl *lpVtbl; };
+#ifdef COBJMACROS
+#define IHostTaskManager_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
+#define IHostTaskManager_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define IHostTaskManager_Release(This) ((This)->lpVtbl->Release(This))
+#define IHostTaskManager_GetCurrentTask(This, p) ((This)->lpVtbl->GetCurrentTask(This, p))
+#define IHostTaskManager_CreateTask(This, stack, start, param, pp) ((This)->lpVtbl->CreateTask(This, stack, start, param, pp))
+#define IHostTaskManager_Sleep(This, ms, option) ((This)->lpVtbl->Sleep(This, ms, option))
+#define IHostTaskManager_SwitchToTask(This, option) ((This)->lpVtbl->SwitchToTask(This, option))
+#define IHostTaskManager_SetUILocale(This, lcid) ((This)->lpVtbl->SetUILocale(This, lcid))
+#define IHostTaskManager_SetLocale(This, lcid) ((This)->lpVtbl->SetLocale(This, lcid))
+#define IHostTaskManager_CallNeedsHostHook(This, target, pb) ((This)->lpVtbl->CallNeedsHostHook(This, target, pb))
+#define IHostTaskManager_LeaveRuntime(This, target) ((This)->lpVtbl->LeaveRuntime(This, target))
+#define IHostTaskManager_EnterRuntime(This) ((This)->lpVtbl->EnterRuntime(This))
+#define IHostTaskManager_ReverseLeaveRuntime(This) ((This)->lpVtbl->ReverseLeaveRuntime(This))
+#define IHostTaskManager_ReverseEnterRuntime(This) ((This)->lpVtbl->ReverseEnterRuntime(This))
+#define IHostTaskManager_BeginDelayAbort(This) ((This)->lpVtbl->BeginDelayAbort(This))
+#define IHostTaskManager_EndDelayAbort(This) ((This)->lpVtbl->EndDelayAbort(This))
+#define IHostTaskManager_BeginThreadAffinity(This) ((This)->lpVtbl->BeginThreadAffinity(This))
+#define IHostTaskManager_EndThreadAffinity(This) ((This)->lpVtbl->EndThreadAffinity(This))
+#define IHostTaskManager_SetStackGuarantee(This, g) ((This)->lpVtbl->SetStackGuarantee(This, g))
+#define IHostTaskManager_GetStackGuarantee(This, p) ((This)->lpVtbl->GetStackGuarantee(This, p))
+#define IHostTaskManager_SetCLRTaskManager(This, p) ((This)->lpVtbl->SetCLRTaskManager(This, p))
+#endif
+#endif
+#define __IHostTaskManager_INTERFACE_DEFINED__
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* __IHostTaskManager_INTERFACE_DEFINED__ */
+
+/* IHostControl: every Windows mscoree.h has it; elsewhere we declare it. */
+#ifndef __IHostControl_INTERFACE_DEFINED__
+#define __IHostControl_INTERFACE_DEFINED__
+#ifndef __IHostControl_FWD_DEFINED__
+#define __IHostControl_FWD_DEFINED__
+typedef struct IHostControl IHostControl;
+#endif
+#if defined(__cplusplus) && !defined(CINTERFACE)
+struct IHostControl : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE GetHostManager(REFIID riid, void **ppObject) = 0;
+    virtual HRESULT STDMETHODCALLTYPE SetAppDomainManager(DWORD dwAppDomainID, IUnknown *pUnkAppDomainManager) = 0;
+};
+#else
+typedef struct IHostControlVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(IHostControl *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(IHostControl *This);
+    ULONG (STDMETHODCALLTYPE *Release)(IHostControl *This);
+    HRESULT (STDMETHODCALLTYPE *GetHostManager)(IHostControl *This, REFIID riid, void **ppObject);
+    HRESULT (STDMETHODCALLTYPE *SetAppDomainManager)(IHostControl *This, DWORD dwAppDomainID, IUnknown *pUnkAppDomainManager);
+} IHostControlVtbl;
+struct IHostControl { const struct IHostControlVtbl *lpVtbl; };
+#ifdef COBJMACROS
+#define IHostControl_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
+#define IHostControl_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define IHostControl_Release(This) ((This)->lpVtbl->Release(This))
+#define IHostControl_GetHostManager(This, riid, pp) ((This)->lpVtbl->GetHostManager(This, riid, pp))
+#define IHostControl_SetAppDomainManager(This, id, unk) ((This)->lpVtbl->SetAppDomainManager(This, id, unk))
+#endif
+#endif
+#endif /* __IHostControl_INTERFACE_DEFINED__ */
+
+/* ------------------------------------------------------------------------
+   Public API
+   ------------------------------------------------------------------------ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clrhost_task_manager clrhost_task_manager; /* opaque; is the IHostTaskManager */
+typedef struct clrhost_task clrhost_task;                 /* opaque, one per task; is the IHostTask */
+
+typedef struct clrhost_task_hooks {
+    void *user; /* handed to every hook and callback */
+    HRESULT (*leave_runtime)(void *user, clrhost_task *task, SIZE_T target);
+    void (*enter_runtime)(void *user, clrhost_task *task);
+    HRESULT (*reverse_enter_runtime)(void *user, clrhost_task *task);
+    void (*reverse_leave_runtime)(void *user, clrhost_task *task);
+    BOOL (*needs_hook)(void *user, SIZE_T target); /* CallNeedsHostHook policy */
+    void (*task_begin)(void *user, clrhost_task *task);
+    void (*task_end)(void *user, clrhost_task *task);
+} clrhost_task_hooks;
+
+typedef enum clrhost_task_log_level {
+    CLRHOST_TASK_LOG_ERROR = 1,   /* an OS call failed; the CLR gets a failure HRESULT */
+    CLRHOST_TASK_LOG_WARNING = 2, /* the CLR did something the contract does not expect */
+    CLRHOST_TASK_LOG_INFO = 3
+} clrhost_task_log_level;
+
+/* clrhost_task_config.flags */
+#define CLRHOST_TASK_TIMING 0x1u         /* measure time spent outside the runtime */
+#define CLRHOST_TASK_HOOK_ALL_CALLS 0x2u /* CallNeedsHostHook answers TRUE for every target */
+
+typedef struct clrhost_task_config { /* zero-initialised = sensible defaults */
+    clrhost_task_hooks hooks;
+    unsigned flags;
+    const char *const *hook_modules; /* NULL-terminated module names: module policy */
+    BOOL (*admit_thread)(void *user, DWORD thread_id); /* NULL: every foreign thread gets a task */
+    void (*log_fn)(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message);
+    void *(*alloc_fn)(void *alloc_user, size_t size); /* NULL: malloc */
+    void (*free_fn)(void *alloc_user, void *ptr);     /* NULL: free */
+    void *alloc_user;
+} clrhost_task_config;
+
+/* Counts kept per task (written only by the task's own thread) and summed
+   manager-wide. The two times are 0 unless CLRHOST_TASK_TIMING is on. */
+typedef struct clrhost_task_counters {
+    ULONGLONG leave_runtime;          /* LeaveRuntime calls let through */
+    ULONGLONG enter_runtime;          /* EnterRuntime calls that closed a native frame */
+    ULONGLONG reverse_enter_runtime;  /* ReverseEnterRuntime calls let through */
+    ULONGLONG reverse_leave_runtime;  /* ReverseLeaveRuntime calls that closed a managed frame */
+    ULONGLONG leave_runtime_vetoed;   /* LeaveRuntime refused by the leave_runtime hook */
+    ULONGLONG reverse_enter_vetoed;   /* ReverseEnterRuntime refused by its hook */
+    ULONGLONG needs_hook_asks;        /* CallNeedsHostHook calls */
+    ULONGLONG needs_hook_true;        /* ... answered TRUE */
+    ULONGLONG protocol_errors;        /* unbalanced or unexpected calls, tolerated */
+    ULONGLONG native_wait_ns;         /* outside the runtime in the CLR's own blocking waits */
+    ULONGLONG native_call_ns;         /* outside the runtime in other native calls */
+} clrhost_task_counters;
+
+typedef struct clrhost_task_manager_stats {
+    ULONGLONG tasks_created;   /* by IHostTaskManager::CreateTask */
+    ULONGLONG tasks_adopted;   /* foreign threads given a task by GetCurrentTask */
+    ULONGLONG tasks_live;      /* created or adopted and not yet ended */
+    ULONGLONG tasks_ended;
+    ULONGLONG threads_refused; /* times admit_thread turned a thread away */
+    clrhost_task_counters totals; /* every task, live and ended, plus calls made
+                                     on threads that have no task */
+} clrhost_task_manager_stats;
+
+/* The manager. `config` may be NULL (all defaults) and is copied. Returns
+   S_OK, E_POINTER (out is NULL), E_INVALIDARG (alloc_fn without free_fn or
+   the reverse), E_OUTOFMEMORY, or the OS error of the thread-local slot. The
+   caller owns one reference. */
+CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *config,
+                                                     clrhost_task_manager **out);
+/* The manager's IHostTaskManager (borrowed: AddRef it to keep it). */
+CLRHOST_TASK_API IHostTaskManager *clrhost_task_manager_iface(clrhost_task_manager *m);
+/* An IHostControl for ICLRRuntimeHost::SetHostControl: GetHostManager gives
+   the task manager for IID_IHostTaskManager and asks `inner` (may be NULL)
+   for everything else; SetAppDomainManager goes to `inner` too. */
+CLRHOST_TASK_API HRESULT clrhost_task_host_control_create(clrhost_task_manager *m,
+                                                          IHostControl *inner,
+                                                          IHostControl **out);
+CLRHOST_TASK_API ULONG clrhost_task_manager_addref(clrhost_task_manager *m);
+/* Drops a reference; returns the references left. Live tasks hold one each,
+   so the manager goes when its last thread has ended. */
+CLRHOST_TASK_API ULONG clrhost_task_manager_release(clrhost_task_manager *m);
+/* A consistent snapshot of the statistics (E_POINTER for NULL arguments). */
+CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
+                                                        clrhost_task_manager_stats *out);
+/* Calls fn for every live task, under the manager's registry lock: fn must
+   not create, end or release tasks. A task passed to fn stays valid only
+   during the call. */
+CLRHOST_TASK_API HRESULT clrhost_task_manager_foreach(clrhost_task_manager *m,
+                                                      void (*fn)(void *ctx, clrhost_task *task),
+                                                      void *ctx);
+
+/* The calling thread's task for this manager, or NULL. Never adopts the
+   thread and takes no reference. */
+CLRHOST_TASK_API clrhost_task *clrhost_task_current(clrhost_task_manager *m);
+/* The task behind an IHostTask this header made, or NULL for any other. */
+CLRHOST_TASK_API clrhost_task *clrhost_task_from_iface(IHostTask *iface);
+CLRHOST_TASK_API IHostTask *clrhost_task_iface(clrhost_task *task); /* borrowed */
+CLRHOST_TASK_API clrhost_task_manager *clrhost_task_manager_of(const clrhost_task *task);
+CLRHOST_TASK_API void *clrhost_task_get_user(const clrhost_task *task);
+CLRHOST_TASK_API void clrhost_task_set_user(clrhost_task *task, void *user);
+/* OS thread id; 0 until a created task's thread has started (POSIX layer). */
+CLRHOST_TASK_API DWORD clrhost_task_thread_id(const clrhost_task *task);
+/* Height of the transition stack: 0 in plain managed code. */
+CLRHOST_TASK_API unsigned clrhost_task_depth(const clrhost_task *task);
+/* TRUE for a foreign thread adopted by GetCurrentTask, FALSE for CreateTask's. */
+CLRHOST_TASK_API BOOL clrhost_task_is_adopted(const clrhost_task *task);
+/* TRUE while the task is outside the runtime (its innermost frame is native). */
+CLRHOST_TASK_API BOOL clrhost_task_in_native(const clrhost_task *task);
+CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task,
+                                                clrhost_task_counters *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLRHOST_TASK_H */
+
+/* ========================================================================
+   IMPLEMENTATION
+   ======================================================================== */
+
+#ifdef CLRHOST_TASK_IMPLEMENTATION
+#ifndef CLRHOST_TASK_IMPLEMENTATION_DONE
+#define CLRHOST_TASK_IMPLEMENTATION_DONE
+
+#include <stddef.h>
+#include <string.h>
+#include <stdlib.h>
+
+#ifndef CLRHOST_TASK_ASSERT
+#include <assert.h>
+#define CLRHOST_TASK_ASSERT(x) assert(x)
+#endif
+
+#ifndef CLRHOST_TASK_MAX_DEPTH
+#define CLRHOST_TASK_MAX_DEPTH 32
+#endif
+
+/* REFIID is a reference in C++ and a pointer in C. */
+#ifdef __cplusplus
+#define CLRHOST__IID_PTR(riid) (&(riid))
+#else
+#define CLRHOST__IID_PTR(riid) (riid)
+#endif
+
+#define CLRHOST__CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define CLRHOST__STATIC_CHECK(name, cond) typedef char clrhost__check_##name[(cond) ? 1 : -1]
+
+/* ------------------------------------------------------------------------
+   Our own vtable types, in mscoree.idl's slot order, so the implementation
+   never depends on which mscoree.h (if any) is present or on C++ mode.
+   ------------------------------------------------------------------------ */
+
+typedef struct clrhost__IUnknown clrhost__IUnknown;
+typedef struct clrhost__ICLRTask clrhost__ICLRTask;
+typedef struct clrhost__ICLRTaskManager clrhost__ICLRTaskManager;
+typedef struct clrhost__IHostTask clrhost__IHostTask;
+typedef struct clrhost__IHostTaskManager clrhost__IHostTaskManager;
+typedef struct clrhost__IHostControl clrhost__IHostControl;
+
+typedef struct clrhost__IUnknownVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(clrhost__IUnknown *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(clrhost__IUnknown *This);
+    ULONG (STDMETHODCALLTYPE *Release)(clrhost__IUnknown *This);
+} clrhost__IUnknownVtbl;
+struct clrhost__IUnknown { const clrhost__IUnknownVtbl *lpVtbl; };
+
+typedef struct clrhost__ICLRTaskVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(clrhost__ICLRTask *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(clrhost__ICLRTask *This);
+    ULONG (STDMETHODCALLTYPE *Release)(clrhost__ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *SwitchIn)(clrhost__ICLRTask *This, HANDLE threadHandle);
+    HRESULT (STDMETHODCALLTYPE *SwitchOut)(clrhost__ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *GetMemStats)(clrhost__ICLRTask *This, void *memUsage);
+    HRESULT (STDMETHODCALLTYPE *Reset)(clrhost__ICLRTask *This, BOOL fFull);
+    HRESULT (STDMETHODCALLTYPE *ExitTask)(clrhost__ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *Abort)(clrhost__ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *RudeAbort)(clrhost__ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *NeedsPriorityScheduling)(clrhost__ICLRTask *This, BOOL *pbNeedsPriorityScheduling);
+    HRESULT (STDMETHODCALLTYPE *YieldTask)(clrhost__ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *LocksHeld)(clrhost__ICLRTask *This, SIZE_T *pLockCount);
+    HRESULT (STDMETHODCALLTYPE *SetTaskIdentifier)(clrhost__ICLRTask *This, ULONGLONG asked);
+} clrhost__ICLRTaskVtbl;
+struct clrhost__ICLRTask { const clrhost__ICLRTaskVtbl *lpVtbl; };
+
+typedef struct clrhost__ICLRTaskManagerVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(clrhost__ICLRTaskManager *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(clrhost__ICLRTaskManager *This);
+    ULONG (STDMETHODCALLTYPE *Release)(clrhost__ICLRTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *CreateTask)(clrhost__ICLRTaskManager *This, clrhost__ICLRTask **pTask);
+    HRESULT (STDMETHODCALLTYPE *GetCurrentTask)(clrhost__ICLRTaskManager *This, clrhost__ICLRTask **pTask);
+    HRESULT (STDMETHODCALLTYPE *SetUILocale)(clrhost__ICLRTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *SetLocale)(clrhost__ICLRTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *GetCurrentTaskType)(clrhost__ICLRTaskManager *This, int *pTaskType);
+} clrhost__ICLRTaskManagerVtbl;
+struct clrhost__ICLRTaskManager { const clrhost__ICLRTaskManagerVtbl *lpVtbl; };
+
+typedef struct clrhost__IHostTaskVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(clrhost__IHostTask *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(clrhost__IHostTask *This);
+    ULONG (STDMETHODCALLTYPE *Release)(clrhost__IHostTask *This);
+    HRESULT (STDMETHODCALLTYPE *Start)(clrhost__IHostTask *This);
+    HRESULT (STDMETHODCALLTYPE *Alert)(clrhost__IHostTask *This);
+    HRESULT (STDMETHODCALLTYPE *Join)(clrhost__IHostTask *This, DWORD dwMilliseconds, DWORD option);
+    HRESULT (STDMETHODCALLTYPE *SetPriority)(clrhost__IHostTask *This, int newPriority);
+    HRESULT (STDMETHODCALLTYPE *GetPriority)(clrhost__IHostTask *This, int *pPriority);
+    HRESULT (STDMETHODCALLTYPE *SetCLRTask)(clrhost__IHostTask *This, clrhost__ICLRTask *pCLRTask);
+} clrhost__IHostTaskVtbl;
+struct clrhost__IHostTask { const clrhost__IHostTaskVtbl *lpVtbl; };
+
+typedef struct clrhost__IHostTaskManagerVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(clrhost__IHostTaskManager *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(clrhost__IHostTaskManager *This);
+    ULONG (STDMETHODCALLTYPE *Release)(clrhost__IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *GetCurrentTask)(clrhost__IHostTaskManager *This, clrhost__IHostTask **pTask);
+    HRESULT (STDMETHODCALLTYPE *CreateTask)(clrhost__IHostTaskManager *This, DWORD dwStackSize, LPTHREAD_START_ROUTINE pStartAddress, PVOID pParameter, clrhost__IHostTask **ppTask);
+    HRESULT (STDMETHODCALLTYPE *Sleep)(clrhost__IHostTaskManager *This, DWORD dwMilliseconds, DWORD option);
+    HRESULT (STDMETHODCALLTYPE *SwitchToTask)(clrhost__IHostTaskManager *This, DWORD option);
+    HRESULT (STDMETHODCALLTYPE *SetUILocale)(clrhost__IHostTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *SetLocale)(clrhost__IHostTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *CallNeedsHostHook)(clrhost__IHostTaskManager *This, SIZE_T target, BOOL *pbCallNeedsHostHook);
+    HRESULT (STDMETHODCALLTYPE *LeaveRuntime)(clrhost__IHostTaskManager *This, SIZE_T target);
+    HRESULT (STDMETHODCALLTYPE *EnterRuntime)(clrhost__IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *ReverseLeaveRuntime)(clrhost__IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *ReverseEnterRuntime)(clrhost__IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *BeginDelayAbort)(clrhost__IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *EndDelayAbort)(clrhost__IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *BeginThreadAffinity)(clrhost__IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *EndThreadAffinity)(clrhost__IHostTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *SetStackGuarantee)(clrhost__IHostTaskManager *This, ULONG guarantee);
+    HRESULT (STDMETHODCALLTYPE *GetStackGuarantee)(clrhost__IHostTaskManager *This, ULONG *pGuarantee);
+    HRESULT (STDMETHODCALLTYPE *SetCLRTaskManager)(clrhost__IHostTaskManager *This, clrhost__ICLRTaskManager *pManager);
+} clrhost__IHostTaskManagerVtbl;
+struct clrhost__IHostTaskManager { const clrhost__IHostTaskManagerVtbl *lpVtbl; };
+
+typedef struct clrhost__IHostControlVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(clrhost__IHostControl *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(clrhost__IHostControl *This);
+    ULONG (STDMETHODCALLTYPE *Release)(clrhost__IHostControl *This);
+    HRESULT (STDMETHODCALLTYPE *GetHostManager)(clrhost__IHostControl *This, REFIID riid, void **ppObject);
+    HRESULT (STDMETHODCALLTYPE *SetAppDomainManager)(clrhost__IHostControl *This, DWORD dwAppDomainID, clrhost__IUnknown *pUnkAppDomainManager);
+} clrhost__IHostControlVtbl;
+struct clrhost__IHostControl { const clrhost__IHostControlVtbl *lpVtbl; };
+
+/* Slot counts of clr-contract.md section 1: IUnknown's 3 plus the methods. */
+CLRHOST__STATIC_CHECK(ICLRTask_slots, sizeof(clrhost__ICLRTaskVtbl) == 14 * sizeof(void (*)(void)));
+CLRHOST__STATIC_CHECK(ICLRTaskManager_slots, sizeof(clrhost__ICLRTaskManagerVtbl) == 8 * sizeof(void (*)(void)));
+CLRHOST__STATIC_CHECK(IHostTask_slots, sizeof(clrhost__IHostTaskVtbl) == 9 * sizeof(void (*)(void)));
+CLRHOST__STATIC_CHECK(IHostTaskManager_slots, sizeof(clrhost__IHostTaskManagerVtbl) == 21 * sizeof(void (*)(void)));
+CLRHOST__STATIC_CHECK(IHostControl_slots, sizeof(clrhost__IHostControlVtbl) == 5 * sizeof(void (*)(void)));
+
+/* IIDs from mscoree.idl (clr-contract.md section 1). Private copies: no
+   DEFINE_GUID, no uuid.lib, no clash with the SDK's IID_ symbols. */
+static const GUID clrhost__IID_IUnknown =
+    {0x00000000, 0x0000, 0x0000, {0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46}};
+static const GUID clrhost__IID_IHostTaskManager =
+    {0x997FF24C, 0x43B7, 0x4352, {0x86, 0x67, 0x0D, 0xC0, 0x4F, 0xAF, 0xD3, 0x54}};
+static const GUID clrhost__IID_IHostTask =
+    {0xC2275828, 0xC4B1, 0x4B55, {0x82, 0xC9, 0x92, 0x13, 0x5F, 0x74, 0xDF, 0x1A}};
+static const GUID clrhost__IID_IHostControl =
+    {0x02CA073C, 0x7079, 0x4860, {0x88, 0x0A, 0xC2, 0xF7, 0xA4, 0x49, 0xC9, 0x91}};
+
+static int clrhost__iid_equal(const GUID *a, const GUID *b)
+{
+    return memcmp(a, b, sizeof(GUID)) == 0;
+}
+
+/* Wait results of the platform layer. */
+#define CLRHOST__WAIT_DONE 0    /* the awaited thread has ended */
+#define CLRHOST__WAIT_TIMEOUT 1 /* the time ran out (for a sleep: it slept) */
+#define CLRHOST__WAIT_WOKEN 2   /* an alert, an APC or a window message ended the wait early */
+#define CLRHOST__WAIT_FAILED 3
+
+typedef struct clrhost__allocator { /* no member is called free: CRT debug headers make free a macro */
+    void *(*alloc_fn)(void *user, size_t size);
+    void (*free_fn)(void *user, void *ptr);
+    void *user;
+} clrhost__allocator;
+
+/* Implemented above the platform layer, called from it. */
+static DWORD clrhost__task_thread_main(void *task);
+static void clrhost__on_thread_exit(void *slot_value);
+
+/* ------------------------------------------------------------------------
+   Atomics (by compiler). Refcounts and flags are LONG; per-task counters
+   are 64-bit and written only by their own thread, with plain (relaxed,
+   never locked) loads and stores so that readers on other threads see
+   whole values.
+   ------------------------------------------------------------------------ */
+
+#if defined(__GNUC__) || defined(__clang__)
+
+static LONG clrhost__atomic_inc(LONG volatile *p) { return __atomic_add_fetch(p, 1, __ATOMIC_ACQ_REL); }
+static LONG clrhost__atomic_dec(LONG volatile *p) { return __atomic_sub_fetch(p, 1, __ATOMIC_ACQ_REL); }
+static LONG clrhost__atomic_xchg(LONG volatile *p, LONG v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
+static LONG clrhost__atomic_cas(LONG volatile *p, LONG expected, LONG desired)
+{
+    __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    return expected; /* the value found */
+}
+static LONG clrhost__atomic_load(const LONG volatile *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void clrhost__atomic_store(LONG volatile *p, LONG v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static LONG clrhost__relaxed_load(const LONG volatile *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static void clrhost__relaxed_store(LONG volatile *p, LONG v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+static void *clrhost__atomic_xchg_ptr(void *volatile *p, void *v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
+static void *clrhost__atomic_load_ptr(void *volatile const *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static ULONGLONG clrhost__relaxed_load64(const volatile ULONGLONG *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static void clrhost__relaxed_store64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_add_fetch(p, v, __ATOMIC_RELAXED); }
+
+#elif defined(_MSC_VER)
+
+#include <intrin.h>
+#if defined(_M_IX86)
+#include <emmintrin.h>
+#endif
+static LONG clrhost__atomic_inc(LONG volatile *p) { return _InterlockedIncrement(p); }
+static LONG clrhost__atomic_dec(LONG volatile *p) { return _InterlockedDecrement(p); }
+static LONG clrhost__atomic_xchg(LONG volatile *p, LONG v) { return _InterlockedExchange(p, v); }
+static LONG clrhost__atomic_cas(LONG volatile *p, LONG expected, LONG desired) { return _InterlockedCompareExchange(p, desired, expected); }
+/* MSVC's default /volatile:ms gives volatile accesses acquire/release
+   semantics on x86 and x64, the only targets of the .NET Framework. */
+static LONG clrhost__atomic_load(const LONG volatile *p) { return *p; }
+static void clrhost__atomic_store(LONG volatile *p, LONG v) { *p = v; }
+static LONG clrhost__relaxed_load(const LONG volatile *p) { return *p; }
+static void clrhost__relaxed_store(LONG volatile *p, LONG v) { *p = v; }
+static void *clrhost__atomic_xchg_ptr(void *volatile *p, void *v) { return _InterlockedExchangePointer(p, v); }
+static void *clrhost__atomic_load_ptr(void *volatile const *p) { return *p; }
+#if defined(_M_IX86)
+/* An aligned 8-byte SSE2 access is a single atomic access on x86 (Intel SDM
+   vol. 3, 8.1.1), so 64-bit counters never tear and need no lock. */
+static ULONGLONG clrhost__relaxed_load64(const volatile ULONGLONG *p)
+{
+    __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)p);
+    ULONGLONG r;
+    _mm_storel_epi64((__m128i *)(void *)&r, v);
+    return r;
+}
+static void clrhost__relaxed_store64(volatile ULONGLONG *p, ULONGLONG v)
+{
+    _mm_storel_epi64((__m128i *)(void *)p, _mm_loadl_epi64((const __m128i *)(const void *)&v));
+}
+#else
+static ULONGLONG clrhost__relaxed_load64(const volatile ULONGLONG *p) { return *p; }
+static void clrhost__relaxed_store64(volatile ULONGLONG *p, ULONGLONG v) { *p = v; }
+#endif
+static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { InterlockedExchangeAdd64((volatile LONGLONG *)p, (LONGLONG)v); }
+
+#else
+#error "clrhost_task.h: no atomics for this compiler (GCC, Clang and MSVC are supported)"
+#endif
+
+/* Owner-thread increment of a per-task counter: no locked instruction. */
+static void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
+{
+    clrhost__relaxed_store64(p, clrhost__relaxed_load64(p) + by);
+}
+
+/* ------------------------------------------------------------------------
+   Platform layer. Everything above it is platform-free. Each side provides:
+
+   clrhost__os_thread                thread object embedded in a task
+   clrhost__os_thread_create()       new thread, suspended, that will run
+                                     clrhost__task_thread_main(task)
+   clrhost__os_thread_resume()       let a created thread run
+   clrhost__os_thread_adopt()        object for the calling (foreign) thread
+   clrhost__os_thread_finish()       an adopted thread is done with its task
+   clrhost__os_thread_close()        the task no longer needs the object
+   clrhost__os_thread_alert()        ring the thread's doorbell (an APC)
+   clrhost__os_wait()                sleep, or wait for a thread to end,
+                                     optionally alertable / pumping messages
+   clrhost__os_thread_set/get_priority(), clrhost__os_set_locale()
+   clrhost__os_slot_init/get/set()   the process-wide thread-local slot; its
+                                     exit callback is clrhost__on_thread_exit
+   clrhost__os_get/set_last_error(), clrhost__os_current_thread_id()
+   clrhost__os_yield(), clrhost__os_ticks(), clrhost__os_tick_frequency(),
+   clrhost__os_now_ms(), clrhost__os_mutex_*()
+   clrhost__os_module_find()         module containing an address
+   clrhost__os_blocking_targets()    addresses of the OS's blocking waits
+   ------------------------------------------------------------------------ */
+
+#ifdef _WIN32
+
+#if defined(_MSC_VER)
+#pragma comment(lib, "user32.lib") /* MsgWaitForMultipleObjectsEx for WAIT_MSGPUMP */
+#endif
+
+typedef struct clrhost__os_thread {
+    HANDLE handle; /* a real handle, also for adopted threads */
+} clrhost__os_thread;
+
+typedef SRWLOCK clrhost__os_mutex;
+static void clrhost__os_mutex_init(clrhost__os_mutex *l) { InitializeSRWLock(l); }
+static void clrhost__os_mutex_destroy(clrhost__os_mutex *l) { (void)l; }
+static void clrhost__os_mutex_lock(clrhost__os_mutex *l) { AcquireSRWLockExclusive(l); }
+static void clrhost__os_mutex_unlock(clrhost__os_mutex *l) { ReleaseSRWLockExclusive(l); }
+
+static DWORD clrhost__os_get_last_error(void) { return GetLastError(); }
+static void clrhost__os_set_last_error(DWORD e) { SetLastError(e); }
+static DWORD clrhost__os_current_thread_id(void) { return GetCurrentThreadId(); }
+
+static HRESULT clrhost__win32_error(void)
+{
+    DWORD e = GetLastError();
+    return e ? HRESULT_FROM_WIN32(e) : E_UNEXPECTED;
+}
+
+static DWORD WINAPI clrhost__win32_thread_entry(LPVOID task)
+{
+    return clrhost__task_thread_main(task);
+}
+
+static HRESULT clrhost__os_thread_create(clrhost__os_thread *t, SIZE_T stack, void *task,
+                                         const clrhost__allocator *a)
+{
+    DWORD flags = CREATE_SUSPENDED;
+    (void)a;
+    /* The CLR's stack size is a reservation, as in its own thread creation. */
+    if (stack)
+        flags |= STACK_SIZE_PARAM_IS_A_RESERVATION;
+    t->handle = CreateThread(NULL, stack, clrhost__win32_thread_entry, task, flags, NULL);
+    return t->handle ? S_OK : clrhost__win32_error();
+}
+
+static HRESULT clrhost__os_thread_resume(clrhost__os_thread *t)
+{
+    return ResumeThread(t->handle) == (DWORD)-1 ? clrhost__win32_error() : S_OK;
+}
+
+static HRESULT clrhost__os_thread_adopt(clrhost__os_thread *t, const clrhost__allocator *a)
+{
+    (void)a;
+    /* GetCurrentThread() is a pseudo-handle meaning "the caller" wherever it
+       is used; the task needs a handle that names this thread everywhere. */
+    if (!DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(),
+                         &t->handle, 0, FALSE, DUPLICATE_SAME_ACCESS))
+        return clrhost__win32_error();
+    return S_OK;
+}
+
+/* The thread handle becomes signalled when the OS thread exits. */
+static void clrhost__os_thread_finish(clrhost__os_thread *t) { (void)t; }
+
+static void clrhost__os_thread_close(clrhost__os_thread *t)
+{
+    if (t->handle)
+        CloseHandle(t->handle);
+    t->handle = NULL;
+}
+
+static void CALLBACK clrhost__win32_doorbell(ULONG_PTR unused) { (void)unused; }
+
+static void clrhost__os_thread_alert(clrhost__os_thread *t)
+{
+    /* Fails only when the thread has ended: then there is no wait to end. */
+    (void)QueueUserAPC(clrhost__win32_doorbell, t->handle, 0);
+}
+
+static void clrhost__win32_pump_messages(void)
+{
+    MSG msg;
+    while (PeekMessageW(&msg, NULL, 0, 0, PM_REMOVE)) {
+        if (msg.message == WM_QUIT) { /* leave it for the thread's own message loop */
+            PostQuitMessage((int)msg.wParam);
+            break;
+        }
+        TranslateMessage(&msg);
+        DispatchMessageW(&msg);
+    }
+}
+
+static int clrhost__os_wait(clrhost__os_thread *self, clrhost__os_thread *target, DWORD ms,
+                            int alertable, int pump, HRESULT *error)
+{
+    DWORD count = target ? 1 : 0, r;
+    HANDLE h = target ? target->handle : NULL;
+    (void)self; /* APCs always go to the calling thread */
+    if (pump) {
+        r = MsgWaitForMultipleObjectsEx(count, count ? &h : NULL, ms, QS_ALLINPUT,
+                                        MWMO_INPUTAVAILABLE | (alertable ? MWMO_ALERTABLE : 0));
+        if (r == WAIT_OBJECT_0 + count) {
+            clrhost__win32_pump_messages();
+            return CLRHOST__WAIT_WOKEN;
+        }
+    } else if (target) {
+        r = WaitForSingleObjectEx(h, ms, alertable ? TRUE : FALSE);
+    } else {
+        return SleepEx(ms, alertable ? TRUE : FALSE) == WAIT_IO_COMPLETION ? CLRHOST__WAIT_WOKEN
+                                                                            : CLRHOST__WAIT_TIMEOUT;
+    }
+    if (count && r == WAIT_OBJECT_0)
+        return CLRHOST__WAIT_DONE;
+    if (r == WAIT_TIMEOUT)
+        return CLRHOST__WAIT_TIMEOUT;
+    if (r == WAIT_IO_COMPLETION)
+        return CLRHOST__WAIT_WOKEN;
+    *error = clrhost__win32_error();
+    return CLRHOST__WAIT_FAILED;
+}
+
+static HRESULT clrhost__os_thread_set_priority(clrhost__os_thread *t, int priority)
+{
+    return SetThreadPriority(t->handle, priority) ? S_OK : clrhost__win32_error();
+}
+
+static HRESULT clrhost__os_thread_get_priority(clrhost__os_thread *t, int *priority)
+{
+    int p = GetThreadPriority(t->handle);
+    if (p == THREAD_PRIORITY_ERROR_RETURN)
+        return clrhost__win32_error();
+    *priority = p;
+    return S_OK;
+}
+
+static HRESULT clrhost__os_set_locale(LCID lcid)
+{
+    /* The CLR skips SetThreadLocale when a task manager is present
+       (clr-contract.md section 2), so a 1:1 host does it. */
+    return SetThreadLocale(lcid) ? S_OK : clrhost__win32_error();
+}
+
+static void clrhost__os_yield(void) { (void)SwitchToThread(); }
+
+static ULONGLONG clrhost__os_ticks(void)
+{
+    LARGE_INTEGER now;
+    QueryPerformanceCounter(&now);
+    return (ULONGLONG)now.QuadPart;
+}
+
+static ULONGLONG clrhost__os_tick_frequency(void)
+{
+    LARGE_INTEGER f;
+    QueryPerformanceFrequency(&f);
+    return (ULONGLONG)f.QuadPart;
+}
+
+static ULONGLONG clrhost__os_now_ms(void) { return GetTickCount64(); }
+
+/* The slot: one FLS index per process, never freed, because FlsFree runs
+   the callback for every thread's value (checked under Wine). */
+static DWORD clrhost__win32_fls = FLS_OUT_OF_INDEXES;
+static INIT_ONCE clrhost__win32_fls_once = INIT_ONCE_STATIC_INIT;
+
+static VOID WINAPI clrhost__win32_fls_callback(PVOID value)
+{
+    clrhost__on_thread_exit(value);
+}
+
+static BOOL CALLBACK clrhost__win32_fls_alloc(PINIT_ONCE once, PVOID error, PVOID *context)
+{
+    DWORD index = FlsAlloc(clrhost__win32_fls_callback);
+    (void)once;
+    (void)context;
+    if (index == FLS_OUT_OF_INDEXES) {
+        *(DWORD *)error = GetLastError();
+        return FALSE;
+    }
+    clrhost__win32_fls = index;
+    return TRUE;
+}
+
+static HRESULT clrhost__os_slot_init(void)
+{
+    DWORD error = ERROR_NO_MORE_ITEMS;
+    if (!InitOnceExecuteOnce(&clrhost__win32_fls_once, clrhost__win32_fls_alloc, &error, NULL))
+        return HRESULT_FROM_WIN32(error);
+    return S_OK;
+}
+
+/* FlsGetValue sets the last-error value to 0 on success (seen under Wine;
+   Windows does not document it either way), and LeaveRuntime is called
+   after the CLR has marshalled its arguments, so keep the caller's. */
+static void *clrhost__os_slot_get(void)
+{
+    DWORD e = GetLastError();
+    void *v = FlsGetValue(clrhost__win32_fls);
+    SetLastError(e);
+    return v;
+}
+
+static void clrhost__os_slot_set(void *v)
+{
+    DWORD e = GetLastError();
+    (void)FlsSetValue(clrhost__win32_fls, v);
+    SetLastError(e);
+}
+
+static int clrhost__os_module_find(SIZE_T addr, SIZE_T *base, SIZE_T *size, char *name, size_t cap)
+{
+    HMODULE h;
+    const IMAGE_DOS_HEADER *dos;
+    const IMAGE_NT_HEADERS *nt;
+    WCHAR path[1024];
+    DWORD n;
+    const WCHAR *file;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCWSTR)addr, &h))
+        return 0;
+    dos = (const IMAGE_DOS_HEADER *)(const void *)h;
+    nt = (const IMAGE_NT_HEADERS *)(const void *)((const char *)h + dos->e_lfanew);
+    n = GetModuleFileNameW(h, path, (DWORD)(sizeof path / sizeof path[0]));
+    if (n == 0 || n >= sizeof path / sizeof path[0])
+        return 0;
+    file = path + n;
+    while (file > path && file[-1] != L'\\' && file[-1] != L'/')
+        --file;
+    if (!WideCharToMultiByte(CP_UTF8, 0, file, -1, name, (int)cap, NULL, NULL))
+        return 0;
+    *base = (SIZE_T)h;
+    *size = (SIZE_T)nt->OptionalHeader.SizeOfImage;
+    return 1;
+}
+
+/* The CLR's own blocking calls notify LeaveRuntime with the address of the
+   kernel32 export it calls (clr-contract.md section 2). GetProcAddress
+   follows export forwarders as the loader does for the CLR's imports, so
+   the addresses agree. [INF] */
+static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
+{
+    static const char *const names[] = {
+        "WaitForSingleObject", "WaitForSingleObjectEx", "WaitForMultipleObjects",
+        "WaitForMultipleObjectsEx", "SignalObjectAndWait", "Sleep", "SleepEx",
+        "GetQueuedCompletionStatus", "GetQueuedCompletionStatusEx"};
+    HMODULE k32 = GetModuleHandleW(L"kernel32.dll");
+    unsigned i, n = 0;
+    for (i = 0; k32 && i < sizeof names / sizeof names[0] && n < cap; ++i) {
+        FARPROC p = GetProcAddress(k32, names[i]);
+        if (p)
+            out[n++] = (SIZE_T)p;
+    }
+    return n;
+}
+
+#else /* POSIX threads: the native test layer */
+
+#include <pthread.h>
+#include <errno.h>
+#include <time.h>
+#include <sched.h>
+#include <poll.h>
+#include <stdio.h>
+#include <limits.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+
+/* One lock and one condition variable serve every thread's resume gate,
+   end-of-thread signal and doorbell: waiters re-check their own condition.
+   Simple and obviously correct, which is what a test layer needs. */
+static pthread_mutex_t clrhost__posix_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t clrhost__posix_cond;
+static pthread_key_t clrhost__posix_slot;
+static int clrhost__posix_init_error;
+static pthread_once_t clrhost__posix_once = PTHREAD_ONCE_INIT;
+
+typedef struct clrhost__posix_thread {
+    /* all under clrhost__posix_lock */
+    int refs; /* the task's and the running thread's */
+    int resumed, ended, doorbell;
+    int priority;
+    void *task;
+    clrhost__allocator allocator; /* a copy: the block can outlive its manager */
+} clrhost__posix_thread;
+
+typedef struct clrhost__os_thread {
+    clrhost__posix_thread *p;
+} clrhost__os_thread;
+
+typedef pthread_mutex_t clrhost__os_mutex;
+static void clrhost__os_mutex_init(clrhost__os_mutex *l) { pthread_mutex_init(l, NULL); }
+static void clrhost__os_mutex_destroy(clrhost__os_mutex *l) { pthread_mutex_destroy(l); }
+static void clrhost__os_mutex_lock(clrhost__os_mutex *l) { pthread_mutex_lock(l); }
+static void clrhost__os_mutex_unlock(clrhost__os_mutex *l) { pthread_mutex_unlock(l); }
+
+static DWORD clrhost__os_get_last_error(void) { return (DWORD)errno; }
+static void clrhost__os_set_last_error(DWORD e) { errno = (int)e; }
+
+static DWORD clrhost__os_current_thread_id(void)
+{
+#ifdef __linux__
+    return (DWORD)syscall(SYS_gettid);
+#else
+    return (DWORD)(size_t)pthread_self();
+#endif
+}
+
+static HRESULT clrhost__posix_error(int e)
+{
+    switch (e) {
+    case 0: return S_OK;
+    case EAGAIN:
+    case ENOMEM: return E_OUTOFMEMORY;
+    case EINVAL: return E_INVALIDARG;
+    case EPERM:
+    case EACCES: return E_ACCESSDENIED;
+    default: return E_UNEXPECTED;
+    }
+}
+
+static void clrhost__posix_thread_exit_destructor(void *value)
+{
+    clrhost__on_thread_exit(value);
+}
+
+static void clrhost__posix_init(void)
+{
+    pthread_condattr_t attr;
+    int e = pthread_condattr_init(&attr);
+    if (!e)
+        e = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (!e)
+        e = pthread_cond_init(&clrhost__posix_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (!e)
+        e = pthread_key_create(&clrhost__posix_slot, clrhost__posix_thread_exit_destructor);
+    clrhost__posix_init_error = e;
+}
+
+static HRESULT clrhost__os_slot_init(void)
+{
+    pthread_once(&clrhost__posix_once, clrhost__posix_init);
+    return clrhost__posix_error(clrhost__posix_init_error);
+}
+
+static void *clrhost__os_slot_get(void) { return pthread_getspecific(clrhost__posix_slot); }
+
+static void clrhost__os_slot_set(void *v)
+{
+    int e = errno;
+    (void)pthread_setspecific(clrhost__posix_slot, v);
+    errno = e;
+}
+
+static clrhost__posix_thread *clrhost__posix_block(const clrhost__allocator *a, void *task, int resumed)
+{
+    clrhost__posix_thread *p = (clrhost__posix_thread *)a->alloc_fn(a->user, sizeof *p);
+    if (!p)
+        return NULL;
+    memset(p, 0, sizeof *p);
+    p->refs = 2;
+    p->resumed = resumed;
+    p->task = task;
+    p->allocator = *a;
+    return p;
+}
+
+static void clrhost__posix_unref(clrhost__posix_thread *p, int ended)
+{
+    int last;
+    pthread_mutex_lock(&clrhost__posix_lock);
+    if (ended) {
+        p->ended = 1;
+        pthread_cond_broadcast(&clrhost__posix_cond);
+    }
+    last = --p->refs == 0;
+    pthread_mutex_unlock(&clrhost__posix_lock);
+    if (last)
+        p->allocator.free_fn(p->allocator.user, p);
+}
+
+static void *clrhost__posix_thread_entry(void *arg)
+{
+    clrhost__posix_thread *p = (clrhost__posix_thread *)arg;
+    void *task;
+    pthread_mutex_lock(&clrhost__posix_lock);
+    while (!p->resumed)
+        pthread_cond_wait(&clrhost__posix_cond, &clrhost__posix_lock);
+    task = p->task;
+    pthread_mutex_unlock(&clrhost__posix_lock);
+    (void)clrhost__task_thread_main(task);
+    clrhost__posix_unref(p, 1);
+    return NULL;
+}
+
+static HRESULT clrhost__os_thread_create(clrhost__os_thread *t, SIZE_T stack, void *task,
+                                         const clrhost__allocator *a)
+{
+    pthread_attr_t attr;
+    pthread_t id;
+    int e;
+    clrhost__posix_thread *p = clrhost__posix_block(a, task, 0);
+    if (!p)
+        return E_OUTOFMEMORY;
+    e = pthread_attr_init(&attr);
+    if (!e)
+        e = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (!e && stack)
+        e = pthread_attr_setstacksize(&attr, stack < (SIZE_T)PTHREAD_STACK_MIN ? (SIZE_T)PTHREAD_STACK_MIN : stack);
+    if (!e)
+        e = pthread_create(&id, &attr, clrhost__posix_thread_entry, p);
+    pthread_attr_destroy(&attr);
+    if (e) {
+        a->free_fn(a->user, p);
+        return clrhost__posix_error(e);
+    }
+    t->p = p;
+    return S_OK;
+}
+
+static HRESULT clrhost__os_thread_resume(clrhost__os_thread *t)
+{
+    pthread_mutex_lock(&clrhost__posix_lock);
+    t->p->resumed = 1;
+    pthread_cond_broadcast(&clrhost__posix_cond);
+    pthread_mutex_unlock(&clrhost__posix_lock);
+    return S_OK;
+}
+
+static HRESULT clrhost__os_thread_adopt(clrhost__os_thread *t, const clrhost__allocator *a)
+{
+    t->p = clrhost__posix_block(a, NULL, 1);
+    return t->p ? S_OK : E_OUTOFMEMORY;
+}
+
+static void clrhost__os_thread_finish(clrhost__os_thread *t) { clrhost__posix_unref(t->p, 1); }
+
+static void clrhost__os_thread_close(clrhost__os_thread *t)
+{
+    if (t->p)
+        clrhost__posix_unref(t->p, 0);
+    t->p = NULL;
+}
+
+static void clrhost__os_thread_alert(clrhost__os_thread *t)
+{
+    pthread_mutex_lock(&clrhost__posix_lock);
+    t->p->doorbell = 1;
+    pthread_cond_broadcast(&clrhost__posix_cond);
+    pthread_mutex_unlock(&clrhost__posix_lock);
+}
+
+static struct timespec clrhost__posix_after_ms(DWORD ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec += 1;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+static void clrhost__posix_sleep_ms(DWORD ms)
+{
+    struct timespec left;
+    if (ms == 0) {
+        sched_yield();
+        return;
+    }
+    do {
+        DWORD step = ms == INFINITE ? 1000000u : ms;
+        left.tv_sec = (time_t)(step / 1000);
+        left.tv_nsec = (long)(step % 1000) * 1000000L;
+        while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+        }
+    } while (ms == INFINITE);
+}
+
+static int clrhost__os_wait(clrhost__os_thread *self, clrhost__os_thread *target, DWORD ms,
+                            int alertable, int pump, HRESULT *error)
+{
+    struct timespec deadline;
+    int r, e = 0;
+    (void)pump; /* no window messages here */
+    (void)error;
+    if (!target && !(alertable && self)) {
+        clrhost__posix_sleep_ms(ms);
+        return CLRHOST__WAIT_TIMEOUT;
+    }
+    if (ms != INFINITE)
+        deadline = clrhost__posix_after_ms(ms);
+    pthread_mutex_lock(&clrhost__posix_lock);
+    for (;;) {
+        if (target && target->p->ended) {
+            r = CLRHOST__WAIT_DONE;
+            break;
+        }
+        if (alertable && self && self->p->doorbell) {
+            self->p->doorbell = 0;
+            r = CLRHOST__WAIT_WOKEN;
+            break;
+        }
+        if (e == ETIMEDOUT) {
+            r = CLRHOST__WAIT_TIMEOUT;
+            break;
+        }
+        if (ms == INFINITE)
+            pthread_cond_wait(&clrhost__posix_cond, &clrhost__posix_lock);
+        else
+            e = pthread_cond_timedwait(&clrhost__posix_cond, &clrhost__posix_lock, &deadline);
+    }
+    pthread_mutex_unlock(&clrhost__posix_lock);
+    return r;
+}
+
+/* POSIX has no per-thread priority for ordinary threads; the layer keeps
+   the value and accepts exactly the values SetThreadPriority accepts. */
+static HRESULT clrhost__os_thread_set_priority(clrhost__os_thread *t, int priority)
+{
+    if (priority != THREAD_PRIORITY_IDLE && priority != THREAD_PRIORITY_TIME_CRITICAL &&
+        (priority < THREAD_PRIORITY_LOWEST || priority > THREAD_PRIORITY_HIGHEST))
+        return E_INVALIDARG;
+    pthread_mutex_lock(&clrhost__posix_lock);
+    t->p->priority = priority;
+    pthread_mutex_unlock(&clrhost__posix_lock);
+    return S_OK;
+}
+
+static HRESULT clrhost__os_thread_get_priority(clrhost__os_thread *t, int *priority)
+{
+    pthread_mutex_lock(&clrhost__posix_lock);
+    *priority = t->p->priority;
+    pthread_mutex_unlock(&clrhost__posix_lock);
+    return S_OK;
+}
+
+static HRESULT clrhost__os_set_locale(LCID lcid) { (void)lcid; return S_OK; }
+
+static void clrhost__os_yield(void) { sched_yield(); }
+
+static ULONGLONG clrhost__os_ticks(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (ULONGLONG)ts.tv_sec * 1000000000u + (ULONGLONG)ts.tv_nsec;
+}
+
+static ULONGLONG clrhost__os_tick_frequency(void) { return 1000000000u; }
+
+static ULONGLONG clrhost__os_now_ms(void) { return clrhost__os_ticks() / 1000000u; }
+
+/* Reads /proc/self/maps: the mapping holding addr names the file; the
+   module spans every mapping of that file. Linux only; elsewhere nothing
+   is found and the module policy answers FALSE. */
+static int clrhost__posix_maps_line(const char *line, SIZE_T *lo, SIZE_T *hi, const char **path)
+{
+    char *end;
+    int field;
+    *lo = (SIZE_T)strtoul(line, &end, 16);
+    if (*end != '-')
+        return 0;
+    *hi = (SIZE_T)strtoul(end + 1, &end, 16);
+    for (field = 0; field < 4; ++field) { /* perms, offset, device, inode */
+        while (*end == ' ')
+            ++end;
+        while (*end && *end != ' ')
+            ++end;
+    }
+    while (*end == ' ')
+        ++end;
+    *path = end;
+    return 1;
+}
+
+static int clrhost__os_module_find(SIZE_T addr, SIZE_T *base, SIZE_T *size, char *name, size_t cap)
+{
+    char line[4096], path[4096];
+    const char *p, *file;
+    SIZE_T lo, hi, first = 0, last = 0;
+    int found = 0;
+    size_t n;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return 0;
+    path[0] = 0;
+    while (fgets(line, sizeof line, f)) {
+        n = strlen(line);
+        if (n && line[n - 1] == '\n')
+            line[--n] = 0;
+        if (!clrhost__posix_maps_line(line, &lo, &hi, &p))
+            continue;
+        if (addr >= lo && addr < hi && *p == '/') {
+            strncpy(path, p, sizeof path - 1);
+            path[sizeof path - 1] = 0;
+            break;
+        }
+    }
+    if (path[0]) {
+        rewind(f);
+        while (fgets(line, sizeof line, f)) {
+            n = strlen(line);
+            if (n && line[n - 1] == '\n')
+                line[--n] = 0;
+            if (!clrhost__posix_maps_line(line, &lo, &hi, &p) || strcmp(p, path) != 0)
+                continue;
+            if (!found || lo < first)
+                first = lo;
+            if (!found || hi > last)
+                last = hi;
+            found = 1;
+        }
+    }
+    fclose(f);
+    if (!found || cap == 0)
+        return 0;
+    file = strrchr(path, '/') + 1;
+    strncpy(name, file, cap - 1);
+    name[cap - 1] = 0;
+    *base = first;
+    *size = last - first;
+    return 1;
+}
+
+static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
+{
+    SIZE_T all[5];
+    unsigned i, n = 0;
+    all[0] = (SIZE_T)&nanosleep;
+    all[1] = (SIZE_T)&poll;
+    all[2] = (SIZE_T)&pthread_cond_wait;
+    all[3] = (SIZE_T)&pthread_cond_timedwait;
+    all[4] = (SIZE_T)&pthread_join;
+    for (i = 0; i < sizeof all / sizeof all[0] && n < cap; ++i)
+        out[n++] = all[i];
+    return n;
+}
+
+#endif /* platform layer */
+
+/* ------------------------------------------------------------------------
+   Objects
+   ------------------------------------------------------------------------ */
+
+#define CLRHOST__TASK_CREATED 0   /* CreateTask'd, thread suspended */
+#define CLRHOST__TASK_RUNNING 1   /* started, or an adopted thread */
+#define CLRHOST__TASK_CANCELLED 2 /* released by the CLR without being started */
+#define CLRHOST__TASK_ENDED 3
+
+#define CLRHOST__FRAME_NATIVE_CALL 0
+#define CLRHOST__FRAME_NATIVE_WAIT 1 /* LeaveRuntime into one of the OS's blocking waits */
+#define CLRHOST__FRAME_MANAGED 2     /* ReverseEnterRuntime */
+
+#define CLRHOST__MODULE_CACHE 64
+#define CLRHOST__MAX_BLOCKING_TARGETS 16
+
+typedef struct clrhost__frame {
+    ULONGLONG start;  /* clock ticks when it opened (timing only) */
+    ULONGLONG nested; /* ticks spent in frames opened inside it (timing only) */
+    int kind;
+} clrhost__frame;
+
+struct clrhost_task {
+    clrhost__IHostTask iface; /* first: IHostTask * and clrhost_task * share an address */
+    LONG ref;
+    LONG state;         /* CLRHOST__TASK_* */
+    LONG alert_pending; /* set by Alert, consumed by an alertable Sleep or Join */
+    LONG thread_id;     /* a DWORD, stored as LONG for atomic access */
+    clrhost_task_manager *manager; /* holds a reference */
+    clrhost__os_thread thread;
+    LPTHREAD_START_ROUTINE start; /* created tasks */
+    PVOID parameter;
+    void *volatile clr_task; /* clrhost__ICLRTask *, AddRef'd */
+    void *user;
+    int adopted;
+    int delay_abort;              /* own thread only */
+    clrhost_task *thread_next;    /* the thread's task for another manager; own thread only */
+    clrhost_task *live_prev, *live_next; /* the manager's registry, under manager->lock */
+    /* Transition state, written only by the task's own thread; other threads
+       read depth, in_native and counts with relaxed loads. */
+    LONG depth;
+    LONG in_native;
+    clrhost_task_counters counts; /* the two times are kept in clock ticks */
+    clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];
+};
+
+typedef struct clrhost__module_range {
+    SIZE_T base, size;
+    BOOL hooked;
+} clrhost__module_range;
+
+struct clrhost_task_manager {
+    clrhost__IHostTaskManager iface; /* first */
+    LONG ref;
+    /* configuration, fixed at creation */
+    clrhost_task_hooks hooks;
+    unsigned flags;
+    BOOL default_needs_hook;
+    BOOL (*admit_thread)(void *user, DWORD thread_id);
+    void (*log_fn)(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message);
+    clrhost__allocator allocator;
+    ULONGLONG tick_frequency;
+    char **module_names; /* one allocation: the pointers, then the strings */
+    unsigned module_count;
+    unsigned blocking_count;
+    SIZE_T blocking_targets[CLRHOST__MAX_BLOCKING_TARGETS];
+    /* module ranges already looked up: entries below module_cache_count are
+       complete and never change (published with a release store) */
+    LONG module_cache_count;
+    clrhost__module_range module_cache[CLRHOST__MODULE_CACHE];
+    void *volatile clr_task_manager; /* clrhost__ICLRTaskManager *, AddRef'd */
+    /* registry and totals, under lock */
+    clrhost__os_mutex lock;
+    clrhost_task *live;
+    ULONGLONG created, adopted, live_count, ended;
+    clrhost_task_counters ended_totals;
+    /* rare events, updated with locked adds */
+    ULONGLONG refused;
+    clrhost_task_counters taskless; /* calls on threads that have no task */
+};
+
+typedef struct clrhost__host_control {
+    clrhost__IHostControl iface; /* first */
+    LONG ref;
+    clrhost_task_manager *manager;  /* holds a reference */
+    clrhost__IHostControl *inner;   /* the host's own, AddRef'd, or NULL */
+} clrhost__host_control;
+
+#define CLRHOST__COUNTER_FIELDS (sizeof(clrhost_task_counters) / sizeof(ULONGLONG))
+CLRHOST__STATIC_CHECK(counters_are_an_array, sizeof(clrhost_task_counters) == 11 * sizeof(ULONGLONG));
+
+static volatile ULONGLONG *clrhost__counter(const clrhost_task_counters *c, size_t i)
+{
+    return (volatile ULONGLONG *)(void *)((char *)(void *)(size_t)c + i * sizeof(ULONGLONG));
+}
+
+static void clrhost__counters_add(clrhost_task_counters *to, const clrhost_task_counters *from)
+{
+    size_t i;
+    for (i = 0; i < CLRHOST__COUNTER_FIELDS; ++i)
+        *clrhost__counter(to, i) += clrhost__relaxed_load64(clrhost__counter(from, i));
+}
+
+static ULONGLONG clrhost__ticks_to_ns(ULONGLONG ticks, ULONGLONG frequency)
+{
+    return ticks / frequency * 1000000000u + ticks % frequency * 1000000000u / frequency;
+}
+
+static void clrhost__counters_finish(clrhost_task_counters *c, const clrhost_task_manager *m)
+{
+    c->native_wait_ns = clrhost__ticks_to_ns(c->native_wait_ns, m->tick_frequency);
+    c->native_call_ns = clrhost__ticks_to_ns(c->native_call_ns, m->tick_frequency);
+}
+
+/* ------------------------------------------------------------------------
+   Small helpers
+   ------------------------------------------------------------------------ */
+
+static void *clrhost__libc_alloc(void *user, size_t size) { (void)user; return malloc(size); }
+static void clrhost__libc_free(void *user, void *p) { (void)user; free(p); }
+
+static void *clrhost__alloc(const clrhost_task_manager *m, size_t size)
+{
+    return m->allocator.alloc_fn(m->allocator.user, size);
+}
+
+static void clrhost__free(const clrhost_task_manager *m, void *p)
+{
+    m->allocator.free_fn(m->allocator.user, p);
+}
+
+static const GUID *clrhost__iid(REFIID riid) { return CLRHOST__IID_PTR(riid); }
+
+static void clrhost__log(const clrhost_task_manager *m, clrhost_task_log_level level,
+                         clrhost_task *task, const char *message)
+{
+    DWORD e;
+    if (!m->log_fn)
+        return;
+    e = clrhost__os_get_last_error();
+    m->log_fn(m->hooks.user, level, task, message);
+    clrhost__os_set_last_error(e);
+}
+
+/* Counted on the task when there is one (its own thread is the caller). */
+static void clrhost__protocol_error(clrhost_task_manager *m, clrhost_task *t, const char *message)
+{
+    if (t)
+        clrhost__count(&t->counts.protocol_errors, 1);
+    else
+        clrhost__atomic_add64(&m->taskless.protocol_errors, 1);
+    clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t, message);
+}
+
+static void clrhost__call_task_hook(const clrhost_task_manager *m,
+                                    void (*hook)(void *user, clrhost_task *task), clrhost_task *t)
+{
+    DWORD e;
+    if (!hook)
+        return;
+    e = clrhost__os_get_last_error();
+    hook(m->hooks.user, t);
+    clrhost__os_set_last_error(e);
+}
+
+/* ------------------------------------------------------------------------
+   The thread-local slot holds the calling thread's tasks (usually one; one
+   per manager) as a list linked through thread_next. Its low bit marks a
+   thread that is ending: no task is adopted on it any more.
+   ------------------------------------------------------------------------ */
+
+#define CLRHOST__SLOT_ENDING ((SIZE_T)1)
+
+static clrhost_task *clrhost__slot_tasks(void *slot)
+{
+    return (clrhost_task *)(void *)((SIZE_T)slot & ~CLRHOST__SLOT_ENDING);
+}
+
+static int clrhost__slot_ending(void *slot) { return ((SIZE_T)slot & CLRHOST__SLOT_ENDING) != 0; }
+
+static void *clrhost__slot_make(clrhost_task *head, int ending)
+{
+    return (void *)((SIZE_T)head | (ending ? CLRHOST__SLOT_ENDING : 0));
+}
+
+static clrhost_task *clrhost__find_task(void *slot, const clrhost_task_manager *m)
+{
+    clrhost_task *t = clrhost__slot_tasks(slot);
+    while (t && t->manager != m)
+        t = t->thread_next;
+    return t;
+}
+
+static clrhost_task *clrhost__current_task(const clrhost_task_manager *m)
+{
+    return clrhost__find_task(clrhost__os_slot_get(), m);
+}
+
+static void clrhost__thread_link(clrhost_task *t)
+{
+    void *slot = clrhost__os_slot_get();
+    CLRHOST_TASK_ASSERT(((SIZE_T)t & CLRHOST__SLOT_ENDING) == 0);
+    t->thread_next = clrhost__slot_tasks(slot);
+    clrhost__os_slot_set(clrhost__slot_make(t, clrhost__slot_ending(slot)));
+}
+
+static void clrhost__thread_unlink(clrhost_task *t)
+{
+    void *slot = clrhost__os_slot_get();
+    clrhost_task *p = clrhost__slot_tasks(slot);
+    if (p == t) {
+        clrhost__os_slot_set(clrhost__slot_make(t->thread_next, clrhost__slot_ending(slot)));
+    } else {
+        while (p && p->thread_next != t)
+            p = p->thread_next;
+        if (p)
+            p->thread_next = t->thread_next;
+    }
+    t->thread_next = NULL;
+}
+
+static void clrhost__thread_mark_ending(void)
+{
+    void *slot = clrhost__os_slot_get();
+    clrhost__os_slot_set(clrhost__slot_make(clrhost__slot_tasks(slot), 1));
+}
+
+/* ------------------------------------------------------------------------
+   Registry of live tasks
+   ------------------------------------------------------------------------ */
+
+static void clrhost__registry_add(clrhost_task_manager *m, clrhost_task *t)
+{
+    clrhost__os_mutex_lock(&m->lock);
+    t->live_prev = NULL;
+    t->live_next = m->live;
+    if (m->live)
+        m->live->live_prev = t;
+    m->live = t;
+    m->live_count += 1;
+    if (t->adopted)
+        m->adopted += 1;
+    else
+        m->created += 1;
+    clrhost__os_mutex_unlock(&m->lock);
+}
+
+static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
+{
+    clrhost__os_mutex_lock(&m->lock);
+    if (t->live_prev)
+        t->live_prev->live_next = t->live_next;
+    else
+        m->live = t->live_next;
+    if (t->live_next)
+        t->live_next->live_prev = t->live_prev;
+    t->live_prev = t->live_next = NULL;
+    m->live_count -= 1;
+    m->ended += 1;
+    clrhost__counters_add(&m->ended_totals, &t->counts);
+    clrhost__os_mutex_unlock(&m->lock);
+}
+
+/* ------------------------------------------------------------------------
+   Transitions: the per-task frame stack
+   ------------------------------------------------------------------------ */
+
+static int clrhost__native_kind(const clrhost_task_manager *m, SIZE_T target)
+{
+    unsigned i;
+    for (i = 0; i < m->blocking_count; ++i)
+        if (m->blocking_targets[i] == target)
+            return CLRHOST__FRAME_NATIVE_WAIT;
+    return CLRHOST__FRAME_NATIVE_CALL;
+}
+
+static void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *t, int kind)
+{
+    LONG d = clrhost__relaxed_load(&t->depth);
+    if (d < CLRHOST_TASK_MAX_DEPTH) {
+        clrhost__frame *f = &t->frames[d];
+        f->kind = kind;
+        if (m->flags & CLRHOST_TASK_TIMING) {
+            f->nested = 0;
+            f->start = clrhost__os_ticks(); /* last: the hook's own time is not native time */
+        }
+    } else if (d == CLRHOST_TASK_MAX_DEPTH) {
+        clrhost__protocol_error(m, t, "transitions nested deeper than CLRHOST_TASK_MAX_DEPTH: "
+                                      "deeper frames are counted but not timed");
+    }
+    clrhost__relaxed_store(&t->depth, d + 1);
+    clrhost__relaxed_store(&t->in_native, kind != CLRHOST__FRAME_MANAGED);
+}
+
+/* Pops the innermost frame, books its time and calls the hook of its kind.
+   Above CLRHOST_TASK_MAX_DEPTH no kinds are kept and `kind` is trusted. */
+static void clrhost__close_frame(clrhost_task_manager *m, clrhost_task *t, int kind, ULONGLONG now)
+{
+    LONG d = clrhost__relaxed_load(&t->depth) - 1;
+    if (d < CLRHOST_TASK_MAX_DEPTH) {
+        const clrhost__frame *f = &t->frames[d];
+        kind = f->kind;
+        if (m->flags & CLRHOST_TASK_TIMING) {
+            ULONGLONG span = now - f->start;
+            if (d > 0)
+                t->frames[d - 1].nested += span;
+            if (kind == CLRHOST__FRAME_NATIVE_WAIT)
+                clrhost__count(&t->counts.native_wait_ns, span - f->nested);
+            else if (kind == CLRHOST__FRAME_NATIVE_CALL)
+                clrhost__count(&t->counts.native_call_ns, span - f->nested);
+        }
+    }
+    clrhost__relaxed_store(&t->depth, d);
+    if (d <= CLRHOST_TASK_MAX_DEPTH)
+        clrhost__relaxed_store(&t->in_native, d > 0 && t->frames[d - 1].kind != CLRHOST__FRAME_MANAGED);
+    if (kind == CLRHOST__FRAME_MANAGED) {
+        clrhost__count(&t->counts.reverse_leave_runtime, 1);
+        clrhost__call_task_hook(m, m->hooks.reverse_leave_runtime, t);
+    } else {
+        clrhost__count(&t->counts.enter_runtime, 1);
+        clrhost__call_task_hook(m, m->hooks.enter_runtime, t);
+    }
+}
+
+/* EnterRuntime (managed = 0) and ReverseLeaveRuntime (managed = 1): close
+   the innermost frame of that kind. Frames of the other kind above it were
+   left open by the CLR; they are closed first, each a protocol error, so
+   the hooks keep seeing a balanced sequence. Returns 0, changing nothing,
+   when no frame of the kind is open. */
+static int clrhost__close_through(clrhost_task_manager *m, clrhost_task *t, int managed)
+{
+    LONG d = clrhost__relaxed_load(&t->depth), i;
+    int wanted = managed ? CLRHOST__FRAME_MANAGED : CLRHOST__FRAME_NATIVE_CALL;
+    ULONGLONG now = (m->flags & CLRHOST_TASK_TIMING) ? clrhost__os_ticks() : 0;
+    if (d == 0)
+        return 0;
+    if (d > CLRHOST_TASK_MAX_DEPTH) {
+        clrhost__close_frame(m, t, wanted, now);
+        return 1;
+    }
+    for (i = d - 1; i >= 0 && (t->frames[i].kind == CLRHOST__FRAME_MANAGED) != managed; --i) {
+    }
+    if (i < 0)
+        return 0;
+    for (; d - 1 > i; --d) {
+        clrhost__protocol_error(m, t, managed ? "ReverseLeaveRuntime while a native call is open: "
+                                                "closing it as if EnterRuntime had come"
+                                              : "EnterRuntime while a reverse call is open: "
+                                                "closing it as if ReverseLeaveRuntime had come");
+        clrhost__close_frame(m, t, wanted, now);
+    }
+    clrhost__close_frame(m, t, wanted, now);
+    return 1;
+}
+
+/* ------------------------------------------------------------------------
+   Waiting: Sleep and Join. An alert is a flag plus the OS doorbell, so one
+   that comes just before the wait is not lost, and a doorbell rung by
+   someone else (any APC) or left over from a consumed alert only makes the
+   wait go round again.
+   ------------------------------------------------------------------------ */
+
+static HRESULT clrhost__wait(clrhost_task *self, clrhost__os_thread *target, DWORD ms, DWORD option)
+{
+    int alertable = (option & WAIT_ALERTABLE) != 0;
+    int pump = (option & WAIT_MSGPUMP) != 0;
+    ULONGLONG deadline = ms == INFINITE ? 0 : clrhost__os_now_ms() + ms;
+    HRESULT timed_out = target ? HOST_E_TIMEOUT : S_OK; /* a sleep that runs out just slept */
+    DWORD left = ms;
+    for (;;) {
+        HRESULT error = S_OK;
+        int r;
+        if (alertable && self && clrhost__atomic_xchg(&self->alert_pending, 0))
+            return HOST_E_INTERRUPTED;
+        r = clrhost__os_wait(self ? &self->thread : NULL, target, left, alertable, pump, &error);
+        if (r == CLRHOST__WAIT_DONE)
+            return S_OK;
+        if (r == CLRHOST__WAIT_TIMEOUT)
+            return timed_out;
+        if (r == CLRHOST__WAIT_FAILED)
+            return error;
+        if (ms != INFINITE) { /* woken early: wait for what is left */
+            ULONGLONG now = clrhost__os_now_ms();
+            if (now >= deadline)
+                return (alertable && self && clrhost__atomic_xchg(&self->alert_pending, 0))
+                           ? HOST_E_INTERRUPTED
+                           : timed_out;
+            left = (DWORD)(deadline - now);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+   IHostTask
+   ------------------------------------------------------------------------ */
+
+static clrhost_task *clrhost__task_from(clrhost__IHostTask *iface)
+{
+    return CLRHOST__CONTAINER(iface, clrhost_task, iface);
+}
+
+static clrhost_task_manager *clrhost__manager_from(clrhost__IHostTaskManager *iface)
+{
+    return CLRHOST__CONTAINER(iface, clrhost_task_manager, iface);
+}
+
+static void clrhost__manager_addref(clrhost_task_manager *m) { clrhost__atomic_inc(&m->ref); }
+static ULONG clrhost__manager_release(clrhost_task_manager *m);
+
+/* Frees a task whose thread never ran. */
+static void clrhost__task_free(clrhost_task *t)
+{
+    clrhost_task_manager *m = t->manager;
+    clrhost__os_thread_close(&t->thread);
+    clrhost__free(m, t);
+    clrhost__manager_release(m);
+}
+
+static void clrhost__task_addref(clrhost_task *t) { clrhost__atomic_inc(&t->ref); }
+
+static ULONG clrhost__task_release(clrhost_task *t)
+{
+    LONG r = clrhost__atomic_dec(&t->ref);
+    if (r == 1 && clrhost__atomic_cas(&t->state, CLRHOST__TASK_CREATED, CLRHOST__TASK_CANCELLED) ==
+                      CLRHOST__TASK_CREATED) {
+        /* The CLR let go of a task it never started; the reference left is
+           the suspended thread's. Let the thread run, only to end. */
+        if (FAILED(clrhost__os_thread_resume(&t->thread)))
+            clrhost__log(t->manager, CLRHOST_TASK_LOG_ERROR, t,
+                         "could not resume a cancelled task's thread: the thread and the task leak");
+    } else if (r == 0) {
+        CLRHOST_TASK_ASSERT(clrhost__atomic_load_ptr(&t->clr_task) == NULL);
+        clrhost__task_free(t);
+    }
+    return (ULONG)r;
+}
+
+/* Ends a task on its own thread: the CLR's clean-up, then ours. */
+static void clrhost__task_end(clrhost_task *t)
+{
+    clrhost_task_manager *m = t->manager;
+    clrhost__ICLRTask *clr = (clrhost__ICLRTask *)clrhost__atomic_load_ptr(&t->clr_task);
+    if (clr) {
+        /* When a task manager is present the CLR keeps its thread object at
+           thread exit: "the host will call ExitTask" (vm/threads.cpp,
+           DestroyThread). The task stays current: ExitTask may call back. */
+        if (FAILED(clr->lpVtbl->ExitTask(clr)))
+            clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t, "ICLRTask::ExitTask failed");
+    }
+    clrhost__call_task_hook(m, m->hooks.task_end, t);
+    clrhost__thread_unlink(t);
+    clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
+    if (clr)
+        clr->lpVtbl->Release(clr);
+    clrhost__registry_remove(m, t);
+    clrhost__atomic_store(&t->state, CLRHOST__TASK_ENDED);
+}
+
+/* Runs on a thread CreateTask made, once Start (or a cancel) resumed it. */
+static DWORD clrhost__task_thread_main(void *task)
+{
+    clrhost_task *t = (clrhost_task *)task;
+    clrhost_task_manager *m = t->manager;
+    DWORD rc = 0;
+    clrhost__relaxed_store(&t->thread_id, (LONG)clrhost__os_current_thread_id());
+    if (clrhost__atomic_load(&t->state) == CLRHOST__TASK_CANCELLED) {
+        clrhost__registry_remove(m, t);
+        clrhost__atomic_store(&t->state, CLRHOST__TASK_ENDED);
+    } else {
+        clrhost__thread_link(t);
+        clrhost__call_task_hook(m, m->hooks.task_begin, t);
+        rc = t->start(t->parameter);
+        clrhost__task_end(t);
+        clrhost__thread_mark_ending(); /* the thread only exits from here */
+    }
+    clrhost__task_release(t); /* the thread's reference */
+    return rc;
+}
+
+/* Thread-exit callback of the slot: ends adopted tasks (and created ones
+   whose start routine never returned, e.g. it called ExitThread). */
+static void clrhost__on_thread_exit(void *slot_value)
+{
+    clrhost_task *t = clrhost__slot_tasks(slot_value);
+    if (!t)
+        return;
+    /* The slot may already read NULL here (POSIX clears it first): make the
+       tasks reachable while they end, and refuse new ones from now on. */
+    clrhost__os_slot_set(clrhost__slot_make(t, 1));
+    while ((t = clrhost__slot_tasks(clrhost__os_slot_get())) != NULL) {
+        clrhost__os_thread thread = t->thread;
+        clrhost__task_end(t);
+        clrhost__task_release(t); /* the thread's reference */
+        clrhost__os_thread_finish(&thread);
+    }
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__task_QueryInterface(clrhost__IHostTask *This, REFIID riid, void **ppv)
+{
+    const GUID *iid = clrhost__iid(riid);
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!iid)
+        return E_POINTER;
+    if (!clrhost__iid_equal(iid, &clrhost__IID_IUnknown) && !clrhost__iid_equal(iid, &clrhost__IID_IHostTask))
+        return E_NOINTERFACE;
+    clrhost__task_addref(clrhost__task_from(This));
+    *ppv = This;
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE clrhost__task_AddRef(clrhost__IHostTask *This)
+{
+    return (ULONG)clrhost__atomic_inc(&clrhost__task_from(This)->ref);
+}
+
+static ULONG STDMETHODCALLTYPE clrhost__task_Release(clrhost__IHostTask *This)
+{
+    return clrhost__task_release(clrhost__task_from(This));
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__task_Start(clrhost__IHostTask *This)
+{
+    clrhost_task *t = clrhost__task_from(This);
+    HRESULT hr;
+    if (clrhost__atomic_cas(&t->state, CLRHOST__TASK_CREATED, CLRHOST__TASK_RUNNING) != CLRHOST__TASK_CREATED)
+        return HOST_E_INVALIDOPERATION; /* started twice, or an adopted thread */
+    hr = clrhost__os_thread_resume(&t->thread);
+    if (FAILED(hr)) {
+        clrhost__atomic_store(&t->state, CLRHOST__TASK_CREATED);
+        clrhost__log(t->manager, CLRHOST_TASK_LOG_ERROR, t, "could not resume a task's thread");
+    }
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__task_Alert(clrhost__IHostTask *This)
+{
+    clrhost_task *t = clrhost__task_from(This);
+    clrhost__atomic_store(&t->alert_pending, 1);
+    clrhost__os_thread_alert(&t->thread);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__task_Join(clrhost__IHostTask *This, DWORD ms, DWORD option)
+{
+    clrhost_task *t = clrhost__task_from(This);
+    clrhost_task *self = clrhost__current_task(t->manager);
+    /* A thread never ends while it waits for itself. */
+    if (self == t && !(option & WAIT_NOTINDEADLOCK))
+        return HOST_E_DEADLOCK;
+    return clrhost__wait(self, &t->thread, ms, option);
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__task_SetPriority(clrhost__IHostTask *This, int priority)
+{
+    return clrhost__os_thread_set_priority(&clrhost__task_from(This)->thread, priority);
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__task_GetPriority(clrhost__IHostTask *This, int *pPriority)
+{
+    if (!pPriority)
+        return E_POINTER;
+    *pPriority = THREAD_PRIORITY_NORMAL;
+    return clrhost__os_thread_get_priority(&clrhost__task_from(This)->thread, pPriority);
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__task_SetCLRTask(clrhost__IHostTask *This, clrhost__ICLRTask *clr)
+{
+    clrhost_task *t = clrhost__task_from(This);
+    clrhost__ICLRTask *old;
+    if (clr)
+        clr->lpVtbl->AddRef(clr);
+    old = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, clr);
+    if (old)
+        old->lpVtbl->Release(old);
+    return S_OK;
+}
+
+static const clrhost__IHostTaskVtbl clrhost__task_vtbl = {
+    clrhost__task_QueryInterface, clrhost__task_AddRef, clrhost__task_Release,
+    clrhost__task_Start, clrhost__task_Alert, clrhost__task_Join,
+    clrhost__task_SetPriority, clrhost__task_GetPriority, clrhost__task_SetCLRTask};
+
+/* A task with `refs` references and one on its manager, not yet registered. */
+static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG refs)
+{
+    clrhost_task *t = (clrhost_task *)clrhost__alloc(m, sizeof *t);
+    if (!t)
+        return NULL;
+    memset(t, 0, sizeof *t);
+    t->iface.lpVtbl = &clrhost__task_vtbl;
+    t->ref = refs;
+    t->state = CLRHOST__TASK_CREATED;
+    t->manager = m;
+    clrhost__manager_addref(m);
+    return t;
+}
+
+/* S_OK with *out, S_FALSE when admit_thread refused the thread. */
+static HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhost_task **out)
+{
+    DWORD id = clrhost__os_current_thread_id();
+    clrhost_task *t;
+    HRESULT hr;
+    *out = NULL;
+    if (m->admit_thread) {
+        DWORD e = clrhost__os_get_last_error();
+        BOOL admitted = m->admit_thread(m->hooks.user, id);
+        clrhost__os_set_last_error(e);
+        if (!admitted) {
+            clrhost__atomic_add64(&m->refused, 1);
+            return S_FALSE;
+        }
+    }
+    t = clrhost__task_new(m, 1); /* the thread's reference */
+    if (!t)
+        return E_OUTOFMEMORY;
+    hr = clrhost__os_thread_adopt(&t->thread, &m->allocator);
+    if (FAILED(hr)) {
+        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "could not open a handle to a foreign thread");
+        clrhost__task_free(t);
+        return hr;
+    }
+    t->adopted = 1;
+    t->state = CLRHOST__TASK_RUNNING;
+    t->thread_id = (LONG)id;
+    clrhost__registry_add(m, t);
+    clrhost__thread_link(t);
+    clrhost__call_task_hook(m, m->hooks.task_begin, t);
+    *out = t;
+    return S_OK;
+}
+
+
+/* ------------------------------------------------------------------------
+   IHostTaskManager
+   ------------------------------------------------------------------------ */
+
+static void clrhost__manager_destroy(clrhost_task_manager *m)
+{
+    clrhost__ICLRTaskManager *clr = (clrhost__ICLRTaskManager *)clrhost__atomic_xchg_ptr(&m->clr_task_manager, NULL);
+    clrhost__allocator a = m->allocator;
+    CLRHOST_TASK_ASSERT(m->live == NULL);
+    if (clr)
+        clr->lpVtbl->Release(clr);
+    clrhost__os_mutex_destroy(&m->lock);
+    if (m->module_names)
+        a.free_fn(a.user, m->module_names);
+    a.free_fn(a.user, m);
+}
+
+static ULONG clrhost__manager_release(clrhost_task_manager *m)
+{
+    LONG r = clrhost__atomic_dec(&m->ref);
+    if (r == 0)
+        clrhost__manager_destroy(m);
+    return (ULONG)r;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_QueryInterface(clrhost__IHostTaskManager *This, REFIID riid, void **ppv)
+{
+    const GUID *iid = clrhost__iid(riid);
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!iid)
+        return E_POINTER;
+    if (!clrhost__iid_equal(iid, &clrhost__IID_IUnknown) && !clrhost__iid_equal(iid, &clrhost__IID_IHostTaskManager))
+        return E_NOINTERFACE;
+    clrhost__manager_addref(clrhost__manager_from(This));
+    *ppv = This;
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE clrhost__mgr_AddRef(clrhost__IHostTaskManager *This)
+{
+    return (ULONG)clrhost__atomic_inc(&clrhost__manager_from(This)->ref);
+}
+
+static ULONG STDMETHODCALLTYPE clrhost__mgr_Release(clrhost__IHostTaskManager *This)
+{
+    return clrhost__manager_release(clrhost__manager_from(This));
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_GetCurrentTask(clrhost__IHostTaskManager *This, clrhost__IHostTask **pTask)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    void *slot;
+    clrhost_task *t;
+    if (!pTask)
+        return E_POINTER;
+    *pTask = NULL;
+    slot = clrhost__os_slot_get();
+    t = clrhost__find_task(slot, m);
+    if (!t) {
+        DWORD e;
+        HRESULT hr;
+        if (clrhost__slot_ending(slot))
+            return S_OK; /* the thread is exiting: no new task */
+        e = clrhost__os_get_last_error();
+        hr = clrhost__task_adopt(m, &t);
+        clrhost__os_set_last_error(e);
+        if (hr != S_OK) /* S_FALSE: refused. "The host can also set the pTask parameter
+                           to null to prevent a task that it did not initiate from
+                           entering the CLR" (IHostTaskManager::GetCurrentTask docs) */
+            return hr == S_FALSE ? S_OK : hr;
+    }
+    clrhost__task_addref(t);
+    *pTask = &t->iface;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_CreateTask(clrhost__IHostTaskManager *This, DWORD dwStackSize,
+                                                         LPTHREAD_START_ROUTINE pStartAddress, PVOID pParameter,
+                                                         clrhost__IHostTask **ppTask)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t;
+    HRESULT hr;
+    if (!ppTask)
+        return E_POINTER;
+    *ppTask = NULL;
+    if (!pStartAddress)
+        return E_POINTER;
+    t = clrhost__task_new(m, 2); /* the CLR's reference and the new thread's */
+    if (!t)
+        return E_OUTOFMEMORY;
+    t->start = pStartAddress;
+    t->parameter = pParameter;
+    hr = clrhost__os_thread_create(&t->thread, dwStackSize, t, &m->allocator);
+    if (FAILED(hr)) {
+        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "could not create a thread for CreateTask");
+        clrhost__task_free(t);
+        return hr;
+    }
+    clrhost__registry_add(m, t);
+    *ppTask = &t->iface;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep(clrhost__IHostTaskManager *This, DWORD ms, DWORD option)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    return clrhost__wait(clrhost__current_task(m), NULL, ms, option);
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask(clrhost__IHostTaskManager *This, DWORD option)
+{
+    (void)This;
+    (void)option;
+    clrhost__os_yield();
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetUILocale(clrhost__IHostTaskManager *This, LCID lcid)
+{
+    /* Anything but S_OK makes the CurrentUICulture setter throw
+       (clr-contract.md section 2); the CLR keeps the UI culture itself. */
+    (void)This;
+    (void)lcid;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetLocale(clrhost__IHostTaskManager *This, LCID lcid)
+{
+    (void)This;
+    return clrhost__os_set_locale(lcid);
+}
+
+static int clrhost__module_name_matches(const char *module, const char *wanted)
+{
+    const char *w = wanted;
+    for (; *w; ++module, ++w) {
+        char a = *module, b = *w;
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z')
+            b = (char)(b - 'A' + 'a');
+        if (a != b)
+            return 0;
+    }
+    /* "user32.dll" must match all of the name; "user32" any extension */
+    return *module == 0 || (*module == '.' && strchr(wanted, '.') == NULL);
+}
+
+static BOOL clrhost__module_policy(clrhost_task_manager *m, SIZE_T target)
+{
+    LONG n = clrhost__atomic_load(&m->module_cache_count), i;
+    SIZE_T base, size;
+    char name[512];
+    BOOL hooked = FALSE;
+    DWORD e;
+    unsigned k;
+    int found;
+    for (i = 0; i < n; ++i)
+        if (target - m->module_cache[i].base < m->module_cache[i].size)
+            return m->module_cache[i].hooked;
+    /* Looked up without our lock held: the OS takes the loader lock, and a
+       thread holding the loader lock may be asking us at the same time. */
+    e = clrhost__os_get_last_error();
+    found = clrhost__os_module_find(target, &base, &size, name, sizeof name);
+    clrhost__os_set_last_error(e);
+    if (!found)
+        return FALSE;
+    for (k = 0; k < m->module_count && !hooked; ++k)
+        hooked = clrhost__module_name_matches(name, m->module_names[k]) ? TRUE : FALSE;
+    clrhost__os_mutex_lock(&m->lock);
+    n = clrhost__relaxed_load(&m->module_cache_count);
+    for (i = 0; i < n && m->module_cache[i].base != base; ++i) {
+    }
+    if (i == n && n < CLRHOST__MODULE_CACHE) {
+        m->module_cache[n].base = base;
+        m->module_cache[n].size = size;
+        m->module_cache[n].hooked = hooked;
+        clrhost__atomic_store(&m->module_cache_count, n + 1);
+    }
+    clrhost__os_mutex_unlock(&m->lock);
+    return hooked;
+}
+
+static BOOL clrhost__needs_hook(clrhost_task_manager *m, SIZE_T target)
+{
+    if (m->hooks.needs_hook) {
+        DWORD e = clrhost__os_get_last_error();
+        BOOL answer = m->hooks.needs_hook(m->hooks.user, target) ? TRUE : FALSE;
+        clrhost__os_set_last_error(e);
+        return answer;
+    }
+    if (m->module_count)
+        return clrhost__module_policy(m, target);
+    return m->default_needs_hook;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook(clrhost__IHostTaskManager *This, SIZE_T target,
+                                                                BOOL *pbCallNeedsHostHook)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t;
+    BOOL answer;
+    if (!pbCallNeedsHostHook)
+        return E_POINTER;
+    answer = clrhost__needs_hook(m, target);
+    *pbCallNeedsHostHook = answer;
+    t = clrhost__current_task(m);
+    if (t) {
+        clrhost__count(&t->counts.needs_hook_asks, 1);
+        if (answer)
+            clrhost__count(&t->counts.needs_hook_true, 1);
+    } else {
+        clrhost__atomic_add64(&m->taskless.needs_hook_asks, 1);
+        if (answer)
+            clrhost__atomic_add64(&m->taskless.needs_hook_true, 1);
+    }
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime(clrhost__IHostTaskManager *This, SIZE_T target)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t) {
+        clrhost__protocol_error(m, NULL, "LeaveRuntime on a thread without a task");
+        return S_OK;
+    }
+    if (m->hooks.leave_runtime) {
+        DWORD e = clrhost__os_get_last_error();
+        HRESULT hr = m->hooks.leave_runtime(m->hooks.user, t, target);
+        clrhost__os_set_last_error(e);
+        if (FAILED(hr)) { /* a veto: the CLR throws and sends no EnterRuntime */
+            clrhost__count(&t->counts.leave_runtime_vetoed, 1);
+            return hr;
+        }
+    }
+    clrhost__count(&t->counts.leave_runtime, 1);
+    clrhost__push_frame(m, t, m->blocking_count ? clrhost__native_kind(m, target) : CLRHOST__FRAME_NATIVE_CALL);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        clrhost__protocol_error(m, NULL, "EnterRuntime on a thread without a task");
+    else if (!clrhost__close_through(m, t, 0))
+        clrhost__protocol_error(m, t, "EnterRuntime without a LeaveRuntime");
+    return S_OK; /* a failure here corrupts the CLR's unwinding */
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t) {
+        clrhost__protocol_error(m, NULL, "ReverseEnterRuntime on a thread without a task");
+        return S_OK;
+    }
+    if (m->hooks.reverse_enter_runtime) {
+        DWORD e = clrhost__os_get_last_error();
+        HRESULT hr = m->hooks.reverse_enter_runtime(m->hooks.user, t);
+        clrhost__os_set_last_error(e);
+        if (FAILED(hr)) { /* managed code does not run, and no ReverseLeaveRuntime follows */
+            clrhost__count(&t->counts.reverse_enter_vetoed, 1);
+            return hr;
+        }
+    }
+    clrhost__count(&t->counts.reverse_enter_runtime, 1);
+    clrhost__push_frame(m, t, CLRHOST__FRAME_MANAGED);
+    return S_OK; /* exactly S_OK: the CLR treats even S_FALSE as a refusal */
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        clrhost__protocol_error(m, NULL, "ReverseLeaveRuntime on a thread without a task");
+    else if (!clrhost__close_through(m, t, 1))
+        clrhost__protocol_error(m, t, "ReverseLeaveRuntime without a ReverseEnterRuntime");
+    return S_OK; /* a failure is thrown after the managed code ran */
+}
+
+/* Begin/EndDelayAbort: never called by the CLR 4.x source; the documented
+   rule is that a second Begin without an End gives E_UNEXPECTED. */
+static HRESULT clrhost__delay_abort(clrhost__IHostTaskManager *This, int begin)
+{
+    clrhost_task *t = clrhost__current_task(clrhost__manager_from(This));
+    if (!t)
+        return HOST_E_INVALIDOPERATION;
+    if (t->delay_abort == begin)
+        return E_UNEXPECTED;
+    t->delay_abort = begin;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_BeginDelayAbort(clrhost__IHostTaskManager *This)
+{
+    return clrhost__delay_abort(This, 1);
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EndDelayAbort(clrhost__IHostTaskManager *This)
+{
+    return clrhost__delay_abort(This, 0);
+}
+
+/* One task per OS thread: a task can never move, so there is nothing to pin. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_BeginThreadAffinity(clrhost__IHostTaskManager *This)
+{
+    (void)This;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EndThreadAffinity(clrhost__IHostTaskManager *This)
+{
+    (void)This;
+    return S_OK;
+}
+
+/* E_NOTIMPL makes the CLR call SetThreadStackGuarantee itself; S_OK would
+   disable guarantees, any other failure breaks start-up. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetStackGuarantee(clrhost__IHostTaskManager *This, ULONG guarantee)
+{
+    (void)This;
+    (void)guarantee;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_GetStackGuarantee(clrhost__IHostTaskManager *This, ULONG *pGuarantee)
+{
+    (void)This;
+    if (!pGuarantee)
+        return E_POINTER;
+    *pGuarantee = 0;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetCLRTaskManager(clrhost__IHostTaskManager *This,
+                                                                clrhost__ICLRTaskManager *pManager)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost__ICLRTaskManager *old;
+    if (pManager)
+        pManager->lpVtbl->AddRef(pManager);
+    old = (clrhost__ICLRTaskManager *)clrhost__atomic_xchg_ptr(&m->clr_task_manager, pManager);
+    if (old)
+        old->lpVtbl->Release(old);
+    return S_OK;
+}
+
+static const clrhost__IHostTaskManagerVtbl clrhost__manager_vtbl = {
+    clrhost__mgr_QueryInterface, clrhost__mgr_AddRef, clrhost__mgr_Release,
+    clrhost__mgr_GetCurrentTask, clrhost__mgr_CreateTask, clrhost__mgr_Sleep,
+    clrhost__mgr_SwitchToTask, clrhost__mgr_SetUILocale, clrhost__mgr_SetLocale,
+    clrhost__mgr_CallNeedsHostHook, clrhost__mgr_LeaveRuntime, clrhost__mgr_EnterRuntime,
+    clrhost__mgr_ReverseLeaveRuntime, clrhost__mgr_ReverseEnterRuntime,
+    clrhost__mgr_BeginDelayAbort, clrhost__mgr_EndDelayAbort,
+    clrhost__mgr_BeginThreadAffinity, clrhost__mgr_EndThreadAffinity,
+    clrhost__mgr_SetStackGuarantee, clrhost__mgr_GetStackGuarantee,
+    clrhost__mgr_SetCLRTaskManager};
+
+/* ------------------------------------------------------------------------
+   IHostControl
+   ------------------------------------------------------------------------ */
+
+static clrhost__host_control *clrhost__host_control_from(clrhost__IHostControl *iface)
+{
+    return CLRHOST__CONTAINER(iface, clrhost__host_control, iface);
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__hc_QueryInterface(clrhost__IHostControl *This, REFIID riid, void **ppv)
+{
+    const GUID *iid = clrhost__iid(riid);
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!iid)
+        return E_POINTER;
+    if (!clrhost__iid_equal(iid, &clrhost__IID_IUnknown) && !clrhost__iid_equal(iid, &clrhost__IID_IHostControl))
+        return E_NOINTERFACE;
+    clrhost__atomic_inc(&clrhost__host_control_from(This)->ref);
+    *ppv = This;
+    return S_OK;
+}
+
+static ULONG STDMETHODCALLTYPE clrhost__hc_AddRef(clrhost__IHostControl *This)
+{
+    return (ULONG)clrhost__atomic_inc(&clrhost__host_control_from(This)->ref);
+}
+
+static ULONG STDMETHODCALLTYPE clrhost__hc_Release(clrhost__IHostControl *This)
+{
+    clrhost__host_control *hc = clrhost__host_control_from(This);
+    LONG r = clrhost__atomic_dec(&hc->ref);
+    if (r == 0) {
+        clrhost_task_manager *m = hc->manager;
+        if (hc->inner)
+            hc->inner->lpVtbl->Release(hc->inner);
+        clrhost__free(m, hc);
+        clrhost__manager_release(m);
+    }
+    return (ULONG)r;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__hc_GetHostManager(clrhost__IHostControl *This, REFIID riid, void **ppObject)
+{
+    clrhost__host_control *hc = clrhost__host_control_from(This);
+    const GUID *iid = clrhost__iid(riid);
+    if (!ppObject)
+        return E_POINTER;
+    *ppObject = NULL;
+    if (!iid)
+        return E_POINTER;
+    if (clrhost__iid_equal(iid, &clrhost__IID_IHostTaskManager)) {
+        clrhost__manager_addref(hc->manager);
+        *ppObject = &hc->manager->iface;
+        return S_OK;
+    }
+    if (hc->inner)
+        return hc->inner->lpVtbl->GetHostManager(hc->inner, riid, ppObject);
+    return E_NOINTERFACE;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__hc_SetAppDomainManager(clrhost__IHostControl *This, DWORD id,
+                                                                 clrhost__IUnknown *manager)
+{
+    clrhost__host_control *hc = clrhost__host_control_from(This);
+    if (hc->inner)
+        return hc->inner->lpVtbl->SetAppDomainManager(hc->inner, id, manager);
+    return S_OK;
+}
+
+static const clrhost__IHostControlVtbl clrhost__host_control_vtbl = {
+    clrhost__hc_QueryInterface, clrhost__hc_AddRef, clrhost__hc_Release,
+    clrhost__hc_GetHostManager, clrhost__hc_SetAppDomainManager};
+
+/* ------------------------------------------------------------------------
+   Public API
+   ------------------------------------------------------------------------ */
+
+static HRESULT clrhost__copy_module_names(clrhost_task_manager *m, const char *const *names)
+{
+    size_t count = 0, bytes = 0, i;
+    char *text;
+    if (!names)
+        return S_OK;
+    for (; names[count]; ++count)
+        bytes += strlen(names[count]) + 1;
+    if (count == 0)
+        return S_OK;
+    m->module_names = (char **)clrhost__alloc(m, count * sizeof(char *) + bytes);
+    if (!m->module_names)
+        return E_OUTOFMEMORY;
+    text = (char *)(m->module_names + count);
+    for (i = 0; i < count; ++i) {
+        size_t n = strlen(names[i]) + 1;
+        memcpy(text, names[i], n);
+        m->module_names[i] = text;
+        text += n;
+    }
+    m->module_count = (unsigned)count;
+    return S_OK;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *config,
+                                                     clrhost_task_manager **out)
+{
+    clrhost_task_config defaults;
+    clrhost__allocator a;
+    clrhost_task_manager *m;
+    HRESULT hr;
+    if (!out)
+        return E_POINTER;
+    *out = NULL;
+    if (!config) {
+        memset(&defaults, 0, sizeof defaults);
+        config = &defaults;
+    }
+    if (!config->alloc_fn != !config->free_fn)
+        return E_INVALIDARG;
+    hr = clrhost__os_slot_init();
+    if (FAILED(hr))
+        return hr;
+    a.alloc_fn = config->alloc_fn ? config->alloc_fn : clrhost__libc_alloc;
+    a.free_fn = config->free_fn ? config->free_fn : clrhost__libc_free;
+    a.user = config->alloc_user;
+    m = (clrhost_task_manager *)a.alloc_fn(a.user, sizeof *m);
+    if (!m)
+        return E_OUTOFMEMORY;
+    memset(m, 0, sizeof *m);
+    m->iface.lpVtbl = &clrhost__manager_vtbl;
+    m->ref = 1;
+    m->hooks = config->hooks;
+    m->flags = config->flags;
+    m->admit_thread = config->admit_thread;
+    m->log_fn = config->log_fn;
+    m->allocator = a;
+    hr = clrhost__copy_module_names(m, config->hook_modules);
+    if (FAILED(hr)) {
+        a.free_fn(a.user, m);
+        return hr;
+    }
+    m->default_needs_hook = (m->hooks.leave_runtime || m->hooks.enter_runtime ||
+                             (m->flags & (CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS)))
+                                ? TRUE
+                                : FALSE;
+    m->tick_frequency = clrhost__os_tick_frequency();
+    if (m->flags & CLRHOST_TASK_TIMING)
+        m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
+    clrhost__os_mutex_init(&m->lock);
+    *out = m;
+    return S_OK;
+}
+
+CLRHOST_TASK_API IHostTaskManager *clrhost_task_manager_iface(clrhost_task_manager *m)
+{
+    return m ? (IHostTaskManager *)(void *)&m->iface : NULL;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_host_control_create(clrhost_task_manager *m, IHostControl *inner,
+                                                          IHostControl **out)
+{
+    clrhost__host_control *hc;
+    if (!out)
+        return E_POINTER;
+    *out = NULL;
+    if (!m)
+        return E_POINTER;
+    hc = (clrhost__host_control *)clrhost__alloc(m, sizeof *hc);
+    if (!hc)
+        return E_OUTOFMEMORY;
+    memset(hc, 0, sizeof *hc);
+    hc->iface.lpVtbl = &clrhost__host_control_vtbl;
+    hc->ref = 1;
+    hc->manager = m;
+    clrhost__manager_addref(m);
+    hc->inner = (clrhost__IHostControl *)(void *)inner;
+    if (hc->inner)
+        hc->inner->lpVtbl->AddRef(hc->inner);
+    *out = (IHostControl *)(void *)&hc->iface;
+    return S_OK;
+}
+
+CLRHOST_TASK_API ULONG clrhost_task_manager_addref(clrhost_task_manager *m)
+{
+    return m ? (ULONG)clrhost__atomic_inc(&m->ref) : 0;
+}
+
+CLRHOST_TASK_API ULONG clrhost_task_manager_release(clrhost_task_manager *m)
+{
+    return m ? clrhost__manager_release(m) : 0;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m, clrhost_task_manager_stats *out)
+{
+    const clrhost_task *t;
+    if (!out)
+        return E_POINTER;
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return E_POINTER;
+    clrhost__os_mutex_lock(&m->lock);
+    out->tasks_created = m->created;
+    out->tasks_adopted = m->adopted;
+    out->tasks_live = m->live_count;
+    out->tasks_ended = m->ended;
+    out->totals = m->ended_totals;
+    for (t = m->live; t; t = t->live_next)
+        clrhost__counters_add(&out->totals, &t->counts);
+    clrhost__os_mutex_unlock(&m->lock);
+    clrhost__counters_add(&out->totals, &m->taskless);
+    out->threads_refused = clrhost__relaxed_load64(&m->refused);
+    clrhost__counters_finish(&out->totals, m);
+    return S_OK;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_manager_foreach(clrhost_task_manager *m,
+                                                      void (*fn)(void *ctx, clrhost_task *task), void *ctx)
+{
+    clrhost_task *t;
+    if (!m || !fn)
+        return E_POINTER;
+    clrhost__os_mutex_lock(&m->lock);
+    for (t = m->live; t; t = t->live_next)
+        fn(ctx, t);
+    clrhost__os_mutex_unlock(&m->lock);
+    return S_OK;
+}
+
+CLRHOST_TASK_API clrhost_task *clrhost_task_current(clrhost_task_manager *m)
+{
+    return m ? clrhost__current_task(m) : NULL;
+}
+
+CLRHOST_TASK_API clrhost_task *clrhost_task_from_iface(IHostTask *iface)
+{
+    clrhost__IHostTask *i = (clrhost__IHostTask *)(void *)iface;
+    return i && i->lpVtbl == &clrhost__task_vtbl ? clrhost__task_from(i) : NULL;
+}
+
+CLRHOST_TASK_API IHostTask *clrhost_task_iface(clrhost_task *task)
+{
+    return task ? (IHostTask *)(void *)&task->iface : NULL;
+}
+
+CLRHOST_TASK_API clrhost_task_manager *clrhost_task_manager_of(const clrhost_task *task)
+{
+    return task ? task->manager : NULL;
+}
+
+CLRHOST_TASK_API void *clrhost_task_get_user(const clrhost_task *task)
+{
+    return task ? task->user : NULL;
+}
+
+CLRHOST_TASK_API void clrhost_task_set_user(clrhost_task *task, void *user)
+{
+    if (task)
+        task->user = user;
+}
+
+CLRHOST_TASK_API DWORD clrhost_task_thread_id(const clrhost_task *task)
+{
+    return task ? (DWORD)clrhost__relaxed_load(&task->thread_id) : 0;
+}
+
+CLRHOST_TASK_API unsigned clrhost_task_depth(const clrhost_task *task)
+{
+    return task ? (unsigned)clrhost__relaxed_load(&task->depth) : 0;
+}
+
+CLRHOST_TASK_API BOOL clrhost_task_is_adopted(const clrhost_task *task)
+{
+    return task && task->adopted ? TRUE : FALSE;
+}
+
+CLRHOST_TASK_API BOOL clrhost_task_in_native(const clrhost_task *task)
+{
+    return task && clrhost__relaxed_load(&task->in_native) ? TRUE : FALSE;
+}
+
+CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task, clrhost_task_counters *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!task)
+        return;
+    clrhost__counters_add(out, &task->counts);
+    clrhost__counters_finish(out, task->manager);
+}
+
+#endif /* CLRHOST_TASK_IMPLEMENTATION_DONE */
+#endif /* CLRHOST_TASK_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+This software is available under 2 licenses -- choose whichever you prefer.
+------------------------------------------------------------------------------
+ALTERNATIVE A - MIT License
+Copyright (c) 2026 the clrhost_task.h authors
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+ALTERNATIVE B - Public Domain (www.unlicense.org)
+This is free and unencumbered software released into the public domain.
+Anyone is free to copy, modify, publish, use, compile, sell, or distribute this
+software, either in source code form or as a compiled binary, for any purpose,
+commercial or non-commercial, and by any means.
+In jurisdictions that recognize copyright laws, the author or authors of this
+software dedicate any and all copyright interest in the software to the public
+domain. We make this dedication for the benefit of the public at large and to
+the detriment of our heirs and successors. We intend this dedication to be an
+overt act of relinquishment in perpetuity of all present and future rights to
+this software under copyright law.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN
+ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+------------------------------------------------------------------------------
+*/
