@@ -317,6 +317,11 @@ typedef GUID IID;
 #endif
 #define STDMETHODCALLTYPE
 #define WINAPI
+#ifdef CONST_VTABLE /* as objbase.h: lpVtbl points to const only on request */
+#define CONST_VTBL const
+#else
+#define CONST_VTBL
+#endif
 #define TRUE 1
 #define FALSE 0
 #define INFINITE 0xFFFFFFFFu
@@ -356,7 +361,7 @@ typedef struct IUnknownVtbl {
     ULONG (STDMETHODCALLTYPE *AddRef)(IUnknown *This);
     ULONG (STDMETHODCALLTYPE *Release)(IUnknown *This);
 } IUnknownVtbl;
-struct IUnknown { const IUnknownVtbl *lpVtbl; };
+struct IUnknown { CONST_VTBL IUnknownVtbl *lpVtbl; };
 #endif
 #endif
 #endif /* CLRHOST_TASK_NO_WIN32_TYPES */
@@ -496,7 +501,7 @@ typedef struct ICLRTaskVtbl {
     HRESULT (STDMETHODCALLTYPE *LocksHeld)(ICLRTask *This, SIZE_T *pLockCount);
     HRESULT (STDMETHODCALLTYPE *SetTaskIdentifier)(ICLRTask *This, TASKID asked);
 } ICLRTaskVtbl;
-struct ICLRTask { const struct ICLRTaskVtbl *lpVtbl; };
+struct ICLRTask { CONST_VTBL struct ICLRTaskVtbl *lpVtbl; };
 #ifdef COBJMACROS
 #define ICLRTask_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
 #define ICLRTask_AddRef(This) ((This)->lpVtbl->AddRef(This))
@@ -539,7 +544,7 @@ typedef struct IHostTaskVtbl {
     HRESULT (STDMETHODCALLTYPE *GetPriority)(IHostTask *This, int *pPriority);
     HRESULT (STDMETHODCALLTYPE *SetCLRTask)(IHostTask *This, ICLRTask *pCLRTask);
 } IHostTaskVtbl;
-struct IHostTask { const struct IHostTaskVtbl *lpVtbl; };
+struct IHostTask { CONST_VTBL struct IHostTaskVtbl *lpVtbl; };
 #ifdef COBJMACROS
 #define IHostTask_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
 #define IHostTask_AddRef(This) ((This)->lpVtbl->AddRef(This))
@@ -575,7 +580,7 @@ typedef struct ICLRTaskManagerVtbl {
     HRESULT (STDMETHODCALLTYPE *SetLocale)(ICLRTaskManager *This, LCID lcid);
     HRESULT (STDMETHODCALLTYPE *GetCurrentTaskType)(ICLRTaskManager *This, ETaskType *pTaskType);
 } ICLRTaskManagerVtbl;
-struct ICLRTaskManager { const struct ICLRTaskManagerVtbl *lpVtbl; };
+struct ICLRTaskManager { CONST_VTBL struct ICLRTaskManagerVtbl *lpVtbl; };
 #ifdef COBJMACROS
 #define ICLRTaskManager_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
 #define ICLRTaskManager_AddRef(This) ((This)->lpVtbl->AddRef(This))
@@ -634,7 +639,7 @@ typedef struct IHostTaskManagerVtbl {
     HRESULT (STDMETHODCALLTYPE *GetStackGuarantee)(IHostTaskManager *This, ULONG *pGuarantee);
     HRESULT (STDMETHODCALLTYPE *SetCLRTaskManager)(IHostTaskManager *This, ICLRTaskManager *ppManager);
 } IHostTaskManagerVtbl;
-struct IHostTaskManager { const struct IHostTaskManagerVtbl *lpVtbl; };
+struct IHostTaskManager { CONST_VTBL struct IHostTaskManagerVtbl *lpVtbl; };
 #ifdef COBJMACROS
 #define IHostTaskManager_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
 #define IHostTaskManager_AddRef(This) ((This)->lpVtbl->AddRef(This))
@@ -686,7 +691,7 @@ typedef struct IHostControlVtbl {
     HRESULT (STDMETHODCALLTYPE *GetHostManager)(IHostControl *This, REFIID riid, void **ppObject);
     HRESULT (STDMETHODCALLTYPE *SetAppDomainManager)(IHostControl *This, DWORD dwAppDomainID, IUnknown *pUnkAppDomainManager);
 } IHostControlVtbl;
-struct IHostControl { const struct IHostControlVtbl *lpVtbl; };
+struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #ifdef COBJMACROS
 #define IHostControl_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
 #define IHostControl_AddRef(This) ((This)->lpVtbl->AddRef(This))
@@ -1240,7 +1245,12 @@ static ULONGLONG clrhost__os_tick_frequency(void)
     return (ULONGLONG)f.QuadPart;
 }
 
-static ULONGLONG clrhost__os_now_ms(void) { return GetTickCount64(); }
+/* Wait deadlines: the performance counter, because GetTickCount64 moves in
+   steps of 10-16 ms, enough to cut a re-armed wait visibly short. */
+static ULONGLONG clrhost__os_now_ms(void)
+{
+    return clrhost__os_ticks() / (clrhost__os_tick_frequency() / 1000u);
+}
 
 /* The slot: one FLS index per process, never freed, because FlsFree runs
    the callback for every thread's value (checked under Wine). */
