@@ -212,6 +212,15 @@
      this needs user32 (MinGW links it by default; MSVC gets a #pragma).
    - Do not call managed code from a hook or callback: the CLR is in the
      middle of a transition when it calls us.
+   - For an adopted thread, task_end (and everything the CLR does inside
+     ICLRTask::ExitTask) runs inside the OS's thread-exit callback (FLS on
+     Windows). Do not load libraries or resolve symbols there (LoadLibrary,
+     GetProcAddress, GetModuleHandle): under Wine that deadlocks against
+     threads that are starting (the loader lock and the FLS lock are taken
+     in opposite orders; seen in our tests), and on Windows the loader lock
+     is as dangerous. For the same reason the module policy does not look
+     modules up on an ending thread: modules it has not met yet count as
+     not listed there.
 
    ===========================================================================
    PLATFORMS
@@ -1166,6 +1175,9 @@ static void clrhost__os_thread_alert(clrhost__os_thread *t)
     (void)QueueUserAPC(clrhost__win32_doorbell, t->handle, 0);
 }
 
+/* WAIT_MSGPUMP: the CLR pumps with CoWaitForMultipleHandles when it is not
+   hosted; MsgWaitForMultipleObjectsEx needs no COM and dispatches the same
+   messages. [INF] */
 static void clrhost__win32_pump_messages(void)
 {
     MSG msg;
@@ -1225,7 +1237,7 @@ static HRESULT clrhost__os_thread_get_priority(clrhost__os_thread *t, int *prior
 static HRESULT clrhost__os_set_locale(LCID lcid)
 {
     /* The CLR skips SetThreadLocale when a task manager is present
-       (clr-contract.md section 2), so a 1:1 host does it. */
+       (clr-contract.md section 2), so a 1:1 host does it. [INF] */
     return SetThreadLocale(lcid) ? S_OK : clrhost__win32_error();
 }
 
@@ -2065,7 +2077,8 @@ static void clrhost__close_frame(clrhost_task_manager *m, clrhost_task *t, int k
    the innermost frame of that kind. Frames of the other kind above it were
    left open by the CLR; they are closed first, each a protocol error, so
    the hooks keep seeing a balanced sequence. Returns 0, changing nothing,
-   when no frame of the kind is open. */
+   when no frame of the kind is open. [INF] The CLR's source always
+   balances; its documentation allows a missing ReverseLeaveRuntime. */
 static int clrhost__close_through(clrhost_task_manager *m, clrhost_task *t, int managed)
 {
     LONG d = clrhost__relaxed_load(&t->depth), i;
@@ -2096,7 +2109,8 @@ static int clrhost__close_through(clrhost_task_manager *m, clrhost_task *t, int 
    Waiting: Sleep and Join. An alert is a flag plus the OS doorbell, so one
    that comes just before the wait is not lost, and a doorbell rung by
    someone else (any APC) or left over from a consumed alert only makes the
-   wait go round again.
+   wait go round again. [INF] The documentation asks only that the task
+   wake "now or at its next" alertable wait.
    ------------------------------------------------------------------------ */
 
 static HRESULT clrhost__wait(clrhost_task *self, clrhost__os_thread *target, DWORD ms, DWORD option)
@@ -2217,7 +2231,9 @@ static DWORD clrhost__task_thread_main(void *task)
 }
 
 /* Thread-exit callback of the slot: ends adopted tasks (and created ones
-   whose start routine never returned, e.g. it called ExitThread). */
+   whose start routine never returned, e.g. it called ExitThread). [INF]
+   The CLR's source says only that the host calls ExitTask; doing it for
+   foreign threads at thread exit is our reading of it. */
 static void clrhost__on_thread_exit(void *slot_value)
 {
     clrhost_task *t = clrhost__slot_tasks(slot_value);
@@ -2285,7 +2301,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Join(clrhost__IHostTask *This, DW
 {
     clrhost_task *t = clrhost__task_from(This);
     clrhost_task *self = clrhost__current_task(t->manager);
-    /* A thread never ends while it waits for itself. */
+    /* A thread never ends while it waits for itself. [INF] */
     if (self == t && !(option & WAIT_NOTINDEADLOCK))
         return HOST_E_DEADLOCK;
     return clrhost__wait(self, &t->thread, ms, option);
@@ -2535,6 +2551,9 @@ static BOOL clrhost__module_policy(clrhost_task_manager *m, SIZE_T target)
     for (i = 0; i < n; ++i)
         if (target - m->module_cache[i].base < m->module_cache[i].size)
             return m->module_cache[i].hooked;
+    /* No loader calls from the thread-exit callback (see the manual). */
+    if (clrhost__slot_ending(clrhost__os_slot_get()))
+        return FALSE;
     /* Looked up without our lock held: the OS takes the loader lock, and a
        thread holding the loader lock may be asking us at the same time. */
     e = clrhost__os_get_last_error();
