@@ -1,0 +1,150 @@
+/* The test suite's own runner, checks and helpers: a counting allocator,
+   portable threads, and fake CLR-side objects (ICLRTask, ICLRTaskManager)
+   plus a fake host IHostControl. Shared by every test file. */
+#ifndef CLRHOST_TEST_HARNESS_H
+#define CLRHOST_TEST_HARNESS_H
+
+/* The fakes below have static const vtables (as Wine's do). */
+#ifndef CONST_VTABLE
+#define CONST_VTABLE
+#endif
+#include "../clrhost_task.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- runner ---------------------------------------------------------- */
+
+typedef struct test_case {
+    const char *name;
+    void (*run)(void);
+} test_case;
+
+extern const test_case com_tests[];
+extern const test_case driver_tests[];
+extern const test_case thread_tests[];
+
+void test_harness_init(void); /* once, before any test */
+void test_fail(const char *file, int line, const char *what);
+int test_failures(void); /* failed checks so far, all threads */
+
+#define CHECK(cond) \
+    do { if (!(cond)) test_fail(__FILE__, __LINE__, #cond); } while (0)
+#define CHECK_HR(expr, expected) \
+    do { HRESULT hr_ = (expr); if (hr_ != (HRESULT)(expected)) test_fail_hr(__FILE__, __LINE__, #expr, hr_, (HRESULT)(expected)); } while (0)
+#define CHECK_EQ(a, b) \
+    do { unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
+         if (a_ != b_) test_fail_eq(__FILE__, __LINE__, #a " == " #b, a_, b_); } while (0)
+void test_fail_hr(const char *file, int line, const char *what, HRESULT got, HRESULT expected);
+void test_fail_eq(const char *file, int line, const char *what, unsigned long long got, unsigned long long expected);
+
+/* ---- IIDs as clr-contract.md section 1 gives them (not the header's) ---- */
+
+extern const GUID test_IID_IUnknown;
+extern const GUID test_IID_IHostTaskManager;
+extern const GUID test_IID_IHostTask;
+extern const GUID test_IID_IHostControl;
+extern const GUID test_IID_ICLRTask;
+extern const GUID test_IID_IHostMemoryManager;
+extern const GUID test_IID_IHostThreadpoolManager;
+extern const GUID test_IID_IHostIoCompletionManager;
+extern const GUID test_IID_IHostSyncManager;
+extern const GUID test_IID_IHostAssemblyManager;
+extern const GUID test_IID_IHostGCManager;
+extern const GUID test_IID_IHostSecurityManager;
+extern const GUID test_IID_IHostPolicyManager;
+
+#ifdef __cplusplus
+#define TEST_IID(x) (x)
+#else
+#define TEST_IID(x) (&(x))
+#endif
+
+/* ---- atomics for the tests (GCC/Clang builtins) ----------------------- */
+
+#define T_INC(p) __atomic_add_fetch((p), 1, __ATOMIC_SEQ_CST)
+#define T_DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_SEQ_CST)
+#define T_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define T_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+
+/* ---- counting allocator ------------------------------------------------ */
+
+typedef struct counting_allocator {
+    long allocations;   /* successful */
+    long frees;
+    long outstanding;   /* blocks not yet freed */
+    long long bytes;    /* bytes not yet freed */
+    long calls;         /* allocation calls, failed ones included */
+    long fail_at;       /* fail the fail_at-th call (1-based); 0: never */
+} counting_allocator;
+
+void *counting_alloc(void *user, size_t size);
+void counting_free(void *user, void *p);
+/* A config that uses `a` (and nothing else set). */
+void test_config(clrhost_task_config *cfg, counting_allocator *a);
+
+/* ---- threads, time, last error ---------------------------------------- */
+
+typedef struct test_thread test_thread;
+test_thread *test_thread_start(void (*fn)(void *), void *arg);
+void test_thread_join(test_thread *t); /* waits for the OS thread to be gone */
+DWORD test_thread_id(void);
+void test_sleep_ms(unsigned ms);
+unsigned long long test_now_ms(void);
+DWORD test_last_error(void);
+void test_set_last_error(DWORD e);
+/* The address the CLR passes to LeaveRuntime for its own blocking waits
+   (WaitForMultipleObjectsEx on Windows; pthread_cond_timedwait here). */
+SIZE_T test_clr_wait_target(void);
+/* Size of the calling thread's stack as the OS reserved it. */
+size_t test_current_stack_size(void);
+/* A function inside a shared system module, and that module's name. */
+SIZE_T test_system_function(void);
+const char *test_system_module(void);
+
+typedef struct test_mutex test_mutex;
+test_mutex *test_mutex_new(void);
+void test_mutex_free(test_mutex *m);
+void test_mutex_lock(test_mutex *m);
+void test_mutex_unlock(test_mutex *m);
+
+/* ---- fake CLR objects ---------------------------------------------------- */
+
+/* The CLR's per-thread object, as the host sees it: an ICLRTask. When the
+   host calls ExitTask it does what the CLR's thread teardown does: asks for
+   the current task again, makes one of the CLR's blocking waits, and drops
+   the IHostTask reference its thread object held (if it held one). */
+typedef struct fake_clr_task {
+    ICLRTask iface;
+    long refs;
+    long exit_calls;
+    DWORD exit_thread;
+    IHostTaskManager *tm;   /* for the calls back during ExitTask; NULL: none */
+    IHostTask *expected;    /* what GetCurrentTask must give during ExitTask */
+    IHostTask *owned;       /* a reference the thread object holds, dropped at ExitTask */
+    long callback_mismatches;
+} fake_clr_task;
+
+fake_clr_task *fake_clr_task_new(IHostTaskManager *tm);
+void fake_clr_task_free(fake_clr_task *t); /* checks that no reference is left */
+
+typedef struct fake_clr_task_manager {
+    ICLRTaskManager iface;
+    long refs;
+} fake_clr_task_manager;
+void fake_clr_task_manager_init(fake_clr_task_manager *m);
+
+/* A host's own IHostControl: hands out a memory manager (an IUnknown) and
+   records what it was asked. */
+typedef struct fake_host_control {
+    IHostControl iface;
+    long refs;
+    long get_host_manager_calls;
+    long set_app_domain_manager_calls;
+    DWORD last_app_domain;
+    IUnknown memory_manager;
+    long memory_manager_refs;
+} fake_host_control;
+void fake_host_control_init(fake_host_control *hc);
+
+#endif

@@ -1,0 +1,8 @@
+/* The one translation unit that holds the implementation. The header is
+   included plainly first and then with the implementation define, as a
+   user's own header would include it before the implementation file does:
+   the declaration guard must not stop the implementation from appearing. */
+#include "../clrhost_task.h"
+#define CLRHOST_TASK_IMPLEMENTATION
+#include "../clrhost_task.h"
+#include "../clrhost_task.h" /* a third time: the implementation is not repeated */
