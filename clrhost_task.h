@@ -135,12 +135,13 @@
                                  CLRHOST_TASK_HOOK_ALL_CALLS: answer TRUE to
                                  every CallNeedsHostHook (count every call)
    hook_modules   NULL           module policy, see above (copied)
-   admit_thread   NULL (admit)   called on a foreign thread the first time the
-                                 CLR asks for its task; FALSE turns it away
-                                 (GetCurrentTask gives NULL and the CLR runs no
-                                 managed code on it). Careful: the thread that
-                                 calls ICLRRuntimeHost::Start is foreign too;
-                                 refusing it makes Start fail.
+   admit_thread   NULL (admit)   called on a foreign thread when the CLR asks
+                                 for its task and it has none (so again on
+                                 every ask while it is refused); FALSE turns
+                                 it away (GetCurrentTask gives NULL and the CLR
+                                 runs no managed code on it). Careful: the
+                                 thread that calls ICLRRuntimeHost::Start is
+                                 foreign too; refusing it makes Start fail.
    log_fn         NULL (silent)  log_fn(user, level, task or NULL, message)
    alloc_fn,      malloc, free   alloc_fn(alloc_user, size) and
    free_fn                       free_fn(alloc_user, p); set both or neither.
@@ -1022,7 +1023,6 @@ static void clrhost__atomic_store(LONG volatile *p, LONG v) { __atomic_store_n(p
 static LONG clrhost__relaxed_load(const LONG volatile *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static void clrhost__relaxed_store(LONG volatile *p, LONG v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 static void *clrhost__atomic_xchg_ptr(void *volatile *p, void *v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
-static void *clrhost__atomic_load_ptr(void *volatile const *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static ULONGLONG clrhost__relaxed_load64(const volatile ULONGLONG *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static void clrhost__relaxed_store64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_add_fetch(p, v, __ATOMIC_RELAXED); }
@@ -1044,7 +1044,6 @@ static void clrhost__atomic_store(LONG volatile *p, LONG v) { *p = v; }
 static LONG clrhost__relaxed_load(const LONG volatile *p) { return *p; }
 static void clrhost__relaxed_store(LONG volatile *p, LONG v) { *p = v; }
 static void *clrhost__atomic_xchg_ptr(void *volatile *p, void *v) { return _InterlockedExchangePointer(p, v); }
-static void *clrhost__atomic_load_ptr(void *volatile const *p) { return *p; }
 #if defined(_M_IX86)
 /* An aligned 8-byte SSE2 access is a single atomic access on x86 (Intel SDM
    vol. 3, 8.1.1), so 64-bit counters never tear and need no lock. */
@@ -2132,13 +2131,9 @@ static HRESULT clrhost__wait(clrhost_task *self, clrhost__os_thread *target, DWO
             return timed_out;
         if (r == CLRHOST__WAIT_FAILED)
             return error;
-        if (ms != INFINITE) { /* woken early: wait for what is left */
+        if (ms != INFINITE) { /* woken early: wait again for what is left, perhaps nothing */
             ULONGLONG now = clrhost__os_now_ms();
-            if (now >= deadline)
-                return (alertable && self && clrhost__atomic_xchg(&self->alert_pending, 0))
-                           ? HOST_E_INTERRUPTED
-                           : timed_out;
-            left = (DWORD)(deadline - now);
+            left = now >= deadline ? 0 : (DWORD)(deadline - now);
         }
     }
 }
@@ -2160,10 +2155,14 @@ static clrhost_task_manager *clrhost__manager_from(clrhost__IHostTaskManager *if
 static void clrhost__manager_addref(clrhost_task_manager *m) { clrhost__atomic_inc(&m->ref); }
 static ULONG clrhost__manager_release(clrhost_task_manager *m);
 
-/* Frees a task whose thread never ran. */
+/* Returns a task's memory, handle and hold on its manager. An ICLRTask is
+   normally gone by now (the task ended); one set after the end is dropped. */
 static void clrhost__task_free(clrhost_task *t)
 {
     clrhost_task_manager *m = t->manager;
+    clrhost__ICLRTask *clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
+    if (clr)
+        clr->lpVtbl->Release(clr);
     clrhost__os_thread_close(&t->thread);
     clrhost__free(m, t);
     clrhost__manager_release(m);
@@ -2182,7 +2181,6 @@ static ULONG clrhost__task_release(clrhost_task *t)
             clrhost__log(t->manager, CLRHOST_TASK_LOG_ERROR, t,
                          "could not resume a cancelled task's thread: the thread and the task leak");
     } else if (r == 0) {
-        CLRHOST_TASK_ASSERT(clrhost__atomic_load_ptr(&t->clr_task) == NULL);
         clrhost__task_free(t);
     }
     return (ULONG)r;
@@ -2192,7 +2190,9 @@ static ULONG clrhost__task_release(clrhost_task *t)
 static void clrhost__task_end(clrhost_task *t)
 {
     clrhost_task_manager *m = t->manager;
-    clrhost__ICLRTask *clr = (clrhost__ICLRTask *)clrhost__atomic_load_ptr(&t->clr_task);
+    /* Our reference moves out first, so that it outlives the call even if
+       the CLR calls SetCLRTask(NULL) from inside ExitTask. */
+    clrhost__ICLRTask *clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
     if (clr) {
         /* When a task manager is present the CLR keeps its thread object at
            thread exit: "the host will call ExitTask" (vm/threads.cpp,
@@ -2202,7 +2202,6 @@ static void clrhost__task_end(clrhost_task *t)
     }
     clrhost__call_task_hook(m, m->hooks.task_end, t);
     clrhost__thread_unlink(t);
-    clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
     if (clr)
         clr->lpVtbl->Release(clr);
     clrhost__registry_remove(m, t);
@@ -2352,28 +2351,24 @@ static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG refs)
     return t;
 }
 
-/* S_OK with *out, S_FALSE when admit_thread refused the thread. */
+/* S_OK with *out, S_FALSE when admit_thread refused the thread. The
+   caller keeps the thread's last-error value. */
 static HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhost_task **out)
 {
     DWORD id = clrhost__os_current_thread_id();
     clrhost_task *t;
     HRESULT hr;
     *out = NULL;
-    if (m->admit_thread) {
-        DWORD e = clrhost__os_get_last_error();
-        BOOL admitted = m->admit_thread(m->hooks.user, id);
-        clrhost__os_set_last_error(e);
-        if (!admitted) {
-            clrhost__atomic_add64(&m->refused, 1);
-            return S_FALSE;
-        }
+    if (m->admit_thread && !m->admit_thread(m->hooks.user, id)) {
+        clrhost__atomic_add64(&m->refused, 1);
+        return S_FALSE;
     }
     t = clrhost__task_new(m, 1); /* the thread's reference */
     if (!t)
         return E_OUTOFMEMORY;
     hr = clrhost__os_thread_adopt(&t->thread, &m->allocator);
     if (FAILED(hr)) {
-        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "could not open a handle to a foreign thread");
+        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "could not adopt a foreign thread (no handle or no memory)");
         clrhost__task_free(t);
         return hr;
     }
