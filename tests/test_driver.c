@@ -182,8 +182,6 @@ typedef struct native_ctx {
     int calls;
     unsigned depth_inside;
     BOOL in_native_inside;
-    DWORD set_error;
-    unsigned sleep_ms;
 } native_ctx;
 
 static void native_work(void *p)
@@ -193,10 +191,6 @@ static void native_work(void *p)
     n->calls += 1;
     n->depth_inside = clrhost_task_depth(t);
     n->in_native_inside = clrhost_task_in_native(t);
-    if (n->sleep_ms)
-        test_sleep_ms(n->sleep_ms);
-    if (n->set_error)
-        test_set_last_error(n->set_error);
 }
 
 static void native_other(void *p) { native_work(p); }

@@ -90,6 +90,17 @@ static void sleeper_finish(sleeper *s, test_thread *t)
     CHECK_EQ(s->task->lpVtbl->Release(s->task), 0);
 }
 
+/* Runs `step` on a fresh adopted thread, alerting its task first if asked,
+   and waits for the thread to be gone. */
+static void run_sleeper(sleeper *s, world *w, void (*step)(sleeper *), int alert_first)
+{
+    test_thread *t = sleeper_start(s, w, step);
+    if (alert_first)
+        CHECK_HR(s->task->lpVtbl->Alert(s->task), S_OK);
+    T_STORE(&s->go, 1);
+    sleeper_finish(s, t);
+}
+
 /* ---- Alert and Sleep ---------------------------------------------------------- */
 
 static void step_sleep_alertable(sleeper *s) { timed_sleep(s, INFINITE, WAIT_ALERTABLE, 0); }
@@ -98,12 +109,8 @@ static void test_alert_before_sleep(void)
 {
     world w;
     sleeper s;
-    test_thread *t;
     world_open(&w, 0);
-    t = sleeper_start(&s, &w, step_sleep_alertable);
-    CHECK_HR(s.task->lpVtbl->Alert(s.task), S_OK); /* before the sleep begins */
-    T_STORE(&s.go, 1);
-    sleeper_finish(&s, t);
+    run_sleeper(&s, &w, step_sleep_alertable, 1); /* before the sleep begins */
     CHECK_HR(s.results[0], HOST_E_INTERRUPTED);
     world_close(&w);
 }
@@ -133,12 +140,8 @@ static void test_non_alertable_sleep_keeps_alert(void)
 {
     world w;
     sleeper s;
-    test_thread *t;
     world_open(&w, 0);
-    t = sleeper_start(&s, &w, step_plain_then_alertable);
-    CHECK_HR(s.task->lpVtbl->Alert(s.task), S_OK);
-    T_STORE(&s.go, 1);
-    sleeper_finish(&s, t);
+    run_sleeper(&s, &w, step_plain_then_alertable, 1);
     CHECK_HR(s.results[0], S_OK);
     CHECK(s.elapsed[0] >= 45);
     CHECK_HR(s.results[1], HOST_E_INTERRUPTED);
@@ -156,12 +159,8 @@ static void test_alert_is_consumed_once(void)
 {
     world w;
     sleeper s;
-    test_thread *t;
     world_open(&w, 0);
-    t = sleeper_start(&s, &w, step_consume_then_sleep);
-    CHECK_HR(s.task->lpVtbl->Alert(s.task), S_OK);
-    T_STORE(&s.go, 1);
-    sleeper_finish(&s, t);
+    run_sleeper(&s, &w, step_consume_then_sleep, 1);
     CHECK_HR(s.results[0], HOST_E_INTERRUPTED);
     CHECK(s.elapsed[0] < 5000);
     CHECK_HR(s.results[1], S_OK);
@@ -255,11 +254,8 @@ static void test_self_join(void)
 {
     world w;
     sleeper s;
-    test_thread *t;
     world_open(&w, 0);
-    t = sleeper_start(&s, &w, step_self_join);
-    T_STORE(&s.go, 1);
-    sleeper_finish(&s, t);
+    run_sleeper(&s, &w, step_self_join, 0);
     CHECK_HR(s.results[0], HOST_E_DEADLOCK);
     CHECK_HR(s.results[1], HOST_E_TIMEOUT); /* told not to call it a deadlock */
     world_close(&w);
@@ -324,11 +320,8 @@ static void test_locale_and_message_pump(void)
 {
     world w;
     sleeper s;
-    test_thread *t;
     world_open(&w, 0);
-    t = sleeper_start(&s, &w, step_locale_and_pump);
-    T_STORE(&s.go, 1);
-    sleeper_finish(&s, t);
+    run_sleeper(&s, &w, step_locale_and_pump, 0);
     CHECK_HR(s.results[0], S_OK);
     CHECK_EQ(s.elapsed[0], 0x0407);
     CHECK_HR(s.results[1], S_OK);
@@ -348,7 +341,6 @@ typedef struct storm {
     long stop;
     long hooks;
     fake_clr_task *clr_threads[STORM_THREADS];
-    int index;
 } storm;
 
 typedef struct storm_thread {
