@@ -229,7 +229,9 @@
 
    Windows Vista or later (_WIN32_WINNT >= 0x0600: FLS, SRW locks), x86 and
    x64, C89 or later and C++98 or later. Built and run here with MinGW-w64
-   under Wine; written for MSVC but not tested with it (see README.md).
+   under Wine; written for MSVC but not tested with it (see README.md):
+   with a compiler our CI lacks, call clrhost_task_self_check() once at
+   start-up; it names any vtable slot that build got wrong.
    POSIX threads (Linux): a second platform layer so the test suite runs
    natively under sanitizers; it needs _GNU_SOURCE (defined for you when this
    header is the first include of the implementation file). No CLR on Linux
@@ -269,8 +271,12 @@
 #define CLRHOST_TASK_H
 
 #ifndef CLRHOST_TASK_API
-#ifdef CLRHOST_TASK_STATIC
+#ifdef CLRHOST_TASK_STATIC /* a private copy per translation unit, used or not */
+#if defined(__GNUC__) || defined(__clang__)
+#define CLRHOST_TASK_API static __attribute__((unused))
+#else
 #define CLRHOST_TASK_API static
+#endif
 #else
 #define CLRHOST_TASK_API extern
 #endif
@@ -829,6 +835,14 @@ CLRHOST_TASK_API BOOL clrhost_task_in_native(const clrhost_task *task);
 CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task,
                                                 clrhost_task_counters *out);
 
+/* Checks, at run time, that every slot of the vtables this build made holds
+   the method mscoree.idl puts there (slot offsets are checked at compile
+   time; this catches initialisers in the wrong order, such as swapped
+   ReverseLeave/ReverseEnterRuntime, which share a signature). NULL when
+   all is right, else a message naming the first wrong slot. Cheap; meant
+   for a debug build of a host, on a compiler our CI does not have. */
+CLRHOST_TASK_API const char *clrhost_task_self_check(void);
+
 #ifdef __cplusplus
 }
 #endif
@@ -962,12 +976,61 @@ typedef struct clrhost__IHostControlVtbl {
 } clrhost__IHostControlVtbl;
 struct clrhost__IHostControl { const clrhost__IHostControlVtbl *lpVtbl; };
 
-/* Slot counts of clr-contract.md section 1: IUnknown's 3 plus the methods. */
-CLRHOST__STATIC_CHECK(ICLRTask_slots, sizeof(clrhost__ICLRTaskVtbl) == 14 * sizeof(void (*)(void)));
-CLRHOST__STATIC_CHECK(ICLRTaskManager_slots, sizeof(clrhost__ICLRTaskManagerVtbl) == 8 * sizeof(void (*)(void)));
-CLRHOST__STATIC_CHECK(IHostTask_slots, sizeof(clrhost__IHostTaskVtbl) == 9 * sizeof(void (*)(void)));
-CLRHOST__STATIC_CHECK(IHostTaskManager_slots, sizeof(clrhost__IHostTaskManagerVtbl) == 21 * sizeof(void (*)(void)));
-CLRHOST__STATIC_CHECK(IHostControl_slots, sizeof(clrhost__IHostControlVtbl) == 5 * sizeof(void (*)(void)));
+/* The slots of clr-contract.md section 1 (mscoree.idl): each vtable's
+   size, and every method's offset. */
+#define CLRHOST__SLOT_SIZE sizeof(void (*)(void))
+#define CLRHOST__SLOT(itf, method, n) \
+    CLRHOST__STATIC_CHECK(itf##_##method, offsetof(clrhost__##itf##Vtbl, method) == (n) * CLRHOST__SLOT_SIZE)
+CLRHOST__STATIC_CHECK(ICLRTask_slots, sizeof(clrhost__ICLRTaskVtbl) == 14 * CLRHOST__SLOT_SIZE);
+CLRHOST__STATIC_CHECK(ICLRTaskManager_slots, sizeof(clrhost__ICLRTaskManagerVtbl) == 8 * CLRHOST__SLOT_SIZE);
+CLRHOST__STATIC_CHECK(IHostTask_slots, sizeof(clrhost__IHostTaskVtbl) == 9 * CLRHOST__SLOT_SIZE);
+CLRHOST__STATIC_CHECK(IHostTaskManager_slots, sizeof(clrhost__IHostTaskManagerVtbl) == 21 * CLRHOST__SLOT_SIZE);
+CLRHOST__STATIC_CHECK(IHostControl_slots, sizeof(clrhost__IHostControlVtbl) == 5 * CLRHOST__SLOT_SIZE);
+CLRHOST__SLOT(IUnknown, QueryInterface, 0);
+CLRHOST__SLOT(IUnknown, AddRef, 1);
+CLRHOST__SLOT(IUnknown, Release, 2);
+CLRHOST__SLOT(ICLRTask, SwitchIn, 3);
+CLRHOST__SLOT(ICLRTask, SwitchOut, 4);
+CLRHOST__SLOT(ICLRTask, GetMemStats, 5);
+CLRHOST__SLOT(ICLRTask, Reset, 6);
+CLRHOST__SLOT(ICLRTask, ExitTask, 7);
+CLRHOST__SLOT(ICLRTask, Abort, 8);
+CLRHOST__SLOT(ICLRTask, RudeAbort, 9);
+CLRHOST__SLOT(ICLRTask, NeedsPriorityScheduling, 10);
+CLRHOST__SLOT(ICLRTask, YieldTask, 11);
+CLRHOST__SLOT(ICLRTask, LocksHeld, 12);
+CLRHOST__SLOT(ICLRTask, SetTaskIdentifier, 13);
+CLRHOST__SLOT(ICLRTaskManager, CreateTask, 3);
+CLRHOST__SLOT(ICLRTaskManager, GetCurrentTask, 4);
+CLRHOST__SLOT(ICLRTaskManager, SetUILocale, 5);
+CLRHOST__SLOT(ICLRTaskManager, SetLocale, 6);
+CLRHOST__SLOT(ICLRTaskManager, GetCurrentTaskType, 7);
+CLRHOST__SLOT(IHostTask, Start, 3);
+CLRHOST__SLOT(IHostTask, Alert, 4);
+CLRHOST__SLOT(IHostTask, Join, 5);
+CLRHOST__SLOT(IHostTask, SetPriority, 6);
+CLRHOST__SLOT(IHostTask, GetPriority, 7);
+CLRHOST__SLOT(IHostTask, SetCLRTask, 8);
+CLRHOST__SLOT(IHostTaskManager, GetCurrentTask, 3);
+CLRHOST__SLOT(IHostTaskManager, CreateTask, 4);
+CLRHOST__SLOT(IHostTaskManager, Sleep, 5);
+CLRHOST__SLOT(IHostTaskManager, SwitchToTask, 6);
+CLRHOST__SLOT(IHostTaskManager, SetUILocale, 7);
+CLRHOST__SLOT(IHostTaskManager, SetLocale, 8);
+CLRHOST__SLOT(IHostTaskManager, CallNeedsHostHook, 9);
+CLRHOST__SLOT(IHostTaskManager, LeaveRuntime, 10);
+CLRHOST__SLOT(IHostTaskManager, EnterRuntime, 11);
+CLRHOST__SLOT(IHostTaskManager, ReverseLeaveRuntime, 12);
+CLRHOST__SLOT(IHostTaskManager, ReverseEnterRuntime, 13);
+CLRHOST__SLOT(IHostTaskManager, BeginDelayAbort, 14);
+CLRHOST__SLOT(IHostTaskManager, EndDelayAbort, 15);
+CLRHOST__SLOT(IHostTaskManager, BeginThreadAffinity, 16);
+CLRHOST__SLOT(IHostTaskManager, EndThreadAffinity, 17);
+CLRHOST__SLOT(IHostTaskManager, SetStackGuarantee, 18);
+CLRHOST__SLOT(IHostTaskManager, GetStackGuarantee, 19);
+CLRHOST__SLOT(IHostTaskManager, SetCLRTaskManager, 20);
+CLRHOST__SLOT(IHostControl, GetHostManager, 3);
+CLRHOST__SLOT(IHostControl, SetAppDomainManager, 4);
 
 /* IIDs from mscoree.idl (clr-contract.md section 1). Private copies: no
    DEFINE_GUID, no uuid.lib, no clash with the SDK's IID_ symbols. */
@@ -1322,7 +1385,7 @@ static int clrhost__os_module_find(SIZE_T addr, SIZE_T *base, SIZE_T *size, char
     const WCHAR *file;
     if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
                                 GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                            (LPCWSTR)addr, &h))
+                            (LPCWSTR)addr, &h)) /* NOLINT(performance-no-int-to-ptr): the API takes the address so */
         return 0;
     dos = (const IMAGE_DOS_HEADER *)(const void *)h;
     nt = (const IMAGE_NT_HEADERS *)(const void *)((const char *)h + dos->e_lfanew);
@@ -1578,13 +1641,15 @@ static void clrhost__posix_sleep_ms(DWORD ms)
         sched_yield();
         return;
     }
-    do {
+    for (;;) { /* INFINITE: sleep for ever, a long step at a time */
         DWORD step = ms == INFINITE ? 1000000u : ms;
         left.tv_sec = (time_t)(step / 1000);
         left.tv_nsec = (long)(step % 1000) * 1000000L;
         while (nanosleep(&left, &left) != 0 && errno == EINTR) {
         }
-    } while (ms == INFINITE);
+        if (ms != INFINITE)
+            break;
+    }
 }
 
 static int clrhost__os_wait(clrhost__os_thread *self, clrhost__os_thread *target, DWORD ms,
@@ -1721,7 +1786,7 @@ static int clrhost__os_module_find(SIZE_T addr, SIZE_T *base, SIZE_T *size, char
             found = 1;
         }
     }
-    fclose(f);
+    (void)fclose(f); /* read only: nothing to lose */
     if (!found || cap == 0)
         return 0;
     file = strrchr(path, '/') + 1;
@@ -1839,16 +1904,15 @@ typedef struct clrhost__host_control {
 #define CLRHOST__COUNTER_FIELDS (sizeof(clrhost_task_counters) / sizeof(ULONGLONG))
 CLRHOST__STATIC_CHECK(counters_are_an_array, sizeof(clrhost_task_counters) == 11 * sizeof(ULONGLONG));
 
-static volatile ULONGLONG *clrhost__counter(const clrhost_task_counters *c, size_t i)
-{
-    return (volatile ULONGLONG *)(void *)((char *)(void *)(size_t)c + i * sizeof(ULONGLONG));
-}
-
+/* Adds every counter of `from` (read with relaxed loads: its task may be
+   counting on another thread) to `to`, field by field. */
 static void clrhost__counters_add(clrhost_task_counters *to, const clrhost_task_counters *from)
 {
+    const char *in = (const char *)(const void *)from;
+    char *out = (char *)(void *)to;
     size_t i;
-    for (i = 0; i < CLRHOST__COUNTER_FIELDS; ++i)
-        *clrhost__counter(to, i) += clrhost__relaxed_load64(clrhost__counter(from, i));
+    for (i = 0; i < CLRHOST__COUNTER_FIELDS; ++i, in += sizeof(ULONGLONG), out += sizeof(ULONGLONG))
+        *(ULONGLONG *)(void *)out += clrhost__relaxed_load64((const volatile ULONGLONG *)(const void *)in);
 }
 
 static ULONGLONG clrhost__ticks_to_ns(ULONGLONG ticks, ULONGLONG frequency)
@@ -1923,14 +1987,14 @@ static void clrhost__call_task_hook(const clrhost_task_manager *m,
 
 static clrhost_task *clrhost__slot_tasks(void *slot)
 {
-    return (clrhost_task *)(void *)((SIZE_T)slot & ~CLRHOST__SLOT_ENDING);
+    return (clrhost_task *)(void *)((SIZE_T)slot & ~CLRHOST__SLOT_ENDING); /* NOLINT(performance-no-int-to-ptr): a tagged pointer */
 }
 
 static int clrhost__slot_ending(void *slot) { return ((SIZE_T)slot & CLRHOST__SLOT_ENDING) != 0; }
 
 static void *clrhost__slot_make(clrhost_task *head, int ending)
 {
-    return (void *)((SIZE_T)head | (ending ? CLRHOST__SLOT_ENDING : 0));
+    return (void *)((SIZE_T)head | (ending ? CLRHOST__SLOT_ENDING : 0)); /* NOLINT(performance-no-int-to-ptr): a tagged pointer */
 }
 
 static clrhost_task *clrhost__find_task(void *slot, const clrhost_task_manager *m)
@@ -3041,6 +3105,65 @@ CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task, clrhos
         return;
     clrhost__counters_add(out, &task->counts);
     clrhost__counters_finish(out, task->manager);
+}
+
+typedef void (*clrhost__any_fn)(void);
+
+typedef struct clrhost__slot_expectation {
+    const void *vtbl;
+    unsigned slot;
+    clrhost__any_fn method;
+    const char *wrong; /* the message when it is not there */
+} clrhost__slot_expectation;
+
+#define CLRHOST__EXPECT(vtbl, n, fn, itf, name) \
+    {&(vtbl), (n), (clrhost__any_fn)(fn), #itf " slot " #n " is not " #name}
+
+CLRHOST_TASK_API const char *clrhost_task_self_check(void)
+{
+    static const clrhost__slot_expectation expected[] = {
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 0, clrhost__mgr_QueryInterface, IHostTaskManager, QueryInterface),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 1, clrhost__mgr_AddRef, IHostTaskManager, AddRef),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 2, clrhost__mgr_Release, IHostTaskManager, Release),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 3, clrhost__mgr_GetCurrentTask, IHostTaskManager, GetCurrentTask),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 4, clrhost__mgr_CreateTask, IHostTaskManager, CreateTask),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 5, clrhost__mgr_Sleep, IHostTaskManager, Sleep),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 6, clrhost__mgr_SwitchToTask, IHostTaskManager, SwitchToTask),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 7, clrhost__mgr_SetUILocale, IHostTaskManager, SetUILocale),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 8, clrhost__mgr_SetLocale, IHostTaskManager, SetLocale),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 9, clrhost__mgr_CallNeedsHostHook, IHostTaskManager, CallNeedsHostHook),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 10, clrhost__mgr_LeaveRuntime, IHostTaskManager, LeaveRuntime),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 11, clrhost__mgr_EnterRuntime, IHostTaskManager, EnterRuntime),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 12, clrhost__mgr_ReverseLeaveRuntime, IHostTaskManager, ReverseLeaveRuntime),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 13, clrhost__mgr_ReverseEnterRuntime, IHostTaskManager, ReverseEnterRuntime),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 14, clrhost__mgr_BeginDelayAbort, IHostTaskManager, BeginDelayAbort),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 15, clrhost__mgr_EndDelayAbort, IHostTaskManager, EndDelayAbort),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 16, clrhost__mgr_BeginThreadAffinity, IHostTaskManager, BeginThreadAffinity),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 17, clrhost__mgr_EndThreadAffinity, IHostTaskManager, EndThreadAffinity),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 18, clrhost__mgr_SetStackGuarantee, IHostTaskManager, SetStackGuarantee),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 19, clrhost__mgr_GetStackGuarantee, IHostTaskManager, GetStackGuarantee),
+        CLRHOST__EXPECT(clrhost__manager_vtbl, 20, clrhost__mgr_SetCLRTaskManager, IHostTaskManager, SetCLRTaskManager),
+        CLRHOST__EXPECT(clrhost__task_vtbl, 0, clrhost__task_QueryInterface, IHostTask, QueryInterface),
+        CLRHOST__EXPECT(clrhost__task_vtbl, 1, clrhost__task_AddRef, IHostTask, AddRef),
+        CLRHOST__EXPECT(clrhost__task_vtbl, 2, clrhost__task_Release, IHostTask, Release),
+        CLRHOST__EXPECT(clrhost__task_vtbl, 3, clrhost__task_Start, IHostTask, Start),
+        CLRHOST__EXPECT(clrhost__task_vtbl, 4, clrhost__task_Alert, IHostTask, Alert),
+        CLRHOST__EXPECT(clrhost__task_vtbl, 5, clrhost__task_Join, IHostTask, Join),
+        CLRHOST__EXPECT(clrhost__task_vtbl, 6, clrhost__task_SetPriority, IHostTask, SetPriority),
+        CLRHOST__EXPECT(clrhost__task_vtbl, 7, clrhost__task_GetPriority, IHostTask, GetPriority),
+        CLRHOST__EXPECT(clrhost__task_vtbl, 8, clrhost__task_SetCLRTask, IHostTask, SetCLRTask),
+        CLRHOST__EXPECT(clrhost__host_control_vtbl, 0, clrhost__hc_QueryInterface, IHostControl, QueryInterface),
+        CLRHOST__EXPECT(clrhost__host_control_vtbl, 1, clrhost__hc_AddRef, IHostControl, AddRef),
+        CLRHOST__EXPECT(clrhost__host_control_vtbl, 2, clrhost__hc_Release, IHostControl, Release),
+        CLRHOST__EXPECT(clrhost__host_control_vtbl, 3, clrhost__hc_GetHostManager, IHostControl, GetHostManager),
+        CLRHOST__EXPECT(clrhost__host_control_vtbl, 4, clrhost__hc_SetAppDomainManager, IHostControl, SetAppDomainManager)};
+    size_t i;
+    for (i = 0; i < sizeof expected / sizeof expected[0]; ++i) {
+        const clrhost__any_fn *slots = (const clrhost__any_fn *)expected[i].vtbl;
+        if (slots[expected[i].slot] != expected[i].method)
+            return expected[i].wrong;
+    }
+    return NULL;
 }
 
 #endif /* CLRHOST_TASK_IMPLEMENTATION_DONE */
