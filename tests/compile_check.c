@@ -1,10 +1,13 @@
 /* Builds the header, implementation included, under each toolchain's
    strictest flags, as C (C89 up) and, with -x c++, as C++ (C++98 up), and
    makes a few calls through the SDK-named interfaces the way a host would:
-   lpVtbl in C, virtual calls in C++. Returns 0 when every call behaved. */
+   lpVtbl in C, virtual calls in C++; abi_checks.h checks slots and codes at
+   compile time, clrhost_task_self_check() the vtables at run time. Returns
+   0 when every check passed. */
 #include "../clrhost_task.h"
 #define CLRHOST_TASK_IMPLEMENTATION
 #include "../clrhost_task.h"
+#include "abi_checks.h"
 
 static const GUID check_IID_IHostTaskManager =
     {0x997FF24C, 0x43B7, 0x4352, {0x86, 0x67, 0x0D, 0xC0, 0x4F, 0xAF, 0xD3, 0x54}};
@@ -19,6 +22,8 @@ int main(void)
     BOOL hooked = TRUE;
     int bad = 0;
     memset(&cfg, 0, sizeof cfg);
+    if (clrhost_task_self_check() != NULL) /* every slot holds its method */
+        return 4;
     if (clrhost_task_manager_create(&cfg, &m) != S_OK)
         return 1;
     if (clrhost_task_host_control_create(m, NULL, &hc) != S_OK)

@@ -2,6 +2,17 @@
 # Everything `make test` runs, part by part. A part whose tools are missing
 # is skipped and says so; .ci/run installs every tool, so CI skips nothing.
 # Ends with a summary; exits non-zero if any part failed.
+#
+#   suite/*      the test suite (tests/main.c and friends)
+#   header/*     tests/compile_check.c: the header with its implementation,
+#                its ABI checks (tests/abi_checks.h) and its self-check, per
+#                compiler, language and standard
+#   coexist/*    tests/coexist.c: a host written against the SDK's names,
+#                with MinGW-w64's mscoree.h or the SDK stand-in in tests/sdk,
+#                in both include orders
+#   analysis/*   cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer
+# 64-bit Windows programs run under Wine; 32-bit ones are built only (no
+# 32-bit Wine here).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -10,8 +21,13 @@ mkdir -p "$B"
 SUMMARY="$B/summary.txt"
 : > "$SUMMARY"
 FAILED=0
-WARN="-Wall -Wextra -Werror"
+PASSED=0
+SKIPPED=0
+WARN="-Wall -Wextra -Werror -pedantic" # everywhere: every system header here allows it
 SRC="tests/impl.c tests/harness.c tests/clr_driver.c tests/test_com.c tests/test_driver.c tests/test_threads.c tests/main.c"
+SUITE_REST="tests/harness.c tests/clr_driver.c tests/test_com.c tests/test_driver.c tests/test_threads.c tests/main.c"
+CHECK=tests/compile_check.c
+LIMIT=600 # seconds; a run that hangs (a broken wait never returns) fails
 export WINEDEBUG=-all
 export WINEPREFIX="${WINEPREFIX:-$PWD/$B/wineprefix}"
 
@@ -22,8 +38,8 @@ have() {
 }
 
 # part NAME TOOLS... -- COMMAND...
-# Runs COMMAND (output in build/NAME.log) and records its result; the last
-# "N passed, N failed" line of the log, if any, goes into the summary.
+# Runs COMMAND (output in build/NAME.log, with / made -) and records its
+# result; the last "N passed, N failed" line of the log goes into the summary.
 part() {
     name=$1
     shift
@@ -33,84 +49,157 @@ part() {
         shift
     done
     shift
-    log="$B/$name.log"
+    log="$B/$(echo "$name" | tr / -).log"
     # shellcheck disable=SC2086
     if ! have $tools; then
-        printf '%-28s skip  (not installed:%s)\n' "$name" "$tools" | tee -a "$SUMMARY"
+        printf '%-40s skip  (not installed:%s)\n' "$name" "$tools" | tee -a "$SUMMARY"
+        SKIPPED=$((SKIPPED + 1))
         return 0
     fi
-    printf '== %s\n' "$name"
     if "$@" >"$log" 2>&1; then
         status=pass
+        PASSED=$((PASSED + 1))
     else
         status=FAIL
-        FAILED=1
+        FAILED=$((FAILED + 1))
         tail -n 30 "$log"
     fi
     counts=$(tr -d '\r' < "$log" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-    printf '%-28s %-5s %s\n' "$name" "$status" "$counts" | tee -a "$SUMMARY"
+    printf '%-40s %-5s %s\n' "$name" "$status" "$counts" | tee -a "$SUMMARY"
 }
 
-# Build then run, so that a failed build is a failed part. A run that hangs
-# (a broken wait never returns) fails after LIMIT seconds instead.
-LIMIT=600
-build_and_run() {
-    out=$1
-    shift
-    "$@" -o "$out" && timeout $LIMIT "$out"
+# Build, then run natively / under Wine, so that a failed build fails the part.
+run_native() { out=$1; shift; "$@" -o "$out" && timeout $LIMIT "$out"; }
+run_wine() { out=$1; shift; "$@" -o "$out" && timeout $LIMIT wine "$out"; }
+build_only() { out=$1; shift; "$@" -o "$out"; }
+
+# The suite with the implementation compiled as C++ and the rest as C:
+# suite_impl_cxx C++COMPILER C-COMPILER OUTPUT LINK-FLAGS...
+suite_impl_cxx() {
+    cxx=$1 cc=$2 out=$3
+    shift 3
+    "$cxx" -x c++ -std=c++11 -O2 $WARN -c tests/impl.c -o "$out-impl.o" || return 1
+    objs="$out-impl.o"
+    for f in $SUITE_REST; do
+        "$cc" -std=c99 -O2 $WARN -c "$f" -o "$out-$(basename "$f" .c).o" || return 1
+        objs="$objs $out-$(basename "$f" .c).o"
+    done
+    # shellcheck disable=SC2086
+    "$cxx" $objs -o "$out" "$@"
 }
 
-wine_run() {
-    out=$1
-    shift
-    "$@" -o "$out" && timeout $LIMIT wine "$out"
+# clang needs MinGW-w64 gcc's own library directory to link for Windows.
+mingw_libdir() { dirname "$("$1-gcc" -print-libgcc-file-name)"; }
+
+# ---- the test suite ---------------------------------------------------------
+
+part suite/gcc gcc -- run_native "$B/tests-gcc" gcc -std=c99 -O2 -g $WARN -pthread $SRC -ldl
+part suite/clang-asan-ubsan clang -- run_native "$B/tests-asan" clang -std=c99 -O1 -g $WARN -pthread \
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $SRC -ldl
+part suite/clang-tsan clang -- run_native "$B/tests-tsan" clang -std=c99 -O1 -g $WARN -pthread \
+    -fsanitize=thread $SRC -ldl
+part suite/gcc-valgrind gcc valgrind -- sh -c "gcc -std=c99 -O1 -g $WARN -pthread $SRC -o $B/tests-vg -ldl && \
+    timeout $LIMIT valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $B/tests-vg"
+impl_cxx_native() { suite_impl_cxx g++ gcc "$B/tests-impl-cxx" -pthread -ldl && timeout $LIMIT "$B/tests-impl-cxx"; }
+part suite/impl-in-c++ gcc g++ -- impl_cxx_native
+for opt in O2 O0; do
+    part suite/mingw64-gcc-$opt-wine x86_64-w64-mingw32-gcc wine -- \
+        run_wine "$B/tests-x64-$opt.exe" x86_64-w64-mingw32-gcc -std=c99 -$opt -g $WARN -static $SRC
+    part suite/mingw32-gcc-$opt-build i686-w64-mingw32-gcc -- \
+        build_only "$B/tests-x86-$opt.exe" i686-w64-mingw32-gcc -std=c99 -$opt $WARN -static $SRC
+done
+impl_cxx_mingw64() {
+    suite_impl_cxx x86_64-w64-mingw32-g++ x86_64-w64-mingw32-gcc "$B/tests-x64-impl-cxx.exe" -static &&
+        timeout $LIMIT wine "$B/tests-x64-impl-cxx.exe"
 }
+part suite/mingw64-impl-in-c++-wine x86_64-w64-mingw32-gcc x86_64-w64-mingw32-g++ wine -- impl_cxx_mingw64
+if have x86_64-w64-mingw32-gcc; then
+    part suite/clang-mingw64-O2-wine clang wine -- run_wine "$B/tests-clang-x64.exe" clang --target=x86_64-w64-mingw32 \
+        -L"$(mingw_libdir x86_64-w64-mingw32)" -std=c99 -O2 $WARN -static $SRC
+fi
 
-# -- the test suite on the POSIX layer ---------------------------------------
-part suite-gcc gcc -- \
-    build_and_run "$B/tests-gcc" gcc -std=c99 -O2 -g $WARN -pthread $SRC -ldl
-part suite-asan-ubsan clang -- \
-    build_and_run "$B/tests-asan" clang -std=c99 -O1 -g $WARN -pthread \
-        -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $SRC -ldl
-part suite-tsan clang -- \
-    build_and_run "$B/tests-tsan" clang -std=c99 -O1 -g $WARN -pthread -fsanitize=thread $SRC -ldl
-part suite-valgrind gcc valgrind -- \
-    sh -c "gcc -std=c99 -O1 -g $WARN -pthread $SRC -o $B/tests-vg -ldl && \
-           timeout $LIMIT valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $B/tests-vg"
+# ---- the header: compilers x languages x standards --------------------------
 
-# -- the test suite on the Win32 layer (the product), under Wine ---------------
-part suite-mingw64-wine x86_64-w64-mingw32-gcc wine -- \
-    wine_run "$B/tests-x64.exe" x86_64-w64-mingw32-gcc -std=c99 -O2 -g $WARN $SRC
-part suite-mingw32-build i686-w64-mingw32-gcc -- \
-    i686-w64-mingw32-gcc -std=c99 -O2 $WARN $SRC -o "$B/tests-x86.exe"
+for cc in gcc clang; do
+    for std in c89 c99 c11; do
+        extra=""
+        [ "$std" = c89 ] && extra="-Wdeclaration-after-statement"
+        part header/$cc-$std $cc -- run_native "$B/cc-$cc-$std" $cc -std=$std $extra $WARN -pthread $CHECK
+    done
+done
+for cxx in g++ clang++; do
+    for std in c++98 c++11 c++17; do
+        part header/$cxx-$std $cxx -- run_native "$B/cc-$cxx-$std" $cxx -x c++ -std=$std $WARN -pthread $CHECK
+    done
+done
+for arch in x86_64 i686; do
+    t=$arch-w64-mingw32
+    how=build_only
+    [ $arch = x86_64 ] && how=run_wine
+    tools="$t-gcc"
+    [ $arch = x86_64 ] && tools="$tools wine"
+    for std in c89 c11; do
+        part header/mingw-$arch-gcc-$std $tools -- $how "$B/cc-$t-$std.exe" $t-gcc -std=$std $WARN -static $CHECK
+    done
+    for std in c++98 c++17; do
+        part header/mingw-$arch-g++-$std $t-g++ $tools -- $how "$B/cc-$t-$std.exe" $t-g++ -x c++ -std=$std $WARN -static $CHECK
+    done
+    if have $t-gcc; then
+        lib=$(mingw_libdir $t)
+        part header/clang-mingw-$arch-c11 clang $tools -- $how "$B/cc-clang-$t-c11.exe" \
+            clang --target=$t -L"$lib" -std=c11 $WARN -static $CHECK
+        part header/clang-mingw-$arch-c++17 clang++ $tools -- $how "$B/cc-clang-$t-cxx17.exe" \
+            clang++ --target=$t -L"$lib" -x c++ -std=c++17 $WARN -static $CHECK
+    fi
+done
+STATIC_SRC="tests/static_a.c tests/static_b.c tests/static_main.c"
+part header/static-two-copies-gcc gcc -- run_native "$B/static-gcc" gcc -std=c89 $WARN -pthread $STATIC_SRC
+part header/static-two-copies-g++ g++ -- run_native "$B/static-gxx" g++ -x c++ -std=c++98 $WARN -pthread $STATIC_SRC
+part header/static-two-copies-mingw64 x86_64-w64-mingw32-gcc wine -- \
+    run_wine "$B/static-x64.exe" x86_64-w64-mingw32-gcc -std=c89 $WARN -static $STATIC_SRC
 
-# -- the header alone, implementation included, warnings as errors --------------
-CHECK=tests/compile_check.c
-part header-gcc-c89 gcc -- \
-    build_and_run "$B/cc-gcc-c89" gcc -std=c89 -pedantic -Wdeclaration-after-statement $WARN -pthread $CHECK
-part header-gcc-c99 gcc -- build_and_run "$B/cc-gcc-c99" gcc -std=c99 -pedantic $WARN -pthread $CHECK
-part header-gcc-c11 gcc -- build_and_run "$B/cc-gcc-c11" gcc -std=c11 -pedantic $WARN -pthread $CHECK
-part header-g++-c++98 g++ -- build_and_run "$B/cc-gxx-98" g++ -x c++ -std=c++98 -pedantic $WARN -pthread $CHECK
-part header-g++-c++11 g++ -- build_and_run "$B/cc-gxx-11" g++ -x c++ -std=c++11 -pedantic $WARN -pthread $CHECK
-part header-g++-c++17 g++ -- build_and_run "$B/cc-gxx-17" g++ -x c++ -std=c++17 -pedantic $WARN -pthread $CHECK
-part header-clang-c89 clang -- \
-    build_and_run "$B/cc-clang-c89" clang -std=c89 -pedantic -Wdeclaration-after-statement $WARN -pthread $CHECK
-part header-clang++-c++17 clang++ -- \
-    build_and_run "$B/cc-clangxx-17" clang++ -x c++ -std=c++17 -pedantic $WARN -pthread $CHECK
-part header-mingw64-c89 x86_64-w64-mingw32-gcc wine -- \
-    wine_run "$B/cc-mingw64-c89.exe" x86_64-w64-mingw32-gcc -std=c89 -pedantic $WARN $CHECK
-part header-mingw64-c++11 x86_64-w64-mingw32-g++ wine -- \
-    wine_run "$B/cc-mingw64-cxx11.exe" x86_64-w64-mingw32-g++ -x c++ -std=c++11 $WARN $CHECK
-part header-mingw32-c99 i686-w64-mingw32-gcc -- \
-    i686-w64-mingw32-gcc -std=c99 -pedantic $WARN $CHECK -o "$B/cc-mingw32-c99.exe"
-part header-mingw32-c++98 i686-w64-mingw32-g++ -- \
-    i686-w64-mingw32-g++ -x c++ -std=c++98 $WARN $CHECK -o "$B/cc-mingw32-cxx98.exe"
+# ---- coexistence with the toolchain's mscoree.h ------------------------------
+
+for flavour in mingw sdk; do
+    inc=""
+    [ $flavour = sdk ] && inc="-Itests/sdk -DCOEXIST_SDK"
+    for order in 1 2; do
+        for arch in x86_64 i686; do
+            t=$arch-w64-mingw32
+            how=build_only
+            tools=""
+            [ $arch = x86_64 ] && how=run_wine && tools=wine
+            part coexist/$flavour-order$order-$arch-c $t-gcc $tools -- $how "$B/coexist-$flavour-$order-$arch-c.exe" \
+                $t-gcc -std=c99 $WARN -static $inc -DCOEXIST_ORDER=$order tests/coexist.c
+            part coexist/$flavour-order$order-$arch-c++ $t-g++ $tools -- $how "$B/coexist-$flavour-$order-$arch-cxx.exe" \
+                $t-g++ -x c++ -std=c++11 $WARN -static $inc -DCOEXIST_ORDER=$order tests/coexist.c
+        done
+    done
+done
+
+# ---- static analysis -----------------------------------------------------------
+
+CPPCHECK="cppcheck --error-exitcode=1 --enable=warning,style,performance,portability --inline-suppr -q --suppress=missingIncludeSystem"
+part analysis/cppcheck-posix cppcheck -- $CPPCHECK -D__GNUC__ -D__linux__ $CHECK
+part analysis/cppcheck-win32 cppcheck -- $CPPCHECK -D__GNUC__ -D_WIN32 -D_WIN64 $CHECK
+part analysis/clang-tidy-c clang-tidy -- clang-tidy -quiet $CHECK -- -std=c99 -pthread
+part analysis/clang-tidy-c++ clang-tidy -- clang-tidy -quiet $CHECK -- -x c++ -std=c++17 -pthread
+part analysis/clang-tidy-mingw64 clang-tidy x86_64-w64-mingw32-gcc -- clang-tidy -quiet $CHECK -- --target=x86_64-w64-mingw32 -std=c99
+part analysis/clang-tidy-mingw32-c++ clang-tidy i686-w64-mingw32-gcc -- clang-tidy -quiet $CHECK -- --target=i686-w64-mingw32 -x c++ -std=c++11
+part analysis/gcc-fanalyzer gcc -- gcc -fanalyzer -std=c99 -O1 $WARN -c $CHECK -o "$B/fanalyzer.o"
+part analysis/gcc-fanalyzer-mingw64 x86_64-w64-mingw32-gcc -- \
+    x86_64-w64-mingw32-gcc -fanalyzer -std=c99 -O1 $WARN -c $CHECK -o "$B/fanalyzer-x64.o"
 
 echo
-echo "== summary (make test)"
-cat "$SUMMARY"
+echo "== summary (make test): $PASSED passed, $FAILED failed, $SKIPPED skipped"
 if [ "$FAILED" -ne 0 ]; then
+    grep -E ' FAIL ' "$SUMMARY"
     echo "RESULT: FAILED"
     exit 1
 fi
-echo "RESULT: all parts passed (skipped parts are listed above)"
+if [ "$SKIPPED" -ne 0 ]; then
+    grep -E ' skip ' "$SUMMARY"
+    echo "RESULT: all parts that ran passed; $SKIPPED skipped (tools missing)"
+else
+    echo "RESULT: all parts passed"
+fi

@@ -1,0 +1,160 @@
+/* A host written against the Windows SDK's names (IHostTaskManager *,
+   lpVtbl->LeaveRuntime(...) in C, ->LeaveRuntime(...) in C++) uses the
+   objects clrhost_task.h returns, with the toolchain's mscoree.h included
+   before or after ours:
+     COEXIST_ORDER=1   <mscoree.h> first, then clrhost_task.h
+     COEXIST_ORDER=2   clrhost_task.h first, then <mscoree.h>
+   and with MinGW-w64's own mscoree.h (no task interfaces) or, with
+   -Itests/sdk -DCOEXIST_SDK, a stand-in for the Windows SDK's (all of them,
+   as MIDL writes them). Windows only. Prints "coexist: ok" and returns 0. */
+#include <initguid.h> /* this one-file program defines the DEFINE_GUID IIDs */
+#if COEXIST_ORDER == 1
+#include <mscoree.h>
+#include "../clrhost_task.h"
+#else
+#include "../clrhost_task.h"
+#include <mscoree.h>
+#endif
+#define CLRHOST_TASK_IMPLEMENTATION
+#include "../clrhost_task.h"
+#include "abi_checks.h"
+
+#include <stdio.h>
+
+#ifdef COEXIST_SDK
+#define TASK_MANAGER_IID IID_IHostTaskManager /* the SDK header's own */
+#else
+DEFINE_GUID(coexist_IID_IHostTaskManager, 0x997FF24C, 0x43B7, 0x4352, 0x86, 0x67, 0x0D, 0xC0, 0x4F, 0xAF, 0xD3, 0x54);
+#define TASK_MANAGER_IID coexist_IID_IHostTaskManager
+#endif
+
+static LONG exit_calls, clr_task_refs, leaves, thread_ran;
+static int failures;
+#define EXPECT(cond) do { if (!(cond)) { ++failures; printf("coexist.c:%d: %s\n", __LINE__, #cond); } } while (0)
+
+static HRESULT on_leave(void *user, clrhost_task *task, SIZE_T target)
+{
+    (void)user; (void)task; (void)target;
+    InterlockedIncrement(&leaves);
+    return S_OK;
+}
+
+/* The CLR's side of a task, as a host's own test double would write it. */
+#if defined(__cplusplus) && !defined(CINTERFACE)
+struct clr_task_impl : public ICLRTask {
+    HRESULT STDMETHODCALLTYPE QueryInterface(REFIID, void **ppv) { *ppv = 0; return E_NOINTERFACE; }
+    ULONG STDMETHODCALLTYPE AddRef() { return (ULONG)InterlockedIncrement(&clr_task_refs); }
+    ULONG STDMETHODCALLTYPE Release() { return (ULONG)InterlockedDecrement(&clr_task_refs); }
+    HRESULT STDMETHODCALLTYPE SwitchIn(HANDLE) { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE SwitchOut() { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE GetMemStats(COR_GC_THREAD_STATS *) { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE Reset(BOOL) { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE ExitTask() { InterlockedIncrement(&exit_calls); return S_OK; }
+    HRESULT STDMETHODCALLTYPE Abort() { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE RudeAbort() { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE NeedsPriorityScheduling(BOOL *) { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE YieldTask() { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE LocksHeld(SIZE_T *) { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE SetTaskIdentifier(TASKID) { return E_NOTIMPL; }
+};
+static clr_task_impl the_clr_task;
+#else
+static HRESULT STDMETHODCALLTYPE ct_QueryInterface(ICLRTask *This, REFIID riid, void **ppv) { (void)This; (void)riid; *ppv = NULL; return E_NOINTERFACE; }
+static ULONG STDMETHODCALLTYPE ct_AddRef(ICLRTask *This) { (void)This; return (ULONG)InterlockedIncrement(&clr_task_refs); }
+static ULONG STDMETHODCALLTYPE ct_Release(ICLRTask *This) { (void)This; return (ULONG)InterlockedDecrement(&clr_task_refs); }
+static HRESULT STDMETHODCALLTYPE ct_SwitchIn(ICLRTask *This, HANDLE h) { (void)This; (void)h; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_NoArgs(ICLRTask *This) { (void)This; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_GetMemStats(ICLRTask *This, COR_GC_THREAD_STATS *s) { (void)This; (void)s; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_Reset(ICLRTask *This, BOOL full) { (void)This; (void)full; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_ExitTask(ICLRTask *This) { (void)This; InterlockedIncrement(&exit_calls); return S_OK; }
+static HRESULT STDMETHODCALLTYPE ct_Bool(ICLRTask *This, BOOL *b) { (void)This; (void)b; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_LocksHeld(ICLRTask *This, SIZE_T *n) { (void)This; (void)n; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_SetTaskIdentifier(ICLRTask *This, TASKID id) { (void)This; (void)id; return E_NOTIMPL; }
+static ICLRTaskVtbl clr_task_vtbl = {
+    ct_QueryInterface, ct_AddRef, ct_Release, ct_SwitchIn, ct_NoArgs, ct_GetMemStats, ct_Reset,
+    ct_ExitTask, ct_NoArgs, ct_NoArgs, ct_Bool, ct_NoArgs, ct_LocksHeld, ct_SetTaskIdentifier};
+static ICLRTask the_clr_task = {&clr_task_vtbl};
+#endif
+
+/* A foreign thread entering the runtime, as the CLR drives it. */
+static DWORD WINAPI foreign_thread(LPVOID p)
+{
+    IHostTaskManager *tm = (IHostTaskManager *)p;
+    IHostTask *task = NULL;
+#if defined(__cplusplus) && !defined(CINTERFACE)
+    EXPECT(tm->GetCurrentTask(&task) == S_OK && task != NULL);
+    EXPECT(task->SetCLRTask(&the_clr_task) == S_OK);
+    EXPECT(tm->LeaveRuntime(0x1234) == S_OK);
+    EXPECT(tm->EnterRuntime() == S_OK);
+    EXPECT(tm->ReverseEnterRuntime() == S_OK);
+    EXPECT(tm->ReverseLeaveRuntime() == S_OK);
+    EXPECT(task->Release() == 1);
+#else
+    EXPECT(tm->lpVtbl->GetCurrentTask(tm, &task) == S_OK && task != NULL);
+    EXPECT(task->lpVtbl->SetCLRTask(task, &the_clr_task) == S_OK);
+    EXPECT(tm->lpVtbl->LeaveRuntime(tm, 0x1234) == S_OK);
+    EXPECT(tm->lpVtbl->EnterRuntime(tm) == S_OK);
+    EXPECT(tm->lpVtbl->ReverseEnterRuntime(tm) == S_OK);
+    EXPECT(tm->lpVtbl->ReverseLeaveRuntime(tm) == S_OK);
+    EXPECT(task->lpVtbl->Release(task) == 1);
+#endif
+    return 0;
+}
+
+static DWORD WINAPI created_thread(LPVOID p)
+{
+    (void)p;
+    InterlockedIncrement(&thread_ran);
+    return 0;
+}
+
+int main(void)
+{
+    clrhost_task_config cfg;
+    clrhost_task_manager *m = NULL;
+    IHostControl *hc = NULL;
+    IHostTaskManager *tm = NULL;
+    IHostTask *task = NULL;
+    void *obtained = NULL;
+    HANDLE thread;
+    const char *wrong = clrhost_task_self_check();
+    EXPECT(wrong == NULL);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.hooks.leave_runtime = on_leave;
+    EXPECT(clrhost_task_manager_create(&cfg, &m) == S_OK);
+    EXPECT(clrhost_task_host_control_create(m, NULL, &hc) == S_OK);
+#if defined(__cplusplus) && !defined(CINTERFACE)
+    EXPECT(hc->GetHostManager(TASK_MANAGER_IID, &obtained) == S_OK);
+#else
+    EXPECT(hc->lpVtbl->GetHostManager(hc, &TASK_MANAGER_IID, &obtained) == S_OK);
+#endif
+    tm = (IHostTaskManager *)obtained;
+    EXPECT(tm == clrhost_task_manager_iface(m));
+
+    thread = CreateThread(NULL, 0, foreign_thread, tm, 0, NULL);
+    WaitForSingleObject(thread, INFINITE);
+    CloseHandle(thread);
+    EXPECT(exit_calls == 1); /* at the foreign thread's exit */
+    EXPECT(clr_task_refs == 0);
+    EXPECT(leaves == 1);
+
+#if defined(__cplusplus) && !defined(CINTERFACE)
+    EXPECT(tm->CreateTask(0, created_thread, NULL, &task) == S_OK);
+    EXPECT(task->Start() == S_OK);
+    EXPECT(task->Join(INFINITE, WAIT_NOTINDEADLOCK) == S_OK);
+    EXPECT(task->Release() == 0);
+    EXPECT(tm->Release() == 2);
+    EXPECT(hc->Release() == 0);
+#else
+    EXPECT(tm->lpVtbl->CreateTask(tm, 0, created_thread, NULL, &task) == S_OK);
+    EXPECT(task->lpVtbl->Start(task) == S_OK);
+    EXPECT(task->lpVtbl->Join(task, INFINITE, WAIT_NOTINDEADLOCK) == S_OK);
+    EXPECT(task->lpVtbl->Release(task) == 0);
+    EXPECT(tm->lpVtbl->Release(tm) == 2);
+    EXPECT(hc->lpVtbl->Release(hc) == 0);
+#endif
+    EXPECT(thread_ran == 1);
+    EXPECT(clrhost_task_manager_release(m) == 0);
+    printf(failures ? "coexist: FAILED\n" : "coexist: ok\n");
+    return failures ? 1 : 0;
+}
