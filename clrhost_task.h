@@ -122,6 +122,8 @@
       CLRHOST_TASK_TIMING or CLRHOST_TASK_HOOK_ALL_CALLS is on; FALSE when
       nothing would use the notification (the CLR then skips it entirely).
    Reverse transitions and the CLR's own blocking calls are never filtered.
+   The default policy answers a constant, as cheaply as an empty method, and
+   so does not count the questions unless CLRHOST_TASK_COUNT_ASKS is set.
 
    ===========================================================================
    CONFIGURATION (clrhost_task_config; zero-initialised = defaults)
@@ -133,7 +135,11 @@
    flags          0              CLRHOST_TASK_TIMING: measure time outside the
                                  runtime (a clock read per transition).
                                  CLRHOST_TASK_HOOK_ALL_CALLS: answer TRUE to
-                                 every CallNeedsHostHook (count every call)
+                                 every CallNeedsHostHook (count every call).
+                                 CLRHOST_TASK_COUNT_ASKS: count the questions
+                                 under the default policy as well (they are
+                                 always counted under the other two); costs
+                                 a thread-slot read per P/Invoke on x64
    hook_modules   NULL           module policy, see above (copied)
    admit_thread   NULL (admit)   called on a foreign thread when the CLR asks
                                  for its task and it has none (so again on
@@ -204,6 +210,8 @@
    - The current task lives in one thread-local slot (a fiber-local-storage
      index on Windows, a pthread key on POSIX) allocated once per process
      and never freed (FlsFree would run the exit callbacks of other threads).
+     Reads go to a copy in compiler TLS (MSVC, Clang, GCC on POSIX) or, for
+     GCC on Windows, which only emulates TLS, a TLS index read from the TEB.
    - A task holds a reference on its manager, and the thread running a task
      holds a reference on the task until it ends, so the last reference to a
      manager can go while its threads still run: they clean up as they exit.
@@ -222,6 +230,21 @@
      is as dangerous. For the same reason the module policy does not look
      modules up on an ending thread: modules it has not met yet count as
      not listed there.
+
+   ===========================================================================
+   PERFORMANCE
+   ===========================================================================
+
+   The four transitions, CallNeedsHostHook, GetCurrentTask on a thread that
+   has its task, and that task's AddRef/Release take no lock, allocate
+   nothing and hold no locked instruction (make test checks the compiled
+   code). A transition with no hook and no timing is a thread-local read,
+   a short list walk (one entry per manager the thread belongs to) and two
+   or three stores. The default CallNeedsHostHook policy answers a
+   constant. Task references taken by the task's own thread are counted
+   without atomics (biased reference counting); other threads' use atomics.
+   Figures, against an empty manager and a typical map-under-a-lock host:
+   README.md, "Performance", and `make bench`.
 
    ===========================================================================
    PLATFORMS
@@ -253,7 +276,8 @@
    ===========================================================================
 
    0.1.0  first release: task manager, tasks, host control, hooks, policies,
-          statistics, Win32 and POSIX platform layers.
+          statistics, Win32 and POSIX platform layers; hot paths without
+          locks or locked instructions; clrhost_task_self_check().
 
    Facts marked [INF] in this file are inferred from the CLR's source and
    documentation and have not been observed on a real CLR; everything else
@@ -749,6 +773,7 @@ typedef enum clrhost_task_log_level {
 /* clrhost_task_config.flags */
 #define CLRHOST_TASK_TIMING 0x1u         /* measure time spent outside the runtime */
 #define CLRHOST_TASK_HOOK_ALL_CALLS 0x2u /* CallNeedsHostHook answers TRUE for every target */
+#define CLRHOST_TASK_COUNT_ASKS 0x4u     /* count CallNeedsHostHook under a constant policy too */
 
 typedef struct clrhost_task_config { /* zero-initialised = sensible defaults */
     clrhost_task_hooks hooks;
@@ -770,7 +795,7 @@ typedef struct clrhost_task_counters {
     ULONGLONG reverse_leave_runtime;  /* ReverseLeaveRuntime calls that closed a managed frame */
     ULONGLONG leave_runtime_vetoed;   /* LeaveRuntime refused by the leave_runtime hook */
     ULONGLONG reverse_enter_vetoed;   /* ReverseEnterRuntime refused by its hook */
-    ULONGLONG needs_hook_asks;        /* CallNeedsHostHook calls */
+    ULONGLONG needs_hook_asks;        /* CallNeedsHostHook calls (see CLRHOST_TASK_COUNT_ASKS) */
     ULONGLONG needs_hook_true;        /* ... answered TRUE */
     ULONGLONG protocol_errors;        /* unbalanced or unexpected calls, tolerated */
     ULONGLONG native_wait_ns;         /* outside the runtime in the CLR's own blocking waits */
@@ -875,6 +900,28 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void);
 #define CLRHOST__IID_PTR(riid) (&(riid))
 #else
 #define CLRHOST__IID_PTR(riid) (riid)
+#endif
+
+/* Rare paths (errors, adoption, freeing, repairs) stay out of line, so the
+   hot paths need no registers saved for them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CLRHOST__COLD __attribute__((noinline, cold))
+#define CLRHOST__NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define CLRHOST__COLD __declspec(noinline)
+#define CLRHOST__NOINLINE __declspec(noinline)
+#else
+#define CLRHOST__COLD
+#define CLRHOST__NOINLINE
+#endif
+
+/* The small steps of the hot paths, always inline (C89 has no inline). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CLRHOST__INLINE static __inline__ __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define CLRHOST__INLINE static __forceinline
+#else
+#define CLRHOST__INLINE static
 #endif
 
 #define CLRHOST__CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
@@ -1075,6 +1122,7 @@ static void clrhost__on_thread_exit(void *slot_value);
 
 static LONG clrhost__atomic_inc(LONG volatile *p) { return __atomic_add_fetch(p, 1, __ATOMIC_ACQ_REL); }
 static LONG clrhost__atomic_dec(LONG volatile *p) { return __atomic_sub_fetch(p, 1, __ATOMIC_ACQ_REL); }
+static LONG clrhost__atomic_add(LONG volatile *p, LONG v) { return __atomic_add_fetch(p, v, __ATOMIC_ACQ_REL); }
 static LONG clrhost__atomic_xchg(LONG volatile *p, LONG v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
 static LONG clrhost__atomic_cas(LONG volatile *p, LONG expected, LONG desired)
 {
@@ -1098,6 +1146,7 @@ static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { __atomic
 #endif
 static LONG clrhost__atomic_inc(LONG volatile *p) { return _InterlockedIncrement(p); }
 static LONG clrhost__atomic_dec(LONG volatile *p) { return _InterlockedDecrement(p); }
+static LONG clrhost__atomic_add(LONG volatile *p, LONG v) { return _InterlockedExchangeAdd(p, v) + v; }
 static LONG clrhost__atomic_xchg(LONG volatile *p, LONG v) { return _InterlockedExchange(p, v); }
 static LONG clrhost__atomic_cas(LONG volatile *p, LONG expected, LONG desired) { return _InterlockedCompareExchange(p, desired, expected); }
 /* MSVC's default /volatile:ms gives volatile accesses acquire/release
@@ -1132,7 +1181,7 @@ static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { Interloc
 #endif
 
 /* Owner-thread increment of a per-task counter: no locked instruction. */
-static void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
+CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
 {
     clrhost__relaxed_store64(p, clrhost__relaxed_load64(p) + by);
 }
@@ -1327,9 +1376,23 @@ static ULONGLONG clrhost__os_now_ms(void)
 }
 
 /* The slot: one FLS index per process, never freed, because FlsFree runs
-   the callback for every thread's value (checked under Wine). */
+   the callback for every thread's value (checked under Wine). FLS is there
+   for its thread-exit callback; reads go to a faster copy: compiler TLS
+   where the compiler has native TLS (MSVC, Clang), else a TLS index (GCC
+   for MinGW only emulates TLS, at the cost of a call and a lookup). */
 static DWORD clrhost__win32_fls = FLS_OUT_OF_INDEXES;
 static INIT_ONCE clrhost__win32_fls_once = INIT_ONCE_STATIC_INIT;
+#if defined(_MSC_VER)
+#define CLRHOST__NATIVE_TLS __declspec(thread)
+#elif defined(__clang__)
+#define CLRHOST__NATIVE_TLS __thread
+#endif
+#ifdef CLRHOST__NATIVE_TLS
+static CLRHOST__NATIVE_TLS void *clrhost__win32_slot_copy;
+#else
+#include <winternl.h> /* TEB.TlsSlots */
+static DWORD clrhost__win32_tls = TLS_OUT_OF_INDEXES;
+#endif
 
 static VOID WINAPI clrhost__win32_fls_callback(PVOID value)
 {
@@ -1345,6 +1408,14 @@ static BOOL CALLBACK clrhost__win32_fls_alloc(PINIT_ONCE once, PVOID error, PVOI
         *(DWORD *)error = GetLastError();
         return FALSE;
     }
+#ifndef CLRHOST__NATIVE_TLS
+    clrhost__win32_tls = TlsAlloc();
+    if (clrhost__win32_tls == TLS_OUT_OF_INDEXES) {
+        *(DWORD *)error = GetLastError();
+        FlsFree(index); /* no thread has a value in it yet */
+        return FALSE;
+    }
+#endif
     clrhost__win32_fls = index;
     return TRUE;
 }
@@ -1357,21 +1428,45 @@ static HRESULT clrhost__os_slot_init(void)
     return S_OK;
 }
 
-/* FlsGetValue sets the last-error value to 0 on success (seen under Wine;
-   Windows does not document it either way), and LeaveRuntime is called
-   after the CLR has marshalled its arguments, so keep the caller's. */
+/* TlsGetValue sets the last-error value to 0 on success (documented;
+   FlsGetValue does too under Wine), and LeaveRuntime is called after the
+   CLR has marshalled its arguments, so the caller's value is kept. */
 static void *clrhost__os_slot_get(void)
 {
-    DWORD e = GetLastError();
-    void *v = FlsGetValue(clrhost__win32_fls);
+#ifdef CLRHOST__NATIVE_TLS
+    return clrhost__win32_slot_copy;
+#else
+    DWORD e, index = clrhost__win32_tls;
+    void *v;
+    /* The first 64 TLS indices live in TEB.TlsSlots (winternl.h documents
+       it), which is what TlsGetValue reads: one segment-relative load here,
+       with no call, leaving the last-error value alone. (Through
+       NtCurrentTeb() GCC 12 raises a false -Warray-bounds.) */
+    if (index < 64) {
+        SIZE_T at = offsetof(TEB, TlsSlots) + index * sizeof(void *);
+#if defined(__x86_64__)
+        __asm__ __volatile__("movq %%gs:(%1), %0" : "=r"(v) : "r"(at));
+#else
+        __asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(v) : "r"(at));
+#endif
+        return v;
+    }
+    e = GetLastError();
+    v = TlsGetValue(index);
     SetLastError(e);
     return v;
+#endif
 }
 
 static void clrhost__os_slot_set(void *v)
 {
     DWORD e = GetLastError();
     (void)FlsSetValue(clrhost__win32_fls, v);
+#ifdef CLRHOST__NATIVE_TLS
+    clrhost__win32_slot_copy = v;
+#else
+    (void)TlsSetValue(clrhost__win32_tls, v);
+#endif
     SetLastError(e);
 }
 
@@ -1464,8 +1559,20 @@ static void clrhost__os_mutex_destroy(clrhost__os_mutex *l) { pthread_mutex_dest
 static void clrhost__os_mutex_lock(clrhost__os_mutex *l) { pthread_mutex_lock(l); }
 static void clrhost__os_mutex_unlock(clrhost__os_mutex *l) { pthread_mutex_unlock(l); }
 
-static DWORD clrhost__os_get_last_error(void) { return (DWORD)errno; }
-static void clrhost__os_set_last_error(DWORD e) { errno = (int)e; }
+/* errno's address, taken once per thread: every hook call saves and
+   restores it, and &errno is a call into libc each time. */
+static __thread int *clrhost__posix_errno;
+
+static int *clrhost__posix_errno_location(void)
+{
+    int *p = clrhost__posix_errno;
+    if (!p)
+        clrhost__posix_errno = p = &errno;
+    return p;
+}
+
+static DWORD clrhost__os_get_last_error(void) { return (DWORD)*clrhost__posix_errno_location(); }
+static void clrhost__os_set_last_error(DWORD e) { *clrhost__posix_errno_location() = (int)e; }
 
 static DWORD clrhost__os_current_thread_id(void)
 {
@@ -1514,11 +1621,16 @@ static HRESULT clrhost__os_slot_init(void)
     return clrhost__posix_error(clrhost__posix_init_error);
 }
 
-static void *clrhost__os_slot_get(void) { return pthread_getspecific(clrhost__posix_slot); }
+/* The key is there for its destructor; reads go to a compiler-TLS copy
+   (GCC and Clang have native TLS on every POSIX target). */
+static __thread void *clrhost__posix_slot_copy;
+
+static void *clrhost__os_slot_get(void) { return clrhost__posix_slot_copy; }
 
 static void clrhost__os_slot_set(void *v)
 {
     int e = errno;
+    clrhost__posix_slot_copy = v;
     (void)pthread_setspecific(clrhost__posix_slot, v);
     errno = e;
 }
@@ -1826,6 +1938,10 @@ static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
 #define CLRHOST__FRAME_NATIVE_WAIT 1 /* LeaveRuntime into one of the OS's blocking waits */
 #define CLRHOST__FRAME_MANAGED 2     /* ReverseEnterRuntime */
 
+#define CLRHOST__POLICY_CONSTANT 0  /* the default policy, and HOOK_ALL_CALLS */
+#define CLRHOST__POLICY_MODULES 1   /* hook_modules */
+#define CLRHOST__POLICY_PREDICATE 2 /* hooks.needs_hook */
+
 #define CLRHOST__MODULE_CACHE 64
 #define CLRHOST__MAX_BLOCKING_TARGETS 16
 
@@ -1837,7 +1953,8 @@ typedef struct clrhost__frame {
 
 struct clrhost_task {
     clrhost__IHostTask iface; /* first: IHostTask * and clrhost_task * share an address */
-    LONG ref;
+    LONG shared_refs;   /* atomic; carries CLRHOST__OWNER_BIAS while a thread owns the task */
+    LONG owner_refs;    /* written only by the owning thread (see clrhost__task_addref) */
     LONG state;         /* CLRHOST__TASK_* */
     LONG alert_pending; /* set by Alert, consumed by an alertable Sleep or Join */
     LONG thread_id;     /* a DWORD, stored as LONG for atomic access */
@@ -1852,9 +1969,8 @@ struct clrhost_task {
     clrhost_task *thread_next;    /* the thread's task for another manager; own thread only */
     clrhost_task *live_prev, *live_next; /* the manager's registry, under manager->lock */
     /* Transition state, written only by the task's own thread; other threads
-       read depth, in_native and counts with relaxed loads. */
-    LONG depth;
-    LONG in_native;
+       read position and counts with relaxed loads. */
+    LONG position; /* depth << 1 | 1 while the innermost frame is native */
     clrhost_task_counters counts; /* the two times are kept in clock ticks */
     clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];
 };
@@ -1870,7 +1986,8 @@ struct clrhost_task_manager {
     /* configuration, fixed at creation */
     clrhost_task_hooks hooks;
     unsigned flags;
-    BOOL default_needs_hook;
+    int policy;           /* CLRHOST__POLICY_*: how CallNeedsHostHook answers */
+    BOOL constant_answer; /* for CLRHOST__POLICY_CONSTANT */
     BOOL (*admit_thread)(void *user, DWORD thread_id);
     void (*log_fn)(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message);
     clrhost__allocator allocator;
@@ -1957,7 +2074,7 @@ static void clrhost__log(const clrhost_task_manager *m, clrhost_task_log_level l
 }
 
 /* Counted on the task when there is one (its own thread is the caller). */
-static void clrhost__protocol_error(clrhost_task_manager *m, clrhost_task *t, const char *message)
+static CLRHOST__COLD void clrhost__protocol_error(clrhost_task_manager *m, clrhost_task *t, const char *message)
 {
     if (t)
         clrhost__count(&t->counts.protocol_errors, 1);
@@ -1966,8 +2083,9 @@ static void clrhost__protocol_error(clrhost_task_manager *m, clrhost_task *t, co
     clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t, message);
 }
 
-static void clrhost__call_task_hook(const clrhost_task_manager *m,
-                                    void (*hook)(void *user, clrhost_task *task), clrhost_task *t)
+/* Out of line so that a transition without hooks saves no registers. */
+static CLRHOST__NOINLINE void clrhost__call_task_hook(const clrhost_task_manager *m,
+                                                      void (*hook)(void *user, clrhost_task *task), clrhost_task *t)
 {
     DWORD e;
     if (!hook)
@@ -1985,7 +2103,7 @@ static void clrhost__call_task_hook(const clrhost_task_manager *m,
 
 #define CLRHOST__SLOT_ENDING ((SIZE_T)1)
 
-static clrhost_task *clrhost__slot_tasks(void *slot)
+CLRHOST__INLINE clrhost_task *clrhost__slot_tasks(void *slot)
 {
     return (clrhost_task *)(void *)((SIZE_T)slot & ~CLRHOST__SLOT_ENDING); /* NOLINT(performance-no-int-to-ptr): a tagged pointer */
 }
@@ -1997,7 +2115,7 @@ static void *clrhost__slot_make(clrhost_task *head, int ending)
     return (void *)((SIZE_T)head | (ending ? CLRHOST__SLOT_ENDING : 0)); /* NOLINT(performance-no-int-to-ptr): a tagged pointer */
 }
 
-static clrhost_task *clrhost__find_task(void *slot, const clrhost_task_manager *m)
+CLRHOST__INLINE clrhost_task *clrhost__find_task(void *slot, const clrhost_task_manager *m)
 {
     clrhost_task *t = clrhost__slot_tasks(slot);
     while (t && t->manager != m)
@@ -2005,7 +2123,7 @@ static clrhost_task *clrhost__find_task(void *slot, const clrhost_task_manager *
     return t;
 }
 
-static clrhost_task *clrhost__current_task(const clrhost_task_manager *m)
+CLRHOST__INLINE clrhost_task *clrhost__current_task(const clrhost_task_manager *m)
 {
     return clrhost__find_task(clrhost__os_slot_get(), m);
 }
@@ -2076,96 +2194,158 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
 }
 
 /* ------------------------------------------------------------------------
-   Transitions: the per-task frame stack
+   Transitions: the per-task frame stack. The common case (push a frame; pop
+   the innermost one, of the expected kind) is inline and touches only the
+   task; repairs, overflow and hook calls are out of line.
    ------------------------------------------------------------------------ */
 
-static int clrhost__native_kind(const clrhost_task_manager *m, SIZE_T target)
+#define CLRHOST__NATIVE_BIT 1
+
+CLRHOST__INLINE LONG clrhost__depth(const clrhost_task *t) { return clrhost__relaxed_load(&t->position) >> 1; }
+
+
+/* A call made on a thread that has no task: counted, logged, tolerated. */
+static CLRHOST__COLD HRESULT clrhost__taskless_call(clrhost_task_manager *m, const char *message)
 {
-    unsigned i;
-    for (i = 0; i < m->blocking_count; ++i)
-        if (m->blocking_targets[i] == target)
-            return CLRHOST__FRAME_NATIVE_WAIT;
-    return CLRHOST__FRAME_NATIVE_CALL;
+    clrhost__protocol_error(m, NULL, message);
+    return S_OK;
 }
 
-static void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *t, int kind)
+CLRHOST__INLINE HRESULT clrhost__call_leave_hook(clrhost_task_manager *m, clrhost_task *t, SIZE_T target)
 {
-    LONG d = clrhost__relaxed_load(&t->depth);
+    DWORD e = clrhost__os_get_last_error();
+    HRESULT hr = m->hooks.leave_runtime(m->hooks.user, t, target);
+    clrhost__os_set_last_error(e);
+    return hr;
+}
+
+CLRHOST__INLINE HRESULT clrhost__call_reverse_enter_hook(clrhost_task_manager *m, clrhost_task *t)
+{
+    DWORD e = clrhost__os_get_last_error();
+    HRESULT hr = m->hooks.reverse_enter_runtime(m->hooks.user, t);
+    clrhost__os_set_last_error(e);
+    return hr;
+}
+
+static CLRHOST__COLD void clrhost__frame_too_deep(clrhost_task_manager *m, clrhost_task *t)
+{
+    clrhost__protocol_error(m, t, "transitions nested deeper than CLRHOST_TASK_MAX_DEPTH: "
+                                  "deeper frames are counted but not timed");
+}
+
+/* Timing a new frame: a native one is sorted into the CLR's own blocking
+   waits or other calls by its target. Out of line: it reads a clock. */
+static CLRHOST__COLD void clrhost__frame_start(clrhost_task_manager *m, clrhost__frame *f, SIZE_T target)
+{
+    unsigned i;
+    for (i = 0; i < m->blocking_count && f->kind == CLRHOST__FRAME_NATIVE_CALL; ++i)
+        if (m->blocking_targets[i] == target)
+            f->kind = CLRHOST__FRAME_NATIVE_WAIT;
+    f->nested = 0;
+    f->start = clrhost__os_ticks(); /* last: the hook's own time is not native time */
+}
+
+/* kind: CLRHOST__FRAME_NATIVE_CALL (target: the native code's address) or
+   CLRHOST__FRAME_MANAGED. */
+CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *t, int kind, SIZE_T target)
+{
+    LONG d = clrhost__depth(t);
     if (d < CLRHOST_TASK_MAX_DEPTH) {
         clrhost__frame *f = &t->frames[d];
         f->kind = kind;
-        if (m->flags & CLRHOST_TASK_TIMING) {
-            f->nested = 0;
-            f->start = clrhost__os_ticks(); /* last: the hook's own time is not native time */
-        }
+        if (m->flags & CLRHOST_TASK_TIMING)
+            clrhost__frame_start(m, f, target);
     } else if (d == CLRHOST_TASK_MAX_DEPTH) {
-        clrhost__protocol_error(m, t, "transitions nested deeper than CLRHOST_TASK_MAX_DEPTH: "
-                                      "deeper frames are counted but not timed");
+        clrhost__frame_too_deep(m, t);
     }
-    clrhost__relaxed_store(&t->depth, d + 1);
-    clrhost__relaxed_store(&t->in_native, kind != CLRHOST__FRAME_MANAGED);
+    clrhost__relaxed_store(&t->position, (d + 1) << 1 | (kind != CLRHOST__FRAME_MANAGED));
 }
 
-/* Pops the innermost frame, books its time and calls the hook of its kind.
-   Above CLRHOST_TASK_MAX_DEPTH no kinds are kept and `kind` is trusted. */
-static void clrhost__close_frame(clrhost_task_manager *m, clrhost_task *t, int kind, ULONGLONG now)
+/* Books a closing frame's time: native time is its span minus the frames
+   opened inside it; its span counts as nested time for its parent. */
+static CLRHOST__COLD void clrhost__frame_time(clrhost_task_manager *m, clrhost_task *t, LONG d)
 {
-    LONG d = clrhost__relaxed_load(&t->depth) - 1;
+    const clrhost__frame *f = &t->frames[d];
+    ULONGLONG span = clrhost__os_ticks() - f->start;
+    (void)m;
+    if (d > 0)
+        t->frames[d - 1].nested += span;
+    if (f->kind == CLRHOST__FRAME_NATIVE_WAIT)
+        clrhost__count(&t->counts.native_wait_ns, span - f->nested);
+    else if (f->kind == CLRHOST__FRAME_NATIVE_CALL)
+        clrhost__count(&t->counts.native_call_ns, span - f->nested);
+}
+
+/* Pops the innermost frame, the depth-th (kind: what it is; frames above
+   CLRHOST_TASK_MAX_DEPTH keep no kind, and the caller's guess is trusted),
+   counts it and calls the hook of its kind. */
+CLRHOST__INLINE void clrhost__pop_frame(clrhost_task_manager *m, clrhost_task *t, LONG depth, int kind)
+{
+    LONG d = depth - 1;
+    LONG native = clrhost__relaxed_load(&t->position) & CLRHOST__NATIVE_BIT; /* kept above the capacity */
     if (d < CLRHOST_TASK_MAX_DEPTH) {
-        const clrhost__frame *f = &t->frames[d];
-        kind = f->kind;
-        if (m->flags & CLRHOST_TASK_TIMING) {
-            ULONGLONG span = now - f->start;
-            if (d > 0)
-                t->frames[d - 1].nested += span;
-            if (kind == CLRHOST__FRAME_NATIVE_WAIT)
-                clrhost__count(&t->counts.native_wait_ns, span - f->nested);
-            else if (kind == CLRHOST__FRAME_NATIVE_CALL)
-                clrhost__count(&t->counts.native_call_ns, span - f->nested);
-        }
+        if (m->flags & CLRHOST_TASK_TIMING)
+            clrhost__frame_time(m, t, d);
+        native = d > 0 && t->frames[d - 1].kind != CLRHOST__FRAME_MANAGED;
     }
-    clrhost__relaxed_store(&t->depth, d);
-    if (d <= CLRHOST_TASK_MAX_DEPTH)
-        clrhost__relaxed_store(&t->in_native, d > 0 && t->frames[d - 1].kind != CLRHOST__FRAME_MANAGED);
+    clrhost__relaxed_store(&t->position, d << 1 | native);
     if (kind == CLRHOST__FRAME_MANAGED) {
         clrhost__count(&t->counts.reverse_leave_runtime, 1);
-        clrhost__call_task_hook(m, m->hooks.reverse_leave_runtime, t);
+        if (m->hooks.reverse_leave_runtime)
+            clrhost__call_task_hook(m, m->hooks.reverse_leave_runtime, t);
     } else {
         clrhost__count(&t->counts.enter_runtime, 1);
-        clrhost__call_task_hook(m, m->hooks.enter_runtime, t);
+        if (m->hooks.enter_runtime)
+            clrhost__call_task_hook(m, m->hooks.enter_runtime, t);
     }
 }
 
-/* EnterRuntime (managed = 0) and ReverseLeaveRuntime (managed = 1): close
-   the innermost frame of that kind. Frames of the other kind above it were
-   left open by the CLR; they are closed first, each a protocol error, so
-   the hooks keep seeing a balanced sequence. Returns 0, changing nothing,
-   when no frame of the kind is open. [INF] The CLR's source always
-   balances; its documentation allows a missing ReverseLeaveRuntime. */
-static int clrhost__close_through(clrhost_task_manager *m, clrhost_task *t, int managed)
+CLRHOST__INLINE int clrhost__frame_kind(const clrhost_task *t, LONG d)
 {
-    LONG d = clrhost__relaxed_load(&t->depth), i;
+    return t->frames[d].kind == CLRHOST__FRAME_MANAGED ? CLRHOST__FRAME_MANAGED : CLRHOST__FRAME_NATIVE_CALL;
+}
+
+/* The uncommon closes of EnterRuntime (managed = 0) and ReverseLeaveRuntime
+   (managed = 1): nothing open, too deep to know, or frames of the other
+   kind still open above the wanted one. Those were left open by the CLR;
+   they are closed first, each a protocol error, so the hooks keep seeing a
+   balanced sequence. A close with no frame of its kind open changes
+   nothing. [INF] The CLR's source always balances; its documentation
+   allows a missing ReverseLeaveRuntime. */
+static CLRHOST__COLD void clrhost__close_unusual(clrhost_task_manager *m, clrhost_task *t, int managed)
+{
+    LONG d = clrhost__depth(t), i;
     int wanted = managed ? CLRHOST__FRAME_MANAGED : CLRHOST__FRAME_NATIVE_CALL;
-    ULONGLONG now = (m->flags & CLRHOST_TASK_TIMING) ? clrhost__os_ticks() : 0;
-    if (d == 0)
-        return 0;
     if (d > CLRHOST_TASK_MAX_DEPTH) {
-        clrhost__close_frame(m, t, wanted, now);
-        return 1;
+        clrhost__pop_frame(m, t, d, wanted);
+        return;
     }
-    for (i = d - 1; i >= 0 && (t->frames[i].kind == CLRHOST__FRAME_MANAGED) != managed; --i) {
+    for (i = d - 1; i >= 0 && clrhost__frame_kind(t, i) != wanted; --i) {
     }
-    if (i < 0)
-        return 0;
+    if (i < 0) {
+        clrhost__protocol_error(m, t, managed ? "ReverseLeaveRuntime without a ReverseEnterRuntime"
+                                              : "EnterRuntime without a LeaveRuntime");
+        return;
+    }
     for (; d - 1 > i; --d) {
         clrhost__protocol_error(m, t, managed ? "ReverseLeaveRuntime while a native call is open: "
                                                 "closing it as if EnterRuntime had come"
                                               : "EnterRuntime while a reverse call is open: "
                                                 "closing it as if ReverseLeaveRuntime had come");
-        clrhost__close_frame(m, t, wanted, now);
+        clrhost__pop_frame(m, t, d, clrhost__frame_kind(t, d - 1));
     }
-    clrhost__close_frame(m, t, wanted, now);
-    return 1;
+    clrhost__pop_frame(m, t, d, wanted);
+}
+
+/* EnterRuntime (managed = 0) and ReverseLeaveRuntime (managed = 1). */
+CLRHOST__INLINE void clrhost__close(clrhost_task_manager *m, clrhost_task *t, int managed)
+{
+    LONG d = clrhost__depth(t);
+    int wanted = managed ? CLRHOST__FRAME_MANAGED : CLRHOST__FRAME_NATIVE_CALL;
+    if (d > 0 && d <= CLRHOST_TASK_MAX_DEPTH && clrhost__frame_kind(t, d - 1) == wanted)
+        clrhost__pop_frame(m, t, d, wanted);
+    else
+        clrhost__close_unusual(m, t, managed);
 }
 
 /* ------------------------------------------------------------------------
@@ -2221,7 +2401,7 @@ static ULONG clrhost__manager_release(clrhost_task_manager *m);
 
 /* Returns a task's memory, handle and hold on its manager. An ICLRTask is
    normally gone by now (the task ended); one set after the end is dropped. */
-static void clrhost__task_free(clrhost_task *t)
+static CLRHOST__COLD void clrhost__task_free(clrhost_task *t)
 {
     clrhost_task_manager *m = t->manager;
     clrhost__ICLRTask *clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
@@ -2232,22 +2412,99 @@ static void clrhost__task_free(clrhost_task *t)
     clrhost__manager_release(m);
 }
 
-static void clrhost__task_addref(clrhost_task *t) { clrhost__atomic_inc(&t->ref); }
+/* Task references. While a thread owns its task (from the moment the task
+   is linked into that thread's slot until it ends), the references that
+   thread takes count in owner_refs, which only the owner writes: so
+   GetCurrentTask + Release on a known thread need no locked instruction.
+   Every other reference counts atomically in shared_refs, which also holds
+   CLRHOST__OWNER_BIAS for the owner's whole share (its own reference among
+   it) while there is an owner, so it cannot reach zero then, and
+   CLRHOST__UNSTARTED while a created task's thread has not been started.
+   When the ownership ends (clrhost__task_disown), the owner's share becomes
+   plain shared references and the last Release frees the task: biased
+   reference counting, as in Choi, Shull and Torrellas (PACT 2018).
+   After a decrement of shared_refs another thread may free the task at
+   any moment, so only the decrement's own result is used. */
+#define CLRHOST__OWNER_BIAS ((LONG)0x40000000)
+#define CLRHOST__UNSTARTED ((LONG)0x10000000)
+
+static int clrhost__owned_here(const clrhost_task *t)
+{
+    return clrhost__find_task(clrhost__os_slot_get(), t->manager) == t;
+}
+
+/* The count AddRef and Release report (COM leaves it for diagnostics),
+   from shared_refs and owner_refs as the caller read them. */
+static ULONG clrhost__task_total(LONG shared, LONG owned)
+{
+    if (shared >= CLRHOST__OWNER_BIAS + CLRHOST__UNSTARTED / 2)
+        shared -= CLRHOST__UNSTARTED;
+    if (shared >= CLRHOST__OWNER_BIAS / 2) /* owned: the owner's reference plus its others */
+        shared += 1 - CLRHOST__OWNER_BIAS + owned;
+    return (ULONG)shared;
+}
+
+/* On the owning thread only. */
+static void clrhost__task_addref_owned(clrhost_task *t)
+{
+    clrhost__relaxed_store(&t->owner_refs, clrhost__relaxed_load(&t->owner_refs) + 1);
+}
+
+/* The atomic side of AddRef and Release: references of other threads, or
+   of a task no thread owns. Out of line, so that the owner's side has no
+   locked instruction in it at all. */
+static CLRHOST__NOINLINE ULONG clrhost__task_addref_shared(clrhost_task *t)
+{
+    LONG shared = clrhost__atomic_inc(&t->shared_refs);
+    return clrhost__task_total(shared, clrhost__relaxed_load(&t->owner_refs));
+}
+
+static ULONG clrhost__task_addref(clrhost_task *t)
+{
+    if (!clrhost__owned_here(t))
+        return clrhost__task_addref_shared(t);
+    clrhost__task_addref_owned(t);
+    return clrhost__task_total(clrhost__relaxed_load(&t->shared_refs), clrhost__relaxed_load(&t->owner_refs));
+}
+
+/* The CLR let go of a task it never started; what is left is the suspended
+   thread's own reference, and nothing else can reach the task. Let the
+   thread run, only to end. */
+static CLRHOST__COLD void clrhost__task_cancel(clrhost_task *t)
+{
+    clrhost__atomic_store(&t->state, CLRHOST__TASK_CANCELLED);
+    (void)clrhost__atomic_add(&t->shared_refs, -CLRHOST__UNSTARTED);
+    if (FAILED(clrhost__os_thread_resume(&t->thread)))
+        clrhost__log(t->manager, CLRHOST_TASK_LOG_ERROR, t,
+                     "could not resume a cancelled task's thread: the thread and the task leak");
+}
+
+static CLRHOST__NOINLINE ULONG clrhost__task_release_shared(clrhost_task *t, LONG owned)
+{
+    LONG shared = clrhost__atomic_dec(&t->shared_refs);
+    if (shared == 0)
+        clrhost__task_free(t);
+    else if (shared == CLRHOST__OWNER_BIAS + CLRHOST__UNSTARTED)
+        clrhost__task_cancel(t);
+    return clrhost__task_total(shared, owned);
+}
 
 static ULONG clrhost__task_release(clrhost_task *t)
 {
-    LONG r = clrhost__atomic_dec(&t->ref);
-    if (r == 1 && clrhost__atomic_cas(&t->state, CLRHOST__TASK_CREATED, CLRHOST__TASK_CANCELLED) ==
-                      CLRHOST__TASK_CREATED) {
-        /* The CLR let go of a task it never started; the reference left is
-           the suspended thread's. Let the thread run, only to end. */
-        if (FAILED(clrhost__os_thread_resume(&t->thread)))
-            clrhost__log(t->manager, CLRHOST_TASK_LOG_ERROR, t,
-                         "could not resume a cancelled task's thread: the thread and the task leak");
-    } else if (r == 0) {
-        clrhost__task_free(t);
-    }
-    return (ULONG)r;
+    LONG owned = clrhost__relaxed_load(&t->owner_refs);
+    if (owned <= 0 || !clrhost__owned_here(t))
+        return clrhost__task_release_shared(t, owned);
+    clrhost__relaxed_store(&t->owner_refs, owned - 1);
+    return clrhost__task_total(clrhost__relaxed_load(&t->shared_refs), owned - 1);
+}
+
+/* Ownership ends (on the owning thread, once the task is out of its slot):
+   the owner's references, its own among them, become shared ones. */
+static void clrhost__task_disown(clrhost_task *t)
+{
+    LONG owned = clrhost__relaxed_load(&t->owner_refs);
+    clrhost__relaxed_store(&t->owner_refs, 0);
+    (void)clrhost__atomic_add(&t->shared_refs, owned + 1 - CLRHOST__OWNER_BIAS);
 }
 
 /* Ends a task on its own thread: the CLR's clean-up, then ours. */
@@ -2266,6 +2523,7 @@ static void clrhost__task_end(clrhost_task *t)
     }
     clrhost__call_task_hook(m, m->hooks.task_end, t);
     clrhost__thread_unlink(t);
+    clrhost__task_disown(t);
     if (clr)
         clr->lpVtbl->Release(clr);
     clrhost__registry_remove(m, t);
@@ -2280,6 +2538,7 @@ static DWORD clrhost__task_thread_main(void *task)
     DWORD rc = 0;
     clrhost__relaxed_store(&t->thread_id, (LONG)clrhost__os_current_thread_id());
     if (clrhost__atomic_load(&t->state) == CLRHOST__TASK_CANCELLED) {
+        clrhost__task_disown(t); /* never owned: only the thread's own reference */
         clrhost__registry_remove(m, t);
         clrhost__atomic_store(&t->state, CLRHOST__TASK_ENDED);
     } else {
@@ -2330,7 +2589,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_QueryInterface(clrhost__IHostTask
 
 static ULONG STDMETHODCALLTYPE clrhost__task_AddRef(clrhost__IHostTask *This)
 {
-    return (ULONG)clrhost__atomic_inc(&clrhost__task_from(This)->ref);
+    return clrhost__task_addref(clrhost__task_from(This));
 }
 
 static ULONG STDMETHODCALLTYPE clrhost__task_Release(clrhost__IHostTask *This)
@@ -2344,8 +2603,10 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Start(clrhost__IHostTask *This)
     HRESULT hr;
     if (clrhost__atomic_cas(&t->state, CLRHOST__TASK_CREATED, CLRHOST__TASK_RUNNING) != CLRHOST__TASK_CREATED)
         return HOST_E_INVALIDOPERATION; /* started twice, or an adopted thread */
+    (void)clrhost__atomic_add(&t->shared_refs, -CLRHOST__UNSTARTED);
     hr = clrhost__os_thread_resume(&t->thread);
     if (FAILED(hr)) {
+        (void)clrhost__atomic_add(&t->shared_refs, CLRHOST__UNSTARTED);
         clrhost__atomic_store(&t->state, CLRHOST__TASK_CREATED);
         clrhost__log(t->manager, CLRHOST_TASK_LOG_ERROR, t, "could not resume a task's thread");
     }
@@ -2400,15 +2661,17 @@ static const clrhost__IHostTaskVtbl clrhost__task_vtbl = {
     clrhost__task_Start, clrhost__task_Alert, clrhost__task_Join,
     clrhost__task_SetPriority, clrhost__task_GetPriority, clrhost__task_SetCLRTask};
 
-/* A task with `refs` references and one on its manager, not yet registered. */
-static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG refs)
+/* A task, not yet registered, holding a reference on its manager: its
+   thread's reference (as the owner bias; `unstarted` for a created task)
+   and `others` shared ones. */
+static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG others, int unstarted)
 {
     clrhost_task *t = (clrhost_task *)clrhost__alloc(m, sizeof *t);
     if (!t)
         return NULL;
     memset(t, 0, sizeof *t);
     t->iface.lpVtbl = &clrhost__task_vtbl;
-    t->ref = refs;
+    t->shared_refs = CLRHOST__OWNER_BIAS + (unstarted ? CLRHOST__UNSTARTED : 0) + others;
     t->state = CLRHOST__TASK_CREATED;
     t->manager = m;
     clrhost__manager_addref(m);
@@ -2417,7 +2680,7 @@ static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG refs)
 
 /* S_OK with *out, S_FALSE when admit_thread refused the thread. The
    caller keeps the thread's last-error value. */
-static HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhost_task **out)
+static CLRHOST__COLD HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhost_task **out)
 {
     DWORD id = clrhost__os_current_thread_id();
     clrhost_task *t;
@@ -2427,7 +2690,7 @@ static HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhost_task **out)
         clrhost__atomic_add64(&m->refused, 1);
         return S_FALSE;
     }
-    t = clrhost__task_new(m, 1); /* the thread's reference */
+    t = clrhost__task_new(m, 0, 0); /* only the thread's own reference */
     if (!t)
         return E_OUTOFMEMORY;
     hr = clrhost__os_thread_adopt(&t->thread, &m->allocator);
@@ -2520,7 +2783,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_GetCurrentTask(clrhost__IHostTaskM
                            entering the CLR" (IHostTaskManager::GetCurrentTask docs) */
             return hr == S_FALSE ? S_OK : hr;
     }
-    clrhost__task_addref(t);
+    clrhost__task_addref_owned(t); /* found in this thread's own slot */
     *pTask = &t->iface;
     return S_OK;
 }
@@ -2537,7 +2800,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_CreateTask(clrhost__IHostTaskManag
     *ppTask = NULL;
     if (!pStartAddress)
         return E_POINTER;
-    t = clrhost__task_new(m, 2); /* the CLR's reference and the new thread's */
+    t = clrhost__task_new(m, 1, 1); /* the new thread's reference, and the CLR's */
     if (!t)
         return E_OUTOFMEMORY;
     t->start = pStartAddress;
@@ -2598,23 +2861,21 @@ static int clrhost__module_name_matches(const char *module, const char *wanted)
     return *module == 0 || (*module == '.' && strchr(wanted, '.') == NULL);
 }
 
-static BOOL clrhost__module_policy(clrhost_task_manager *m, SIZE_T target)
+/* A module not cached yet: looked up without our lock held (the OS takes
+   the loader lock, and a thread holding the loader lock may be asking us at
+   the same time), then cached for every later call. */
+static CLRHOST__COLD BOOL clrhost__module_lookup(clrhost_task_manager *m, SIZE_T target)
 {
-    LONG n = clrhost__atomic_load(&m->module_cache_count), i;
     SIZE_T base, size;
     char name[512];
     BOOL hooked = FALSE;
     DWORD e;
+    LONG n, i;
     unsigned k;
     int found;
-    for (i = 0; i < n; ++i)
-        if (target - m->module_cache[i].base < m->module_cache[i].size)
-            return m->module_cache[i].hooked;
     /* No loader calls from the thread-exit callback (see the manual). */
     if (clrhost__slot_ending(clrhost__os_slot_get()))
         return FALSE;
-    /* Looked up without our lock held: the OS takes the loader lock, and a
-       thread holding the loader lock may be asking us at the same time. */
     e = clrhost__os_get_last_error();
     found = clrhost__os_module_find(target, &base, &size, name, sizeof name);
     clrhost__os_set_last_error(e);
@@ -2636,17 +2897,58 @@ static BOOL clrhost__module_policy(clrhost_task_manager *m, SIZE_T target)
     return hooked;
 }
 
-static BOOL clrhost__needs_hook(clrhost_task_manager *m, SIZE_T target)
+static BOOL clrhost__module_policy(clrhost_task_manager *m, SIZE_T target)
 {
-    if (m->hooks.needs_hook) {
-        DWORD e = clrhost__os_get_last_error();
-        BOOL answer = m->hooks.needs_hook(m->hooks.user, target) ? TRUE : FALSE;
-        clrhost__os_set_last_error(e);
-        return answer;
-    }
-    if (m->module_count)
-        return clrhost__module_policy(m, target);
-    return m->default_needs_hook;
+    LONG n = clrhost__atomic_load(&m->module_cache_count), i;
+    for (i = 0; i < n; ++i)
+        if (target - m->module_cache[i].base < m->module_cache[i].size)
+            return m->module_cache[i].hooked;
+    return clrhost__module_lookup(m, target);
+}
+
+static CLRHOST__COLD BOOL clrhost__ask_predicate(clrhost_task_manager *m, SIZE_T target)
+{
+    DWORD e = clrhost__os_get_last_error();
+    BOOL answer = m->hooks.needs_hook(m->hooks.user, target) ? TRUE : FALSE;
+    clrhost__os_set_last_error(e);
+    return answer;
+}
+
+static CLRHOST__COLD void clrhost__count_taskless_ask(clrhost_task_manager *m, BOOL answer)
+{
+    clrhost__atomic_add64(&m->taskless.needs_hook_asks, 1);
+    if (answer)
+        clrhost__atomic_add64(&m->taskless.needs_hook_true, 1);
+}
+
+/* On 64-bit the CLR asks on every P/Invoke, COM call and calli ("We ask the
+   host on every call", vm/frames.cpp). A constant policy (the default, and
+   HOOK_ALL_CALLS) answers without looking at the thread, as cheaply as an
+   empty method: a manager with one gets a vtable whose CallNeedsHostHook is
+   one of these two. Any per-call count would cost more than that (a counter
+   written on every call is a dependency from one call to the next), so the
+   questions are counted only under the module and predicate policies, or
+   with CLRHOST_TASK_COUNT_ASKS (which keeps the general method below). */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook_never(clrhost__IHostTaskManager *This, SIZE_T target,
+                                                                      BOOL *pbCallNeedsHostHook)
+{
+    (void)This;
+    (void)target;
+    if (!pbCallNeedsHostHook)
+        return E_POINTER;
+    *pbCallNeedsHostHook = FALSE;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook_always(clrhost__IHostTaskManager *This, SIZE_T target,
+                                                                       BOOL *pbCallNeedsHostHook)
+{
+    (void)This;
+    (void)target;
+    if (!pbCallNeedsHostHook)
+        return E_POINTER;
+    *pbCallNeedsHostHook = TRUE;
+    return S_OK;
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook(clrhost__IHostTaskManager *This, SIZE_T target,
@@ -2657,18 +2959,99 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook(clrhost__IHostTa
     BOOL answer;
     if (!pbCallNeedsHostHook)
         return E_POINTER;
-    answer = clrhost__needs_hook(m, target);
-    *pbCallNeedsHostHook = answer;
-    t = clrhost__current_task(m);
-    if (t) {
-        clrhost__count(&t->counts.needs_hook_asks, 1);
-        if (answer)
-            clrhost__count(&t->counts.needs_hook_true, 1);
+    if (m->policy == CLRHOST__POLICY_CONSTANT) { /* and counted: CLRHOST_TASK_COUNT_ASKS */
+        answer = m->constant_answer;
+        *pbCallNeedsHostHook = answer;
     } else {
-        clrhost__atomic_add64(&m->taskless.needs_hook_asks, 1);
-        if (answer)
-            clrhost__atomic_add64(&m->taskless.needs_hook_true, 1);
+        answer = m->policy == CLRHOST__POLICY_PREDICATE ? clrhost__ask_predicate(m, target)
+                                                        : clrhost__module_policy(m, target);
+        *pbCallNeedsHostHook = answer;
     }
+    t = clrhost__current_task(m);
+    if (!t) {
+        clrhost__count_taskless_ask(m, answer);
+        return S_OK;
+    }
+    clrhost__count(&t->counts.needs_hook_asks, 1);
+    if (answer)
+        clrhost__count(&t->counts.needs_hook_true, 1);
+    return S_OK;
+}
+
+/* Each transition has a fast path for the common case (no hook, no
+   timing, a frame within capacity, the expected frame on top) with no call
+   in it, so it saves no registers; every other case leaves through a tail
+   call into a function that does the whole job. */
+
+/* LeaveRuntime with a hook, timing or a deep stack. */
+static CLRHOST__NOINLINE HRESULT clrhost__leave_full(clrhost_task_manager *m, clrhost_task *t, SIZE_T target)
+{
+    if (m->hooks.leave_runtime) {
+        HRESULT hr = clrhost__call_leave_hook(m, t, target);
+        if (FAILED(hr)) { /* a veto: the CLR throws and sends no EnterRuntime */
+            clrhost__count(&t->counts.leave_runtime_vetoed, 1);
+            return hr;
+        }
+    }
+    clrhost__count(&t->counts.leave_runtime, 1);
+    clrhost__push_frame(m, t, CLRHOST__FRAME_NATIVE_CALL, target);
+    return S_OK;
+}
+
+static CLRHOST__NOINLINE HRESULT clrhost__reverse_enter_full(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (m->hooks.reverse_enter_runtime) {
+        HRESULT hr = clrhost__call_reverse_enter_hook(m, t);
+        if (FAILED(hr)) { /* managed code does not run, and no ReverseLeaveRuntime follows */
+            clrhost__count(&t->counts.reverse_enter_vetoed, 1);
+            return hr;
+        }
+    }
+    clrhost__count(&t->counts.reverse_enter_runtime, 1);
+    clrhost__push_frame(m, t, CLRHOST__FRAME_MANAGED, 0);
+    return S_OK; /* exactly S_OK: the CLR treats even S_FALSE as a refusal */
+}
+
+/* EnterRuntime (managed = 0) and ReverseLeaveRuntime (managed = 1) when
+   timing is on or the innermost frame is not simply the expected one. */
+static CLRHOST__NOINLINE HRESULT clrhost__close_full(clrhost_task_manager *m, clrhost_task *t, int managed)
+{
+    clrhost__close(m, t, managed);
+    return S_OK;
+}
+
+/* The fast pushes: room for the frame, no hook, no timing. */
+CLRHOST__INLINE int clrhost__push_is_plain(const clrhost_task_manager *m, const clrhost_task *t, int hooked)
+{
+    return !hooked && !(m->flags & CLRHOST_TASK_TIMING) && clrhost__depth(t) < CLRHOST_TASK_MAX_DEPTH;
+}
+
+CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind)
+{
+    LONG d = clrhost__depth(t);
+    t->frames[d].kind = kind;
+    clrhost__relaxed_store(&t->position, (d + 1) << 1 | (kind != CLRHOST__FRAME_MANAGED));
+}
+
+/* The fast pop: the expected frame on top, within capacity, no timing.
+   Returns 0 when the full path must do it. */
+CLRHOST__INLINE int clrhost__pop_plain(const clrhost_task_manager *m, clrhost_task *t, int wanted)
+{
+    LONG d = clrhost__depth(t) - 1;
+    if (d < 0 || d >= CLRHOST_TASK_MAX_DEPTH || (m->flags & CLRHOST_TASK_TIMING) ||
+        clrhost__frame_kind(t, d) != wanted)
+        return 0;
+    clrhost__relaxed_store(&t->position, d << 1 | (d > 0 && t->frames[d - 1].kind != CLRHOST__FRAME_MANAGED));
+    return 1;
+}
+
+/* The hook after a fast pop, reached by a tail call. */
+static CLRHOST__NOINLINE HRESULT clrhost__run_pop_hook(clrhost_task_manager *m, clrhost_task *t,
+                                                       void (*hook)(void *user, clrhost_task *task))
+{
+    DWORD e = clrhost__os_get_last_error();
+    hook(m->hooks.user, t);
+    clrhost__os_set_last_error(e);
     return S_OK;
 }
 
@@ -2676,21 +3059,12 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime(clrhost__IHostTaskMan
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
     clrhost_task *t = clrhost__current_task(m);
-    if (!t) {
-        clrhost__protocol_error(m, NULL, "LeaveRuntime on a thread without a task");
-        return S_OK;
-    }
-    if (m->hooks.leave_runtime) {
-        DWORD e = clrhost__os_get_last_error();
-        HRESULT hr = m->hooks.leave_runtime(m->hooks.user, t, target);
-        clrhost__os_set_last_error(e);
-        if (FAILED(hr)) { /* a veto: the CLR throws and sends no EnterRuntime */
-            clrhost__count(&t->counts.leave_runtime_vetoed, 1);
-            return hr;
-        }
-    }
+    if (!t)
+        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
+    if (!clrhost__push_is_plain(m, t, m->hooks.leave_runtime != NULL))
+        return clrhost__leave_full(m, t, target);
     clrhost__count(&t->counts.leave_runtime, 1);
-    clrhost__push_frame(m, t, m->blocking_count ? clrhost__native_kind(m, target) : CLRHOST__FRAME_NATIVE_CALL);
+    clrhost__push_plain(t, CLRHOST__FRAME_NATIVE_CALL);
     return S_OK;
 }
 
@@ -2699,32 +3073,26 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime(clrhost__IHostTaskMan
     clrhost_task_manager *m = clrhost__manager_from(This);
     clrhost_task *t = clrhost__current_task(m);
     if (!t)
-        clrhost__protocol_error(m, NULL, "EnterRuntime on a thread without a task");
-    else if (!clrhost__close_through(m, t, 0))
-        clrhost__protocol_error(m, t, "EnterRuntime without a LeaveRuntime");
-    return S_OK; /* a failure here corrupts the CLR's unwinding */
+        return clrhost__taskless_call(m, "EnterRuntime on a thread without a task");
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_NATIVE_CALL))
+        return clrhost__close_full(m, t, 0);
+    clrhost__count(&t->counts.enter_runtime, 1);
+    if (m->hooks.enter_runtime)
+        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime);
+    return S_OK; /* always: a failure here corrupts the CLR's unwinding */
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime(clrhost__IHostTaskManager *This)
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
     clrhost_task *t = clrhost__current_task(m);
-    if (!t) {
-        clrhost__protocol_error(m, NULL, "ReverseEnterRuntime on a thread without a task");
-        return S_OK;
-    }
-    if (m->hooks.reverse_enter_runtime) {
-        DWORD e = clrhost__os_get_last_error();
-        HRESULT hr = m->hooks.reverse_enter_runtime(m->hooks.user, t);
-        clrhost__os_set_last_error(e);
-        if (FAILED(hr)) { /* managed code does not run, and no ReverseLeaveRuntime follows */
-            clrhost__count(&t->counts.reverse_enter_vetoed, 1);
-            return hr;
-        }
-    }
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
+    if (!clrhost__push_is_plain(m, t, m->hooks.reverse_enter_runtime != NULL))
+        return clrhost__reverse_enter_full(m, t);
     clrhost__count(&t->counts.reverse_enter_runtime, 1);
-    clrhost__push_frame(m, t, CLRHOST__FRAME_MANAGED);
-    return S_OK; /* exactly S_OK: the CLR treats even S_FALSE as a refusal */
+    clrhost__push_plain(t, CLRHOST__FRAME_MANAGED);
+    return S_OK;
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime(clrhost__IHostTaskManager *This)
@@ -2732,10 +3100,13 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime(clrhost__IHost
     clrhost_task_manager *m = clrhost__manager_from(This);
     clrhost_task *t = clrhost__current_task(m);
     if (!t)
-        clrhost__protocol_error(m, NULL, "ReverseLeaveRuntime on a thread without a task");
-    else if (!clrhost__close_through(m, t, 1))
-        clrhost__protocol_error(m, t, "ReverseLeaveRuntime without a ReverseEnterRuntime");
-    return S_OK; /* a failure is thrown after the managed code ran */
+        return clrhost__taskless_call(m, "ReverseLeaveRuntime on a thread without a task");
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_MANAGED))
+        return clrhost__close_full(m, t, 1);
+    clrhost__count(&t->counts.reverse_leave_runtime, 1);
+    if (m->hooks.reverse_leave_runtime)
+        return clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime);
+    return S_OK; /* always: a failure is thrown after the managed code ran */
 }
 
 /* Begin/EndDelayAbort: never called by the CLR 4.x source; the documented
@@ -2805,16 +3176,22 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetCLRTaskManager(clrhost__IHostTa
     return S_OK;
 }
 
-static const clrhost__IHostTaskManagerVtbl clrhost__manager_vtbl = {
-    clrhost__mgr_QueryInterface, clrhost__mgr_AddRef, clrhost__mgr_Release,
-    clrhost__mgr_GetCurrentTask, clrhost__mgr_CreateTask, clrhost__mgr_Sleep,
-    clrhost__mgr_SwitchToTask, clrhost__mgr_SetUILocale, clrhost__mgr_SetLocale,
-    clrhost__mgr_CallNeedsHostHook, clrhost__mgr_LeaveRuntime, clrhost__mgr_EnterRuntime,
-    clrhost__mgr_ReverseLeaveRuntime, clrhost__mgr_ReverseEnterRuntime,
-    clrhost__mgr_BeginDelayAbort, clrhost__mgr_EndDelayAbort,
-    clrhost__mgr_BeginThreadAffinity, clrhost__mgr_EndThreadAffinity,
-    clrhost__mgr_SetStackGuarantee, clrhost__mgr_GetStackGuarantee,
-    clrhost__mgr_SetCLRTaskManager};
+/* Three vtables that differ only in CallNeedsHostHook (slot 9): the general
+   one, and one for each constant answer. */
+#define CLRHOST__MANAGER_VTBL(name, call_needs_host_hook)                                    \
+    static const clrhost__IHostTaskManagerVtbl name = {                                      \
+        clrhost__mgr_QueryInterface, clrhost__mgr_AddRef, clrhost__mgr_Release,               \
+        clrhost__mgr_GetCurrentTask, clrhost__mgr_CreateTask, clrhost__mgr_Sleep,             \
+        clrhost__mgr_SwitchToTask, clrhost__mgr_SetUILocale, clrhost__mgr_SetLocale,          \
+        call_needs_host_hook, clrhost__mgr_LeaveRuntime, clrhost__mgr_EnterRuntime,           \
+        clrhost__mgr_ReverseLeaveRuntime, clrhost__mgr_ReverseEnterRuntime,                   \
+        clrhost__mgr_BeginDelayAbort, clrhost__mgr_EndDelayAbort,                             \
+        clrhost__mgr_BeginThreadAffinity, clrhost__mgr_EndThreadAffinity,                     \
+        clrhost__mgr_SetStackGuarantee, clrhost__mgr_GetStackGuarantee,                       \
+        clrhost__mgr_SetCLRTaskManager}
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl, clrhost__mgr_CallNeedsHostHook);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_never, clrhost__mgr_CallNeedsHostHook_never);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_always, clrhost__mgr_CallNeedsHostHook_always);
 
 /* ------------------------------------------------------------------------
    IHostControl
@@ -2957,10 +3334,17 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
         a.free_fn(a.user, m);
         return hr;
     }
-    m->default_needs_hook = (m->hooks.leave_runtime || m->hooks.enter_runtime ||
-                             (m->flags & (CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS)))
-                                ? TRUE
-                                : FALSE;
+    if (m->hooks.needs_hook)
+        m->policy = CLRHOST__POLICY_PREDICATE;
+    else if (m->module_count)
+        m->policy = CLRHOST__POLICY_MODULES;
+    else
+        m->constant_answer = (m->hooks.leave_runtime || m->hooks.enter_runtime ||
+                              (m->flags & (CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS)))
+                                 ? TRUE
+                                 : FALSE;
+    if (m->policy == CLRHOST__POLICY_CONSTANT && !(m->flags & CLRHOST_TASK_COUNT_ASKS))
+        m->iface.lpVtbl = m->constant_answer ? &clrhost__manager_vtbl_always : &clrhost__manager_vtbl_never;
     m->tick_frequency = clrhost__os_tick_frequency();
     if (m->flags & CLRHOST_TASK_TIMING)
         m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
@@ -3083,7 +3467,7 @@ CLRHOST_TASK_API DWORD clrhost_task_thread_id(const clrhost_task *task)
 
 CLRHOST_TASK_API unsigned clrhost_task_depth(const clrhost_task *task)
 {
-    return task ? (unsigned)clrhost__relaxed_load(&task->depth) : 0;
+    return task ? (unsigned)clrhost__depth(task) : 0;
 }
 
 CLRHOST_TASK_API BOOL clrhost_task_is_adopted(const clrhost_task *task)
@@ -3093,7 +3477,7 @@ CLRHOST_TASK_API BOOL clrhost_task_is_adopted(const clrhost_task *task)
 
 CLRHOST_TASK_API BOOL clrhost_task_in_native(const clrhost_task *task)
 {
-    return task && clrhost__relaxed_load(&task->in_native) ? TRUE : FALSE;
+    return task && (clrhost__relaxed_load(&task->position) & CLRHOST__NATIVE_BIT) ? TRUE : FALSE;
 }
 
 CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task, clrhost_task_counters *out)
@@ -3157,11 +3541,23 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
         CLRHOST__EXPECT(clrhost__host_control_vtbl, 2, clrhost__hc_Release, IHostControl, Release),
         CLRHOST__EXPECT(clrhost__host_control_vtbl, 3, clrhost__hc_GetHostManager, IHostControl, GetHostManager),
         CLRHOST__EXPECT(clrhost__host_control_vtbl, 4, clrhost__hc_SetAppDomainManager, IHostControl, SetAppDomainManager)};
+    /* The constant-policy vtables: the general one but for slot 9. */
+    static const clrhost__slot_expectation variants[] = {
+        CLRHOST__EXPECT(clrhost__manager_vtbl_never, 9, clrhost__mgr_CallNeedsHostHook_never, IHostTaskManager, CallNeedsHostHook),
+        CLRHOST__EXPECT(clrhost__manager_vtbl_always, 9, clrhost__mgr_CallNeedsHostHook_always, IHostTaskManager, CallNeedsHostHook)};
+    const clrhost__any_fn *general = (const clrhost__any_fn *)(const void *)&clrhost__manager_vtbl;
     size_t i;
+    unsigned slot;
     for (i = 0; i < sizeof expected / sizeof expected[0]; ++i) {
         const clrhost__any_fn *slots = (const clrhost__any_fn *)expected[i].vtbl;
         if (slots[expected[i].slot] != expected[i].method)
             return expected[i].wrong;
+    }
+    for (i = 0; i < sizeof variants / sizeof variants[0]; ++i) {
+        const clrhost__any_fn *slots = (const clrhost__any_fn *)variants[i].vtbl;
+        for (slot = 0; slot < sizeof clrhost__manager_vtbl / sizeof(clrhost__any_fn); ++slot)
+            if (slots[slot] != (slot == variants[i].slot ? variants[i].method : general[slot]))
+                return "a constant-policy IHostTaskManager vtable differs from the general one outside slot 9";
     }
     return NULL;
 }

@@ -301,6 +301,7 @@ static void test_created_threads(void)
     clrhost_task_manager_stats st;
     int i;
     fixture_config(&f);
+    f.cfg.flags = CLRHOST_TASK_COUNT_ASKS; /* the default policy counts only on request */
     fixture_start(&f, CLR_X64, NULL);
     for (i = 0; i < 4; ++i) {
         memset(&c[i], 0, sizeof c[i]);
@@ -420,14 +421,19 @@ static void test_pinvoke_x86_style(void) { run_pinvoke(CLR_X86, 2); }
 /* x64: "We ask the host on every call" (vm/frames.cpp). */
 static void test_pinvoke_x64_style(void) { run_pinvoke(CLR_X64, 5); }
 
+/* The default policy's answer; it counts the question only if asked to. */
 static BOOL ask_default(const clrhost_task_config *cfg)
 {
     clrhost_task_manager *m;
     IHostTaskManager *tm;
+    clrhost_task_manager_stats st;
     BOOL answer = 2;
     CHECK_HR(clrhost_task_manager_create(cfg, &m), S_OK);
     tm = clrhost_task_manager_iface(m);
     CHECK_HR(tm->lpVtbl->CallNeedsHostHook(tm, (SIZE_T)&native_work, &answer), S_OK);
+    CHECK_HR(clrhost_task_manager_get_stats(m, &st), S_OK);
+    CHECK_EQ(st.totals.needs_hook_asks, (cfg->flags & CLRHOST_TASK_COUNT_ASKS) ? 1 : 0);
+    CHECK_EQ(st.totals.needs_hook_true, (cfg->flags & CLRHOST_TASK_COUNT_ASKS) && answer ? 1 : 0);
     CHECK_EQ(clrhost_task_manager_release(m), 0);
     return answer;
 }
@@ -452,6 +458,11 @@ static void test_default_policy(void)
     memset(&cfg, 0, sizeof cfg);
     cfg.flags = CLRHOST_TASK_HOOK_ALL_CALLS;
     CHECK(ask_default(&cfg) == TRUE);
+    cfg.flags = CLRHOST_TASK_HOOK_ALL_CALLS | CLRHOST_TASK_COUNT_ASKS;
+    CHECK(ask_default(&cfg) == TRUE);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flags = CLRHOST_TASK_COUNT_ASKS;
+    CHECK(ask_default(&cfg) == FALSE);
 }
 
 static BOOL ask_modules(const char *module, SIZE_T target)
@@ -643,7 +654,7 @@ static void test_clr_waits_and_timing(void)
     timing_ctx wait, call;
     clrhost_task_manager_stats st;
     fixture_config(&f);
-    f.cfg.flags = CLRHOST_TASK_TIMING;
+    f.cfg.flags = CLRHOST_TASK_TIMING | CLRHOST_TASK_COUNT_ASKS;
     fixture_start(&f, CLR_X64, NULL);
     memset(&wait, 0, sizeof wait);
     memset(&call, 0, sizeof call);

@@ -399,7 +399,7 @@ static void test_concurrent_transitions_and_snapshots(void)
     int i, live = STORM_THREADS;
     memset(&s, 0, sizeof s);
     test_config(&cfg, &a);
-    cfg.flags = CLRHOST_TASK_TIMING;
+    cfg.flags = CLRHOST_TASK_TIMING | CLRHOST_TASK_COUNT_ASKS;
     cfg.hooks.user = &s;
     cfg.hooks.leave_runtime = storm_leave;
     CHECK_HR(clrhost_task_manager_create(&cfg, &s.m), S_OK);
