@@ -10,7 +10,8 @@
 #   coexist/*    tests/coexist.c: a host written against the SDK's names,
 #                with MinGW-w64's mscoree.h or the SDK stand-in in tests/sdk,
 #                in both include orders
-#   analysis/*   cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer
+#   analysis/*   cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, and
+#                no locked instruction on the hot paths
 # 64-bit Windows programs run under Wine; 32-bit ones are built only (no
 # 32-bit Wine here).
 set -u
@@ -186,6 +187,14 @@ part analysis/clang-tidy-c clang-tidy -- clang-tidy -quiet $CHECK -- -std=c99 -p
 part analysis/clang-tidy-c++ clang-tidy -- clang-tidy -quiet $CHECK -- -x c++ -std=c++17 -pthread
 part analysis/clang-tidy-mingw64 clang-tidy x86_64-w64-mingw32-gcc -- clang-tidy -quiet $CHECK -- --target=x86_64-w64-mingw32 -std=c99
 part analysis/clang-tidy-mingw32-c++ clang-tidy i686-w64-mingw32-gcc -- clang-tidy -quiet $CHECK -- --target=i686-w64-mingw32 -x c++ -std=c++11
+# The hot paths hold no locked instruction (bench/hot_path_locks.sh reads
+# the compiler's assembly), for every compiler and target here.
+for cc in gcc clang x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc; do
+    part analysis/no-locks-$cc $cc -- sh bench/hot_path_locks.sh $cc
+done
+for t in x86_64-w64-mingw32 i686-w64-mingw32; do
+    part analysis/no-locks-clang-$t clang -- sh bench/hot_path_locks.sh clang --target=$t
+done
 part analysis/gcc-fanalyzer gcc -- gcc -fanalyzer -std=c99 -O1 $WARN -c $CHECK -o "$B/fanalyzer.o"
 part analysis/gcc-fanalyzer-mingw64 x86_64-w64-mingw32-gcc -- \
     x86_64-w64-mingw32-gcc -fanalyzer -std=c99 -O1 $WARN -c $CHECK -o "$B/fanalyzer-x64.o"

@@ -1,0 +1,617 @@
+// Benchmarks of clrhost_task.h's hot paths, called through the COM vtables
+// as the CLR calls them, each against a baseline measured in the same process:
+//   floor    an IHostTaskManager whose methods only return S_OK
+//   map      the usual hand-written host: the current task looked up in a
+//            std::map keyed by thread id, under one lock, on every call
+//   raw      the OS alone (thread create + join, yield)
+// Every figure is the median over repeated runs; ratios compare medians.
+//
+//   bench                      the table (make bench)
+//   bench --case NAME N        run one case's loop N times, untimed (for
+//                              callgrind: instructions per operation)
+//   bench --list               the case names
+#include "../clrhost_task.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <pthread.h>
+#include <sched.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#endif
+
+// ---- platform -------------------------------------------------------------
+
+static double now_ns()
+{
+#ifdef _WIN32
+    static LARGE_INTEGER frequency;
+    LARGE_INTEGER now;
+    if (!frequency.QuadPart)
+        QueryPerformanceFrequency(&frequency);
+    QueryPerformanceCounter(&now);
+    return (double)now.QuadPart * 1e9 / (double)frequency.QuadPart;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+#endif
+}
+
+static void yield_now()
+{
+#ifdef _WIN32
+    SwitchToThread();
+#else
+    sched_yield();
+#endif
+}
+
+struct Thread {
+    void (*fn)(void *);
+    void *arg;
+#ifdef _WIN32
+    HANDLE h;
+    static DWORD WINAPI entry(LPVOID p) { Thread *t = (Thread *)p; t->fn(t->arg); return 0; }
+    void start() { h = CreateThread(NULL, 0, entry, this, 0, NULL); }
+    void join() { WaitForSingleObject(h, INFINITE); CloseHandle(h); }
+#else
+    pthread_t t;
+    static void *entry(void *p) { Thread *t = (Thread *)p; t->fn(t->arg); return NULL; }
+    void start() { pthread_create(&t, NULL, entry, this); }
+    void join() { pthread_join(t, NULL); }
+#endif
+};
+
+// The raw-thread baseline of a task's life.
+#ifdef _WIN32
+static DWORD WINAPI empty_thread(LPVOID) { return 0; }
+static void raw_thread_life()
+{
+    HANDLE h = CreateThread(NULL, 0, empty_thread, NULL, 0, NULL);
+    WaitForSingleObject(h, INFINITE);
+    CloseHandle(h);
+}
+#else
+static void *empty_thread(void *) { return NULL; }
+static void raw_thread_life()
+{
+    pthread_t t;
+    pthread_create(&t, NULL, empty_thread, NULL);
+    pthread_join(t, NULL);
+}
+#endif
+static DWORD WINAPI empty_task(LPVOID) { return 0; }
+
+// The baselines live in hosts.cpp: out of sight here, so the compiler
+// cannot devirtualise calls into them (the CLR calls a host through its
+// vtables too).
+IHostTaskManager *make_floor_host();
+IHostTaskManager *make_map_host();
+
+// ---- ours ---------------------------------------------------------------------
+
+static long hook_count;
+static HRESULT counting_leave(void *, clrhost_task *, SIZE_T) { ++hook_count; return S_OK; }
+static void counting_enter(void *, clrhost_task *) { ++hook_count; }
+static HRESULT counting_reverse_enter(void *, clrhost_task *) { ++hook_count; return S_OK; }
+static void counting_reverse_leave(void *, clrhost_task *) { ++hook_count; }
+static BOOL predicate(void *, SIZE_T target) { return (target & 1) == 0; }
+
+// A counting hook that scales: each task counts in a block of its own.
+static void per_task_begin(void *, clrhost_task *t) { clrhost_task_set_user(t, calloc(1, 128)); }
+static void per_task_end(void *, clrhost_task *t) { free(clrhost_task_get_user(t)); }
+static HRESULT per_task_leave(void *, clrhost_task *t, SIZE_T) { ++*(long *)clrhost_task_get_user(t); return S_OK; }
+static void per_task_enter(void *, clrhost_task *t) { ++*(long *)clrhost_task_get_user(t); }
+
+// Counts allocation calls, and the bytes outstanding (kept in a header).
+static volatile long allocations;
+static volatile long bytes_outstanding;
+static void *counting_alloc(void *, size_t n)
+{
+    size_t *p = (size_t *)malloc(n + 16);
+    if (!p)
+        return NULL;
+    *p = n;
+    __sync_fetch_and_add(&allocations, 1);
+    __sync_fetch_and_add(&bytes_outstanding, (long)n);
+    return (char *)p + 16;
+}
+static void counting_free(void *, void *q)
+{
+    size_t *p = (size_t *)((char *)q - 16);
+    __sync_fetch_and_sub(&bytes_outstanding, (long)*p);
+    free(p);
+}
+
+enum Flavour { PLAIN, COUNTING_HOOKS, PER_TASK_HOOKS, TIMING, MODULES, PREDICATE };
+
+static IHostTaskManager *make_ours(Flavour f, clrhost_task_manager **out)
+{
+    static const char *modules[] = {"kernel32.dll", "libc.so.6", NULL};
+    clrhost_task_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.alloc_fn = counting_alloc;
+    cfg.free_fn = counting_free;
+    if (f == COUNTING_HOOKS || f == TIMING) {
+        cfg.hooks.leave_runtime = counting_leave;
+        cfg.hooks.enter_runtime = counting_enter;
+        cfg.hooks.reverse_enter_runtime = counting_reverse_enter;
+        cfg.hooks.reverse_leave_runtime = counting_reverse_leave;
+    }
+    if (f == PER_TASK_HOOKS) {
+        cfg.hooks.task_begin = per_task_begin;
+        cfg.hooks.task_end = per_task_end;
+        cfg.hooks.leave_runtime = per_task_leave;
+        cfg.hooks.enter_runtime = per_task_enter;
+    }
+    if (f == TIMING)
+        cfg.flags = CLRHOST_TASK_TIMING;
+    if (f == MODULES)
+        cfg.hook_modules = modules;
+    if (f == PREDICATE)
+        cfg.hooks.needs_hook = predicate;
+    if (clrhost_task_manager_create(&cfg, out) != S_OK) {
+        fprintf(stderr, "clrhost_task_manager_create failed\n");
+        exit(2);
+    }
+    return clrhost_task_manager_iface(*out);
+}
+
+// ---- the loops (kept out of line: callgrind collects inside them) --------------
+
+struct Ctx {
+    IHostTaskManager *volatile tm; // volatile: no devirtualisation
+    SIZE_T target;
+};
+
+static volatile long sink;
+
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
+extern "C" {
+NOINLINE void loop_needs_hook(Ctx *c, long n)
+{
+    IHostTaskManager *tm = c->tm;
+    long s = 0;
+    for (long i = 0; i < n; ++i) {
+        BOOL b = FALSE;
+        tm->CallNeedsHostHook(c->target, &b);
+        s += b;
+    }
+    sink = s;
+}
+
+NOINLINE void loop_leave_enter(Ctx *c, long n)
+{
+    IHostTaskManager *tm = c->tm;
+    for (long i = 0; i < n; ++i) {
+        tm->LeaveRuntime(c->target);
+        tm->EnterRuntime();
+    }
+}
+
+NOINLINE void loop_reverse(Ctx *c, long n)
+{
+    IHostTaskManager *tm = c->tm;
+    for (long i = 0; i < n; ++i) {
+        tm->ReverseEnterRuntime();
+        tm->ReverseLeaveRuntime();
+    }
+}
+
+NOINLINE void loop_get_current(Ctx *c, long n)
+{
+    IHostTaskManager *tm = c->tm;
+    for (long i = 0; i < n; ++i) {
+        IHostTask *t = NULL;
+        tm->GetCurrentTask(&t);
+        t->Release();
+    }
+}
+
+NOINLINE void loop_switch(Ctx *c, long n)
+{
+    IHostTaskManager *tm = c->tm;
+    for (long i = 0; i < n; ++i)
+        tm->SwitchToTask(0);
+}
+
+NOINLINE void loop_raw_yield(Ctx *, long n)
+{
+    for (long i = 0; i < n; ++i)
+        yield_now();
+}
+
+NOINLINE void loop_task_life(Ctx *c, long n)
+{
+    IHostTaskManager *tm = c->tm;
+    for (long i = 0; i < n; ++i) {
+        IHostTask *t = NULL;
+        tm->CreateTask(0, empty_task, NULL, &t);
+        t->Start();
+        t->Join(INFINITE, WAIT_NOTINDEADLOCK);
+        t->Release();
+    }
+}
+
+NOINLINE void loop_raw_thread_life(Ctx *, long n)
+{
+    for (long i = 0; i < n; ++i)
+        raw_thread_life();
+}
+}
+
+typedef void (*Loop)(Ctx *, long);
+
+// A measurement runs on a fresh thread that belongs to the measured
+// manager alone, as every thread of a real host does (a thread that
+// belonged to several managers would look each one up in a short list
+// first). Ours and its baseline run in alternation, run by run, on that
+// thread: on this kind of machine the same code moves between speed states
+// over seconds, and only alternation puts both under the same conditions.
+struct Comparison {
+    Loop ours_loop, base_loop;
+    Ctx *ours, *base;
+    long ours_n, base_n;
+    int reps;
+    double ours_ns, base_ns;
+    static void run(void *p)
+    {
+        Comparison *c = (Comparison *)p;
+        IHostTask *t = NULL;
+        c->ours->tm->GetCurrentTask(&t); // a known thread from here on
+        t->Release();
+        std::vector<double> a, b;
+        c->ours_loop(c->ours, c->ours_n / 10 + 1); // warm up
+        c->base_loop(c->base, c->base_n / 10 + 1);
+        for (int r = 0; r < c->reps; ++r) {
+            double t0 = now_ns();
+            c->base_loop(c->base, c->base_n);
+            double t1 = now_ns();
+            c->ours_loop(c->ours, c->ours_n);
+            double t2 = now_ns();
+            b.push_back((t1 - t0) / (double)c->base_n);
+            a.push_back((t2 - t1) / (double)c->ours_n);
+        }
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        c->ours_ns = a[a.size() / 2];
+        c->base_ns = b[b.size() / 2];
+    }
+};
+
+static Comparison compare(Loop ours_loop, Ctx *ours, long ours_n, Loop base_loop, Ctx *base, long base_n, int reps)
+{
+    Comparison c = {ours_loop, base_loop, ours, base, ours_n, base_n, reps, 0, 0};
+    Thread th;
+    th.fn = Comparison::run;
+    th.arg = &c;
+    th.start();
+    th.join();
+    return c;
+}
+
+// Pick n so that one run of the floor takes about 20 ms.
+static long calibrate(Loop loop, Ctx *c)
+{
+    long n = 1000;
+    for (;;) {
+        double t0 = now_ns();
+        loop(c, n);
+        if (now_ns() - t0 > 20e6 || n > (1L << 28))
+            return n;
+        n *= 2;
+    }
+}
+
+// ---- the table ----------------------------------------------------------------
+
+static int misses;
+
+static void row(const char *name, double ns, const char *base_name, double base_ns, const char *target,
+                double limit, bool lower_is_ours)
+{
+    // lower_is_ours: ratio = ours / baseline must stay <= limit; otherwise
+    // ratio = baseline / ours must reach >= limit.
+    double ratio = lower_is_ours ? ns / base_ns : base_ns / ns;
+    bool ok = limit <= 0 || (lower_is_ours ? ratio <= limit : ratio >= limit);
+    if (!ok)
+        ++misses;
+    printf("%-44s %9.2f  %-8s %9.2f  %7.2fx  %-12s %s\n", name, ns, base_name, base_ns, ratio, target,
+           limit <= 0 ? "" : ok ? "met" : "MISSED");
+}
+
+// Allocation calls made by the hot paths on a thread already known to the
+// managers (its adoption, and the module policy's first look-up, come first).
+struct HotPathAllocations {
+    Ctx **ctx;
+    int count;
+    long made;
+    static void run(void *p)
+    {
+        HotPathAllocations *h = (HotPathAllocations *)p;
+        for (int i = 0; i < h->count; ++i) {
+            IHostTask *t = NULL;
+            h->ctx[i]->tm->GetCurrentTask(&t);
+            t->Release();
+            loop_needs_hook(h->ctx[i], 1);
+        }
+        long before = allocations;
+        for (int r = 0; r < 1000; ++r) {
+            loop_leave_enter(h->ctx[0], 1);
+            loop_reverse(h->ctx[0], 1);
+            loop_needs_hook(h->ctx[1], 1);
+            loop_needs_hook(h->ctx[2], 1);
+            loop_get_current(h->ctx[2], 1);
+        }
+        h->made = allocations - before;
+    }
+};
+
+static long hot_path_allocations(Ctx **ctx, int count)
+{
+    HotPathAllocations h = {ctx, count, 0};
+    Thread th;
+    th.fn = HotPathAllocations::run;
+    th.arg = &h;
+    th.start();
+    th.join();
+    return h.made;
+}
+
+// What one more task holds: the bytes a foreign thread's adoption allocates.
+struct TaskBytes {
+    IHostTaskManager *tm;
+    long bytes;
+    static void run(void *p)
+    {
+        TaskBytes *b = (TaskBytes *)p;
+        long before = bytes_outstanding;
+        IHostTask *t = NULL;
+        b->tm->GetCurrentTask(&t);
+        t->Release();
+        b->bytes = bytes_outstanding - before;
+    }
+};
+
+static long bytes_per_task(IHostTaskManager *tm)
+{
+    TaskBytes b = {tm, 0};
+    Thread th;
+    th.fn = TaskBytes::run;
+    th.arg = &b;
+    th.start();
+    th.join();
+    return b.bytes;
+}
+
+struct TwoThreads {
+    Ctx *c;
+    long n;
+    volatile long *go;
+    double elapsed;
+    static void run(void *p)
+    {
+        TwoThreads *t = (TwoThreads *)p;
+        IHostTask *task = NULL;
+        t->c->tm->GetCurrentTask(&task); // adopt this thread
+        task->Release();
+        while (!*t->go) {
+        }
+        double t0 = now_ns();
+        loop_leave_enter(t->c, t->n);
+        t->elapsed = now_ns() - t0;
+    }
+};
+
+// Transitions per second with `threads` threads at once, each with its task.
+static double throughput(Ctx *c, long n, int threads)
+{
+    volatile long go = 0;
+    TwoThreads t[2];
+    Thread th[2];
+    for (int i = 0; i < threads; ++i) {
+        t[i].c = c;
+        t[i].n = n;
+        t[i].go = &go;
+        th[i].fn = TwoThreads::run;
+        th[i].arg = &t[i];
+        th[i].start();
+    }
+    double t0 = now_ns();
+    go = 1;
+    for (int i = 0; i < threads; ++i)
+        th[i].join();
+    return (double)n * threads / ((now_ns() - t0) / 1e9);
+}
+
+static void describe_machine()
+{
+#ifdef _WIN32
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    const char *wine = GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") ? " (under Wine)" : "";
+    printf("machine: Windows build%s, %lu processors\n", wine, (unsigned long)si.dwNumberOfProcessors);
+#else
+    struct utsname u;
+    uname(&u);
+    printf("machine: %s %s %s, %ld processors\n", u.sysname, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN));
+#endif
+}
+
+// Throughput of Leave+Enter on two threads at once against one thread.
+static void scaling(const char *name, Ctx *c, Ctx *floor)
+{
+    long n = calibrate(loop_leave_enter, floor); // about 80 ms of the floor: plenty
+    std::vector<double> one, two;
+    for (int r = 0; r < 7; ++r) {
+        one.push_back(throughput(c, n, 1));
+        two.push_back(throughput(c, n, 2));
+    }
+    std::sort(one.begin(), one.end());
+    std::sort(two.begin(), two.end());
+    double scale = two[3] / one[3];
+    printf("%-44s %9.1f  %-8s %9.1f  %7.2fx  %-12s %s\n", name, two[3] / 1e6, "1 thread", one[3] / 1e6, scale,
+           ">= 1.8x", scale >= 1.8 ? "met" : "MISSED");
+    if (scale < 1.8)
+        ++misses;
+}
+
+struct Case {
+    const char *name;
+    Loop loop;
+    Flavour flavour; // for ours
+    int which;       // 0 ours, 1 floor, 2 map, 3 raw
+};
+
+static const Case cases[] = {
+    {"needs-hook-default", loop_needs_hook, PLAIN, 0},
+    {"needs-hook-modules", loop_needs_hook, MODULES, 0},
+    {"needs-hook-predicate", loop_needs_hook, PREDICATE, 0},
+    {"needs-hook-floor", loop_needs_hook, PLAIN, 1},
+    {"leave-enter-plain", loop_leave_enter, PLAIN, 0},
+    {"leave-enter-hooks", loop_leave_enter, COUNTING_HOOKS, 0},
+    {"leave-enter-timing", loop_leave_enter, TIMING, 0},
+    {"leave-enter-floor", loop_leave_enter, PLAIN, 1},
+    {"leave-enter-map", loop_leave_enter, PLAIN, 2},
+    {"reverse-hooks", loop_reverse, COUNTING_HOOKS, 0},
+    {"reverse-floor", loop_reverse, PLAIN, 1},
+    {"reverse-map", loop_reverse, PLAIN, 2},
+    {"get-current", loop_get_current, PLAIN, 0},
+    {"get-current-floor", loop_get_current, PLAIN, 1},
+    {"get-current-map", loop_get_current, PLAIN, 2},
+    {"switch", loop_switch, PLAIN, 0},
+    {"switch-floor", loop_switch, PLAIN, 1},
+};
+
+// One case's loop, untimed, with everything set up as for the table.
+static int run_case(const char *name, long n)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        if (strcmp(cases[i].name, name) != 0)
+            continue;
+        clrhost_task_manager *m = NULL;
+        Ctx c;
+        c.tm = cases[i].which == 1 ? make_floor_host()
+             : cases[i].which == 2 ? make_map_host()
+                                   : make_ours(cases[i].flavour, &m);
+        c.target = (SIZE_T)&strlen;
+        IHostTask *t = NULL;
+        c.tm->GetCurrentTask(&t); // a known thread
+        t->Release();
+        cases[i].loop(&c, n);
+        return 0;
+    }
+    fprintf(stderr, "no case %s (see --list)\n", name);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--list") == 0) {
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i)
+            printf("%s\n", cases[i].name);
+        return 0;
+    }
+    if (argc >= 4 && strcmp(argv[1], "--case") == 0)
+        return run_case(argv[2], atol(argv[3]));
+
+    const int reps = 15;
+    IHostTaskManager *floor = make_floor_host();
+    IHostTaskManager *map = make_map_host();
+    clrhost_task_manager *plain_m, *hooks_m, *per_task_m, *timing_m, *modules_m, *predicate_m;
+    IHostTaskManager *plain = make_ours(PLAIN, &plain_m);
+    IHostTaskManager *hooks = make_ours(COUNTING_HOOKS, &hooks_m);
+    IHostTaskManager *per_task = make_ours(PER_TASK_HOOKS, &per_task_m);
+    IHostTaskManager *timing = make_ours(TIMING, &timing_m);
+    IHostTaskManager *modules = make_ours(MODULES, &modules_m);
+    IHostTaskManager *pred = make_ours(PREDICATE, &predicate_m);
+
+    Ctx c_floor = {floor, (SIZE_T)&strlen}, c_map = {map, (SIZE_T)&strlen};
+    Ctx c_plain = {plain, (SIZE_T)&strlen}, c_hooks = {hooks, (SIZE_T)&strlen};
+    Ctx c_timing = {timing, (SIZE_T)&strlen}, c_modules = {modules, (SIZE_T)&strlen};
+    Ctx c_pred = {pred, (SIZE_T)&strlen}, c_per_task = {per_task, (SIZE_T)&strlen};
+
+    describe_machine();
+    printf("median of %d runs per case, each about 20 ms, ours and its baseline in alternation\n"
+           "on one fresh thread; ratio compares medians; the two-thread rows give millions of\n"
+           "Leave+Enter pairs per second, not ns\n\n",
+           reps);
+    printf("%-44s %9s  %-8s %9s  %8s  %-12s %s\n", "case", "ns/op", "baseline", "ns/op", "ratio", "target", "");
+
+    Comparison r;
+    long n = calibrate(loop_needs_hook, &c_floor);
+    r = compare(loop_needs_hook, &c_plain, n, loop_needs_hook, &c_floor, n, reps);
+    row("CallNeedsHostHook, default policy", r.ours_ns, "floor", r.base_ns, "<= 1.3x", 1.3, true);
+    r = compare(loop_needs_hook, &c_modules, n, loop_needs_hook, &c_floor, n, reps);
+    row("CallNeedsHostHook, module policy (cached)", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    r = compare(loop_needs_hook, &c_pred, n, loop_needs_hook, &c_floor, n, reps);
+    row("CallNeedsHostHook, user predicate", r.ours_ns, "floor", r.base_ns, "", 0, true);
+
+    n = calibrate(loop_leave_enter, &c_floor);
+    long n_map = calibrate(loop_leave_enter, &c_map);
+    r = compare(loop_leave_enter, &c_plain, n, loop_leave_enter, &c_floor, n, reps);
+    row("Leave+Enter, no hooks", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    r = compare(loop_leave_enter, &c_hooks, n, loop_leave_enter, &c_floor, n, reps);
+    row("Leave+Enter, counting hook", r.ours_ns, "floor", r.base_ns, "<= 3x", 3, true);
+    r = compare(loop_leave_enter, &c_hooks, n, loop_leave_enter, &c_map, n_map, reps);
+    row("Leave+Enter, counting hook", r.ours_ns, "map", r.base_ns, ">= 10x", 10, false);
+    r = compare(loop_leave_enter, &c_timing, n / 8, loop_leave_enter, &c_floor, n, reps);
+    row("Leave+Enter, timing on", r.ours_ns, "floor", r.base_ns, "", 0, true);
+
+    n = calibrate(loop_reverse, &c_floor);
+    n_map = calibrate(loop_reverse, &c_map);
+    r = compare(loop_reverse, &c_hooks, n, loop_reverse, &c_floor, n, reps);
+    row("ReverseEnter+ReverseLeave, counting hook", r.ours_ns, "floor", r.base_ns, "<= 3x", 3, true);
+    r = compare(loop_reverse, &c_hooks, n, loop_reverse, &c_map, n_map, reps);
+    row("ReverseEnter+ReverseLeave, counting hook", r.ours_ns, "map", r.base_ns, ">= 10x", 10, false);
+
+    n = calibrate(loop_get_current, &c_floor);
+    n_map = calibrate(loop_get_current, &c_map);
+    r = compare(loop_get_current, &c_plain, n, loop_get_current, &c_floor, n, reps);
+    row("GetCurrentTask+Release, known thread", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    r = compare(loop_get_current, &c_plain, n, loop_get_current, &c_map, n_map, reps);
+    row("GetCurrentTask+Release, known thread", r.ours_ns, "map", r.base_ns, ">= 10x", 10, false);
+
+    n = calibrate(loop_raw_yield, &c_floor);
+    r = compare(loop_switch, &c_plain, n, loop_raw_yield, &c_floor, n, reps);
+    row("SwitchToTask (yields the processor)", r.ours_ns, "raw", r.base_ns, "", 0, true);
+
+    r = compare(loop_task_life, &c_plain, 200, loop_raw_thread_life, &c_floor, 200, 9);
+    row("task life: CreateTask+Start+Join+Release", r.ours_ns, "raw", r.base_ns, "<= 1.15x", 1.15, true);
+
+    scaling("two threads: Leave+Enter, no hooks", &c_plain, &c_floor);
+    scaling("two threads: Leave+Enter, per-task counting hook", &c_per_task, &c_floor);
+
+    // Memory: what the hot paths allocate, and what one more task holds.
+    Ctx *hot[] = {&c_hooks, &c_modules, &c_plain};
+    long made = hot_path_allocations(hot, 3);
+    printf("\nallocations made by 5000 hot-path calls (transitions, CallNeedsHostHook, GetCurrentTask): %ld\n",
+           made);
+    if (made)
+        ++misses;
+    printf("bytes held per task (the task object%s): %ld\n",
+#ifdef _WIN32
+           "",
+#else
+           " and the POSIX layer's thread block",
+#endif
+           bytes_per_task(plain));
+    printf("\n%s\n", misses ? "some targets MISSED" : "all targets met");
+    (void)predicate_m;
+    (void)per_task_m;
+    return 0;
+}
