@@ -104,6 +104,8 @@
      native one (the CLR skipped a ReverseLeave) closes that frame first,
      calling reverse_leave_runtime for it, and vice versa. A closing call
      with no frame of its kind open is dropped without calling a hook.
+     (Past 1024 nested frames, where no kind is kept, a close is taken at
+     its word.)
      [INF] The CLR's source always balances these calls; the repair exists
      because its documentation allows an unnested ReverseEnter without a
      ReverseLeave.
@@ -159,9 +161,10 @@
    CLRHOST_TASK_API        everywhere     decoration of public functions
                                           (default extern, static if STATIC)
    CLRHOST_TASK_ASSERT(x)  implementation internal invariants (default assert)
-   CLRHOST_TASK_MAX_DEPTH  implementation transition frames kept per task
+   CLRHOST_TASK_MAX_DEPTH  implementation transition frames timed per task
                                           (default 32; deeper nesting is
-                                          counted, not timed)
+                                          counted, not timed; frames' kinds
+                                          are kept to 1024 deep)
    CLRHOST_TASK_NO_WIN32_TYPES  non-Windows  you declare the Win32 basics
                                           (HRESULT, DWORD, GUID, IUnknown...)
 
@@ -1945,11 +1948,17 @@ static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
 #define CLRHOST__MODULE_CACHE 64
 #define CLRHOST__MAX_BLOCKING_TARGETS 16
 
+/* What is kept of a frame for timing; its kind lives in managed_bits. */
 typedef struct clrhost__frame {
-    ULONGLONG start;  /* clock ticks when it opened (timing only) */
-    ULONGLONG nested; /* ticks spent in frames opened inside it (timing only) */
-    int kind;
+    ULONGLONG start;  /* clock ticks when it opened */
+    ULONGLONG nested; /* ticks spent in frames opened inside it */
+    int wait;         /* a native frame into one of the OS's blocking waits */
 } clrhost__frame;
+
+/* Frames whose kind (native or managed) is kept, one bit each: enough that
+   closes always find the frame they close (a CLR stack would overflow long
+   before); deeper, the kind a close names is trusted. */
+#define CLRHOST__KIND_CAPACITY 1024
 
 struct clrhost_task {
     clrhost__IHostTask iface; /* first: IHostTask * and clrhost_task * share an address */
@@ -1972,7 +1981,8 @@ struct clrhost_task {
        read position and counts with relaxed loads. */
     LONG position; /* depth << 1 | 1 while the innermost frame is native */
     clrhost_task_counters counts; /* the two times are kept in clock ticks */
-    clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];
+    unsigned char managed_bits[CLRHOST__KIND_CAPACITY / 8]; /* bit d: frame d is managed */
+    clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];          /* timing of the innermost ones */
 };
 
 typedef struct clrhost__module_range {
@@ -2227,20 +2237,49 @@ CLRHOST__INLINE HRESULT clrhost__call_reverse_enter_hook(clrhost_task_manager *m
     return hr;
 }
 
-static CLRHOST__COLD void clrhost__frame_too_deep(clrhost_task_manager *m, clrhost_task *t)
+/* Frame d's kind, for d < CLRHOST__KIND_CAPACITY. */
+CLRHOST__INLINE int clrhost__frame_kind(const clrhost_task *t, LONG d)
 {
-    clrhost__protocol_error(m, t, "transitions nested deeper than CLRHOST_TASK_MAX_DEPTH: "
-                                  "deeper frames are counted but not timed");
+    return (t->managed_bits[d >> 3] >> (d & 7) & 1) ? CLRHOST__FRAME_MANAGED : CLRHOST__FRAME_NATIVE_CALL;
+}
+
+CLRHOST__INLINE void clrhost__set_frame_kind(clrhost_task *t, LONG d, int kind)
+{
+    unsigned char bit = (unsigned char)(1u << (d & 7));
+    if (kind == CLRHOST__FRAME_MANAGED)
+        t->managed_bits[d >> 3] = (unsigned char)(t->managed_bits[d >> 3] | bit);
+    else
+        t->managed_bits[d >> 3] = (unsigned char)(t->managed_bits[d >> 3] & ~bit);
+}
+
+/* The in-native bit once frame d is the innermost (d < 0: none open). */
+CLRHOST__INLINE LONG clrhost__native_below(const clrhost_task *t, LONG d)
+{
+    if (d < 0)
+        return 0;
+    if (d < CLRHOST__KIND_CAPACITY)
+        return clrhost__frame_kind(t, d) != CLRHOST__FRAME_MANAGED;
+    return clrhost__relaxed_load(&t->position) & CLRHOST__NATIVE_BIT; /* unknown: kept */
+}
+
+static CLRHOST__COLD void clrhost__frame_too_deep(clrhost_task_manager *m, clrhost_task *t, LONG d)
+{
+    clrhost__protocol_error(m, t, d == CLRHOST_TASK_MAX_DEPTH
+                                      ? "transitions nested deeper than CLRHOST_TASK_MAX_DEPTH: "
+                                        "deeper frames are counted but not timed"
+                                      : "transitions nested deeper than 1024: deeper frames keep no "
+                                        "kind, and their closes are taken at their word");
 }
 
 /* Timing a new frame: a native one is sorted into the CLR's own blocking
    waits or other calls by its target. Out of line: it reads a clock. */
-static CLRHOST__COLD void clrhost__frame_start(clrhost_task_manager *m, clrhost__frame *f, SIZE_T target)
+static CLRHOST__COLD void clrhost__frame_start(clrhost_task_manager *m, clrhost__frame *f, int kind, SIZE_T target)
 {
     unsigned i;
-    for (i = 0; i < m->blocking_count && f->kind == CLRHOST__FRAME_NATIVE_CALL; ++i)
+    f->wait = 0;
+    for (i = 0; i < m->blocking_count && kind != CLRHOST__FRAME_MANAGED; ++i)
         if (m->blocking_targets[i] == target)
-            f->kind = CLRHOST__FRAME_NATIVE_WAIT;
+            f->wait = 1;
     f->nested = 0;
     f->start = clrhost__os_ticks(); /* last: the hook's own time is not native time */
 }
@@ -2250,19 +2289,19 @@ static CLRHOST__COLD void clrhost__frame_start(clrhost_task_manager *m, clrhost_
 CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *t, int kind, SIZE_T target)
 {
     LONG d = clrhost__depth(t);
+    if (d < CLRHOST__KIND_CAPACITY)
+        clrhost__set_frame_kind(t, d, kind);
     if (d < CLRHOST_TASK_MAX_DEPTH) {
-        clrhost__frame *f = &t->frames[d];
-        f->kind = kind;
         if (m->flags & CLRHOST_TASK_TIMING)
-            clrhost__frame_start(m, f, target);
-    } else if (d == CLRHOST_TASK_MAX_DEPTH) {
-        clrhost__frame_too_deep(m, t);
+            clrhost__frame_start(m, &t->frames[d], kind, target);
+    } else if (d == CLRHOST_TASK_MAX_DEPTH || d == CLRHOST__KIND_CAPACITY) {
+        clrhost__frame_too_deep(m, t, d);
     }
     clrhost__relaxed_store(&t->position, (d + 1) << 1 | (kind != CLRHOST__FRAME_MANAGED));
 }
 
-/* Books a closing frame's time: native time is its span minus the frames
-   opened inside it; its span counts as nested time for its parent. */
+/* Books a closing native frame's time: its span minus the frames opened
+   inside it; its span counts as nested time for its parent. */
 static CLRHOST__COLD void clrhost__frame_time(clrhost_task_manager *m, clrhost_task *t, LONG d)
 {
     const clrhost__frame *f = &t->frames[d];
@@ -2270,25 +2309,20 @@ static CLRHOST__COLD void clrhost__frame_time(clrhost_task_manager *m, clrhost_t
     (void)m;
     if (d > 0)
         t->frames[d - 1].nested += span;
-    if (f->kind == CLRHOST__FRAME_NATIVE_WAIT)
-        clrhost__count(&t->counts.native_wait_ns, span - f->nested);
-    else if (f->kind == CLRHOST__FRAME_NATIVE_CALL)
-        clrhost__count(&t->counts.native_call_ns, span - f->nested);
+    if (clrhost__frame_kind(t, d) == CLRHOST__FRAME_MANAGED)
+        return;
+    clrhost__count(f->wait ? &t->counts.native_wait_ns : &t->counts.native_call_ns, span - f->nested);
 }
 
-/* Pops the innermost frame, the depth-th (kind: what it is; frames above
-   CLRHOST_TASK_MAX_DEPTH keep no kind, and the caller's guess is trusted),
+/* Pops the innermost frame, the depth-th (kind: what it is; past
+   CLRHOST__KIND_CAPACITY no kind is kept and the caller's is trusted),
    counts it and calls the hook of its kind. */
 CLRHOST__INLINE void clrhost__pop_frame(clrhost_task_manager *m, clrhost_task *t, LONG depth, int kind)
 {
     LONG d = depth - 1;
-    LONG native = clrhost__relaxed_load(&t->position) & CLRHOST__NATIVE_BIT; /* kept above the capacity */
-    if (d < CLRHOST_TASK_MAX_DEPTH) {
-        if (m->flags & CLRHOST_TASK_TIMING)
-            clrhost__frame_time(m, t, d);
-        native = d > 0 && t->frames[d - 1].kind != CLRHOST__FRAME_MANAGED;
-    }
-    clrhost__relaxed_store(&t->position, d << 1 | native);
+    if (d < CLRHOST_TASK_MAX_DEPTH && (m->flags & CLRHOST_TASK_TIMING))
+        clrhost__frame_time(m, t, d);
+    clrhost__relaxed_store(&t->position, d << 1 | clrhost__native_below(t, d - 1));
     if (kind == CLRHOST__FRAME_MANAGED) {
         clrhost__count(&t->counts.reverse_leave_runtime, 1);
         if (m->hooks.reverse_leave_runtime)
@@ -2298,11 +2332,6 @@ CLRHOST__INLINE void clrhost__pop_frame(clrhost_task_manager *m, clrhost_task *t
         if (m->hooks.enter_runtime)
             clrhost__call_task_hook(m, m->hooks.enter_runtime, t);
     }
-}
-
-CLRHOST__INLINE int clrhost__frame_kind(const clrhost_task *t, LONG d)
-{
-    return t->frames[d].kind == CLRHOST__FRAME_MANAGED ? CLRHOST__FRAME_MANAGED : CLRHOST__FRAME_NATIVE_CALL;
 }
 
 /* The uncommon closes of EnterRuntime (managed = 0) and ReverseLeaveRuntime
@@ -2316,7 +2345,7 @@ static CLRHOST__COLD void clrhost__close_unusual(clrhost_task_manager *m, clrhos
 {
     LONG d = clrhost__depth(t), i;
     int wanted = managed ? CLRHOST__FRAME_MANAGED : CLRHOST__FRAME_NATIVE_CALL;
-    if (d > CLRHOST_TASK_MAX_DEPTH) {
+    if (d > CLRHOST__KIND_CAPACITY) {
         clrhost__pop_frame(m, t, d, wanted);
         return;
     }
@@ -2342,7 +2371,7 @@ CLRHOST__INLINE void clrhost__close(clrhost_task_manager *m, clrhost_task *t, in
 {
     LONG d = clrhost__depth(t);
     int wanted = managed ? CLRHOST__FRAME_MANAGED : CLRHOST__FRAME_NATIVE_CALL;
-    if (d > 0 && d <= CLRHOST_TASK_MAX_DEPTH && clrhost__frame_kind(t, d - 1) == wanted)
+    if (d > 0 && d <= CLRHOST__KIND_CAPACITY && clrhost__frame_kind(t, d - 1) == wanted)
         clrhost__pop_frame(m, t, d, wanted);
     else
         clrhost__close_unusual(m, t, managed);
@@ -3029,7 +3058,7 @@ CLRHOST__INLINE int clrhost__push_is_plain(const clrhost_task_manager *m, const 
 CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind)
 {
     LONG d = clrhost__depth(t);
-    t->frames[d].kind = kind;
+    clrhost__set_frame_kind(t, d, kind);
     clrhost__relaxed_store(&t->position, (d + 1) << 1 | (kind != CLRHOST__FRAME_MANAGED));
 }
 
@@ -3038,10 +3067,10 @@ CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind)
 CLRHOST__INLINE int clrhost__pop_plain(const clrhost_task_manager *m, clrhost_task *t, int wanted)
 {
     LONG d = clrhost__depth(t) - 1;
-    if (d < 0 || d >= CLRHOST_TASK_MAX_DEPTH || (m->flags & CLRHOST_TASK_TIMING) ||
+    if (d < 0 || d >= CLRHOST__KIND_CAPACITY || (m->flags & CLRHOST_TASK_TIMING) ||
         clrhost__frame_kind(t, d) != wanted)
         return 0;
-    clrhost__relaxed_store(&t->position, d << 1 | (d > 0 && t->frames[d - 1].kind != CLRHOST__FRAME_MANAGED));
+    clrhost__relaxed_store(&t->position, d << 1 | clrhost__native_below(t, d - 1));
     return 1;
 }
 

@@ -964,6 +964,46 @@ static void test_protocol_errors(void)
     fixture_finish(&f);
 }
 
+/* Found by the fuzzer: past the timed frames (CLRHOST_TASK_MAX_DEPTH), an
+   EnterRuntime under nothing but reverse calls once closed one of them as
+   if it were native. Kinds are kept much deeper now. */
+static void deep_reverse_body(void *p)
+{
+    protocol_ctx *c = (protocol_ctx *)p;
+    IHostTaskManager *tm = c->f->clr.tm;
+    int i;
+    CHECK_HR(clr_thread_enter(&c->f->clr, &c->clr_thread), S_OK);
+    for (i = 0; i < 40; ++i)
+        CHECK_HR(tm->lpVtbl->ReverseEnterRuntime(tm), S_OK);
+    CHECK_HR(tm->lpVtbl->EnterRuntime(tm), S_OK); /* no native frame open: dropped */
+    c->depth_after[0] = clrhost_task_depth(clrhost_task_current(c->f->m));
+    for (i = 0; i < 40; ++i)
+        CHECK_HR(tm->lpVtbl->ReverseLeaveRuntime(tm), S_OK);
+    c->depth_after[1] = clrhost_task_depth(clrhost_task_current(c->f->m));
+}
+
+static void test_deep_reverse_calls_then_enter(void)
+{
+    fixture f;
+    protocol_ctx c;
+    clrhost_task_manager_stats st;
+    fixture_config(&f);
+    fixture_start(&f, CLR_X64, NULL);
+    memset(&c, 0, sizeof c);
+    c.f = &f;
+    run_on_thread(deep_reverse_body, &c);
+    CHECK_EQ(c.depth_after[0], 40);
+    CHECK_EQ(c.depth_after[1], 0);
+    CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
+    CHECK_EQ(st.totals.reverse_enter_runtime, 40);
+    CHECK_EQ(st.totals.reverse_leave_runtime, 40);
+    CHECK_EQ(st.totals.enter_runtime, 1); /* ExitTask's own wait */
+    CHECK_EQ(st.totals.leave_runtime, 1);
+    CHECK_EQ(st.totals.protocol_errors, 2); /* too deep to time; the unmatched EnterRuntime */
+    fake_clr_task_free(c.clr_thread);
+    fixture_finish(&f);
+}
+
 /* ---- lifetimes ---------------------------------------------------------------- */
 
 static long cancelled_ran;
@@ -1159,6 +1199,7 @@ const test_case driver_tests[] = {
     {"driver/reverse_call_exception_exit", test_reverse_call_exception_exit},
     {"driver/vetoes", test_vetoes},
     {"driver/protocol_errors", test_protocol_errors},
+    {"driver/deep_reverse_calls_then_enter", test_deep_reverse_calls_then_enter},
     {"driver/task_released_without_start", test_task_released_without_start},
     {"driver/start_twice", test_start_twice},
     {"driver/two_managers_on_one_thread", test_two_managers_on_one_thread},
