@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <errno.h>
 #include <time.h>
+#include <sched.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <dlfcn.h>
@@ -187,6 +188,15 @@ void test_sleep_ms(unsigned ms)
     ts.tv_nsec = (long)(ms % 1000) * 1000000L;
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+#endif
+}
+
+void test_yield(void)
+{
+#ifdef _WIN32
+    SwitchToThread();
+#else
+    sched_yield();
 #endif
 }
 

@@ -23,6 +23,7 @@ typedef struct test_case {
 extern const test_case com_tests[];
 extern const test_case driver_tests[];
 extern const test_case thread_tests[];
+extern const test_case reliability_tests[];
 
 void test_harness_init(void); /* once, before any test */
 void test_fail(const char *file, int line, const char *what);
@@ -90,6 +91,7 @@ test_thread *test_thread_start(void (*fn)(void *), void *arg);
 void test_thread_join(test_thread *t); /* waits for the OS thread to be gone */
 DWORD test_thread_id(void);
 void test_sleep_ms(unsigned ms);
+void test_yield(void);
 unsigned long long test_now_ms(void);
 DWORD test_last_error(void);
 void test_set_last_error(DWORD e);

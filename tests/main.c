@@ -17,14 +17,15 @@ static int selected(const char *name, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    const test_case *suites[3];
+    const test_case *suites[4];
     int s, passed = 0, failed = 0;
     suites[0] = com_tests;
     suites[1] = driver_tests;
     suites[2] = thread_tests;
+    suites[3] = reliability_tests;
     setvbuf(stdout, NULL, _IONBF, 0);
     test_harness_init();
-    for (s = 0; s < 3; ++s) {
+    for (s = 0; s < 4; ++s) {
         const test_case *t;
         for (t = suites[s]; t->name; ++t) {
             int before;

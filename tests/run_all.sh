@@ -4,6 +4,8 @@
 # Ends with a summary; exits non-zero if any part failed.
 #
 #   suite/*      the test suite (tests/main.c and friends)
+#   fuzz/*       tests/fuzz/fuzz_calls.c: libFuzzer (ASan+UBSan), TSan, Wine
+#   churn/*      tests/churn.c: 10,000 created and 10,000 adopted tasks
 #   header/*     tests/compile_check.c: the header with its implementation,
 #                its ABI checks (tests/abi_checks.h) and its self-check, per
 #                compiler, language and standard
@@ -25,8 +27,14 @@ FAILED=0
 PASSED=0
 SKIPPED=0
 WARN="-Wall -Wextra -Werror -pedantic" # everywhere: every system header here allows it
-SRC="tests/impl.c tests/harness.c tests/clr_driver.c tests/test_com.c tests/test_driver.c tests/test_threads.c tests/main.c"
-SUITE_REST="tests/harness.c tests/clr_driver.c tests/test_com.c tests/test_driver.c tests/test_threads.c tests/main.c"
+SUITE_REST="tests/harness.c tests/clr_driver.c tests/test_com.c tests/test_driver.c tests/test_threads.c tests/test_reliability.c tests/main.c"
+SRC="tests/impl.c $SUITE_REST"
+FUZZ_SRC="tests/fuzz/fuzz_calls.c tests/impl.c tests/harness.c"
+CHURN_SRC="tests/churn.c tests/impl.c tests/harness.c tests/clr_driver.c"
+# Sizes of the bounded runs; make soak raises them.
+FUZZ_RUNS=${FUZZ_RUNS:-20000}
+FUZZ_WINE_RUNS=${FUZZ_WINE_RUNS:-2000}
+CHURN=${CHURN:-10000}
 CHECK=tests/compile_check.c
 LIMIT=600 # seconds; a run that hangs (a broken wait never returns) fails
 export WINEDEBUG=-all
@@ -118,6 +126,39 @@ if have x86_64-w64-mingw32-gcc; then
     part suite/clang-mingw64-O2-wine clang wine -- run_wine "$B/tests-clang-x64.exe" clang --target=x86_64-w64-mingw32 \
         -L"$(mingw_libdir x86_64-w64-mingw32)" -std=c99 -O2 $WARN -static $SRC
 fi
+
+# ---- abuse: fuzzing, thread churn -------------------------------------------
+
+fuzz_libfuzzer() {
+    clang -std=c99 -O1 -g $WARN -pthread -DCLRHOST_LIBFUZZER -fsanitize=fuzzer,address,undefined \
+        -fno-sanitize-recover=all $FUZZ_SRC -o "$B/fuzz-libfuzzer" -ldl || return 1
+    rm -rf "$B/fuzz-corpus" && mkdir -p "$B/fuzz-corpus" # new inputs go here, the seeds stay as they are
+    timeout $LIMIT "$B/fuzz-libfuzzer" -runs=$FUZZ_RUNS -max_len=1024 -print_final_stats=1 \
+        "$B/fuzz-corpus" tests/fuzz/corpus
+}
+part fuzz/libfuzzer-asan-ubsan clang -- fuzz_libfuzzer
+fuzz_tsan() {
+    clang -std=c99 -O1 -g $WARN -pthread -fsanitize=thread $FUZZ_SRC tests/fuzz/fuzz_main.c -o "$B/fuzz-tsan" -ldl &&
+        timeout $LIMIT "$B/fuzz-tsan" -n 500 tests/fuzz/corpus/*
+}
+part fuzz/tsan clang -- fuzz_tsan
+fuzz_wine() {
+    x86_64-w64-mingw32-gcc -std=c99 -O1 -g $WARN -static $FUZZ_SRC tests/fuzz/fuzz_main.c -o "$B/fuzz.exe" &&
+        timeout $LIMIT wine "$B/fuzz.exe" -n $FUZZ_WINE_RUNS tests/fuzz/corpus/*
+}
+part fuzz/mingw64-wine x86_64-w64-mingw32-gcc wine -- fuzz_wine
+churn_native() { gcc -std=c99 -O2 $WARN -pthread $CHURN_SRC -o "$B/churn" -ldl && timeout $LIMIT "$B/churn" $CHURN; }
+part churn/gcc gcc -- churn_native
+churn_tsan() {
+    clang -std=c99 -O1 -g $WARN -pthread -fsanitize=thread $CHURN_SRC -o "$B/churn-tsan" -ldl &&
+        timeout $LIMIT "$B/churn-tsan" 1000
+}
+part churn/clang-tsan clang -- churn_tsan
+churn_wine() {
+    x86_64-w64-mingw32-gcc -std=c99 -O2 $WARN -static $CHURN_SRC -o "$B/churn.exe" &&
+        timeout $LIMIT wine "$B/churn.exe" $CHURN
+}
+part churn/mingw64-wine x86_64-w64-mingw32-gcc wine -- churn_wine
 
 # ---- the header: compilers x languages x standards --------------------------
 
