@@ -852,7 +852,7 @@ CLRHOST_TASK_API IHostTask *clrhost_task_iface(clrhost_task *task); /* borrowed 
 CLRHOST_TASK_API clrhost_task_manager *clrhost_task_manager_of(const clrhost_task *task);
 CLRHOST_TASK_API void *clrhost_task_get_user(const clrhost_task *task);
 CLRHOST_TASK_API void clrhost_task_set_user(clrhost_task *task, void *user);
-/* OS thread id; 0 until a created task's thread has started (POSIX layer). */
+/* OS thread id; 0 until a created task's thread has started running. */
 CLRHOST_TASK_API DWORD clrhost_task_thread_id(const clrhost_task *task);
 /* Height of the transition stack: 0 in plain managed code. */
 CLRHOST_TASK_API unsigned clrhost_task_depth(const clrhost_task *task);
