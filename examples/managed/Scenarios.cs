@@ -1,0 +1,263 @@
+// Scenarios.cs: the managed side of the examples, a .NET Framework 4
+// class library. The hosts run it with
+//   ICLRRuntimeHost::ExecuteInDefaultAppDomain(path, "ClrHostTask.Examples.Scenarios", "Run", scenario)
+// and each scenario makes the managed/native transitions the task manager
+// sees: P/Invoke into kernel32 and into example_native.dll, callbacks from
+// native code (reverse P/Invoke), the documentation's nesting, threads
+// started and joined, Thread.Sleep and Thread.Join woken by
+// Thread.Interrupt, CurrentUICulture set, an exception thrown across a
+// reverse call.
+//
+// Build it (beside example_native.dll and the host):
+//   Debian:   mcs -target:library -out:Scenarios.dll Scenarios.cs   (mono-mcs; targets
+//             mscorlib 4.0.0.0, runtime v4.0.30319)
+//   Windows:  %WINDIR%\Microsoft.NET\Framework64\v4.0.30319\csc.exe /nologo /target:library /out:Scenarios.dll Scenarios.cs
+//
+// Run returns 0 when every check of the scenario held, else the number of
+// the first check that failed, and prints one line per scenario.
+using System;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace ClrHostTask.Examples
+{
+    public static class Scenarios
+    {
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        delegate int Callback(int value);
+
+        [DllImport("example_native.dll", CallingConvention = CallingConvention.Cdecl)]
+        static extern int example_add(int a, int b);
+
+        [DllImport("example_native.dll", CallingConvention = CallingConvention.Cdecl)]
+        static extern int example_call_back(Callback callback, int times);
+
+        [DllImport("example_native.dll", CallingConvention = CallingConvention.Cdecl)]
+        static extern void example_block_ms(uint ms);
+
+        [DllImport("kernel32.dll")]
+        static extern uint GetCurrentThreadId();
+
+        // The calls each scenario makes; validate.c expects exactly these.
+        public const int PInvokeCalls = 10;
+        public const int ReverseCalls = 5;
+        public const int Threads = 4;
+
+        // The entry point ExecuteInDefaultAppDomain calls: static int (string).
+        // The argument is a scenario name, "name:count" for churn and work,
+        // or "all" (every scenario that needs no count).
+        public static int Run(string argument)
+        {
+            string name = argument ?? "all";
+            int count = 0;
+            int colon = name.IndexOf(':');
+            if (colon >= 0) {
+                count = int.Parse(name.Substring(colon + 1), CultureInfo.InvariantCulture);
+                name = name.Substring(0, colon);
+            }
+            if (name == "all") {
+                foreach (string each in new string[] { "pinvoke", "nested", "reverse", "exception",
+                                                        "threads", "interrupt", "culture" }) {
+                    int failed = Run(each);
+                    if (failed != 0)
+                        return failed;
+                }
+                return 0;
+            }
+            int result;
+            switch (name) {
+            case "pinvoke": result = PInvoke(); break;
+            case "nested": result = Nested(); break;
+            case "reverse": result = Reverse(); break;
+            case "exception": result = ExceptionAcrossReverseCall(); break;
+            case "threads": result = StartAndJoin(Threads); break;
+            case "interrupt": result = Interrupt(); break;
+            case "culture": result = Culture(); break;
+            case "churn": result = Churn(count > 0 ? count : 1000); break;
+            case "work": result = Work(count > 0 ? count : 3); break;
+            case "sandbox": result = Sandbox(); break;
+            default:
+                Console.WriteLine("managed: unknown scenario '{0}'", argument);
+                return 100;
+            }
+            Console.WriteLine("managed: {0,-10} {1}", name, result == 0 ? "ok" : "FAILED check " + result);
+            return result;
+        }
+
+        // Ten P/Invokes into our DLL and one into kernel32.
+        static int PInvoke()
+        {
+            int sum = 0;
+            for (int i = 0; i < PInvokeCalls; ++i)
+                sum = example_add(sum, i);
+            if (sum != PInvokeCalls * (PInvokeCalls - 1) / 2)
+                return 1;
+            if (GetCurrentThreadId() == 0)
+                return 2;
+            return 0;
+        }
+
+        // The documentation's example: managed calls native (LeaveRuntime),
+        // native calls managed (ReverseEnterRuntime), managed calls native
+        // (LeaveRuntime), that returns (EnterRuntime), managed returns
+        // (ReverseLeaveRuntime), the first native call returns (EnterRuntime).
+        static int Nested()
+        {
+            Callback addOne = delegate(int value) { return example_add(value, 1); };
+            int result = example_call_back(addOne, 1);
+            GC.KeepAlive(addOne);
+            return result == 1 ? 0 : 1;
+        }
+
+        static int Reverse()
+        {
+            int calls = 0;
+            Callback count = delegate(int value) { ++calls; return value; };
+            int sum = example_call_back(count, ReverseCalls);
+            GC.KeepAlive(count);
+            if (calls != ReverseCalls)
+                return 1;
+            return sum == ReverseCalls * (ReverseCalls - 1) / 2 ? 0 : 2;
+        }
+
+        // The callback throws; the exception unwinds through the native
+        // frame of example_call_back and is caught here.
+        static int ExceptionAcrossReverseCall()
+        {
+            Callback thrower = delegate(int value) { throw new InvalidOperationException("from the callback"); };
+            try {
+                example_call_back(thrower, 1);
+                return 1;
+            } catch (InvalidOperationException) {
+                return 0;
+            } finally {
+                GC.KeepAlive(thrower);
+            }
+        }
+
+        static int StartAndJoin(int count)
+        {
+            Thread[] threads = new Thread[count];
+            int[] results = new int[count];
+            for (int i = 0; i < count; ++i) {
+                int slot = i;
+                threads[i] = new Thread(delegate() { results[slot] = example_add(slot, 1); });
+                threads[i].Start();
+            }
+            for (int i = 0; i < count; ++i)
+                threads[i].Join();
+            for (int i = 0; i < count; ++i)
+                if (results[i] != i + 1)
+                    return 1;
+            return 0;
+        }
+
+        // Thread.Interrupt must wake a thread in Thread.Sleep and a thread in
+        // Thread.Join (the host's IHostTask::Alert, then HOST_E_INTERRUPTED).
+        static int Interrupt()
+        {
+            bool sleeperWoken = false;
+            Thread sleeper = new Thread(delegate() {
+                try { Thread.Sleep(Timeout.Infinite); } catch (ThreadInterruptedException) { sleeperWoken = true; }
+            });
+            sleeper.Start();
+            WaitUntilBlocked(sleeper);
+            sleeper.Interrupt();
+            if (!sleeper.Join(10000))
+                return 1;
+            if (!sleeperWoken)
+                return 2;
+
+            bool joinerWoken = false;
+            Thread longSleeper = new Thread(delegate() {
+                try { Thread.Sleep(30000); } catch (ThreadInterruptedException) { }
+            });
+            longSleeper.Start();
+            Thread joiner = new Thread(delegate() {
+                try { longSleeper.Join(); } catch (ThreadInterruptedException) { joinerWoken = true; }
+            });
+            joiner.Start();
+            WaitUntilBlocked(joiner);
+            joiner.Interrupt();
+            bool joinerEnded = joiner.Join(10000);
+            longSleeper.Interrupt();
+            longSleeper.Join();
+            if (!joinerEnded)
+                return 3;
+            return joinerWoken ? 0 : 4;
+        }
+
+        // An interrupt that comes first is kept for the next wait, so this
+        // only makes the test look at the case that matters most.
+        static void WaitUntilBlocked(Thread t)
+        {
+            for (int i = 0; i < 1000 && (t.ThreadState & ThreadState.WaitSleepJoin) == 0; ++i)
+                Thread.Sleep(1);
+        }
+
+        // A hosted CLR asks IHostTaskManager::SetUILocale; any answer but
+        // S_OK makes this setter throw.
+        static int Culture()
+        {
+            CultureInfo before = Thread.CurrentThread.CurrentUICulture;
+            try {
+                Thread.CurrentThread.CurrentUICulture = new CultureInfo("fr-FR");
+                if (Thread.CurrentThread.CurrentUICulture.Name != "fr-FR")
+                    return 2;
+            } catch (ArgumentException) {
+                return 1;
+            } finally {
+                Thread.CurrentThread.CurrentUICulture = before;
+            }
+            return 0;
+        }
+
+        // Short-lived threads, eight at a time.
+        static int Churn(int count)
+        {
+            for (int done = 0; done < count; done += 8) {
+                int result = StartAndJoin(Math.Min(8, count - done));
+                if (result != 0)
+                    return result;
+            }
+            return 0;
+        }
+
+        // For the profiler example: each thread spends about 100 ms in
+        // native calls (example_block_ms) and 100 ms in the CLR's own
+        // waits (WaitHandle.WaitOne on an event nobody sets).
+        static int Work(int count)
+        {
+            Thread[] threads = new Thread[count];
+            using (ManualResetEvent never = new ManualResetEvent(false)) {
+                for (int i = 0; i < count; ++i) {
+                    threads[i] = new Thread(delegate() {
+                        for (int j = 0; j < 5; ++j) {
+                            example_block_ms(20);
+                            never.WaitOne(20);
+                        }
+                    });
+                    threads[i].Start();
+                }
+                for (int i = 0; i < count; ++i)
+                    threads[i].Join();
+            }
+            return 0;
+        }
+
+        // For the sandbox example, which denies calls into example_native.dll:
+        // the call must fail with an exception and kernel32 must still work.
+        static int Sandbox()
+        {
+            try {
+                example_add(1, 2);
+                Console.WriteLine("managed: example_add was allowed");
+                return 1;
+            } catch (Exception e) {
+                Console.WriteLine("managed: example_add was denied: {0}: {1}", e.GetType().FullName, e.Message);
+            }
+            return GetCurrentThreadId() != 0 ? 0 : 2;
+        }
+    }
+}
