@@ -7,11 +7,16 @@
 #             Wine, instructions per operation (callgrind), and the proof that
 #             the hot paths hold no locked instruction. Reports; never fails
 #             on a timing.
+# make demo   see it work here: a program that plays the CLR's part drives
+#             the task manager through what the CLR does for
+#             examples/managed, and prints what every hook sees
+# make examples  every example for Windows (MinGW-w64), x86_64 and i686,
+#             into build/examples/x64 and build/examples/x86
 # make soak   make test with longer abuse runs: 1,000,000 fuzz inputs
 #             (20,000 under Wine) and 100,000 tasks of each kind in churn.
 # make clean  removes build/
 
-.PHONY: test bench soak clean
+.PHONY: test bench soak demo examples clean
 
 test:
 	@sh tests/run_all.sh
@@ -21,6 +26,17 @@ bench:
 
 soak:
 	@FUZZ_RUNS=1000000 FUZZ_WINE_RUNS=20000 CHURN=100000 sh tests/run_all.sh
+
+DEMO_SRC = examples/demo.c tests/clr_scenarios.c tests/clr_driver.c tests/harness.c tests/impl.c
+
+demo:
+	@mkdir -p build
+	@$(CC) -std=c99 -O2 -Wall -Wextra -pthread $(DEMO_SRC) -o build/demo -ldl
+	@build/demo
+
+examples:
+	sh examples/build.sh x86_64 build/examples/x64
+	sh examples/build.sh i686 build/examples/x86
 
 clean:
 	rm -rf build

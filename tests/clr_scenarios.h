@@ -1,0 +1,35 @@
+/* The CLR's calls for each scenario of examples/managed/Scenarios.cs:
+   what the CLR would ask of the task manager while it runs that managed
+   code, played through the CLR driver (clr_driver.h). It is what
+   `make demo` shows and what the stand-in mscoree.dll
+   (tests/fake_mscoree.c) runs for ExecuteInDefaultAppDomain, so the
+   example hosts run end to end here. It is not the CLR: it makes the
+   calls clr-contract.md describes, in that order, and nothing else. */
+#ifndef CLRHOST_TEST_CLR_SCENARIOS_H
+#define CLRHOST_TEST_CLR_SCENARIOS_H
+
+#include "clr_driver.h"
+
+/* A managed delegate as native code calls it (Scenarios.cs declares its
+   delegates Cdecl). */
+typedef int (*scenario_callback)(int value);
+
+/* The native functions the managed code calls, as the CLR resolved them:
+   examples/native/example_native.c and kernel32!GetCurrentThreadId, or
+   stand-ins with the same behaviour. Their addresses are the targets the
+   CLR passes to CallNeedsHostHook and LeaveRuntime. */
+typedef struct scenario_natives {
+    int (*add)(int a, int b);
+    int (*call_back)(scenario_callback callback, int times);
+    void (*block_ms)(unsigned ms);
+    DWORD(WINAPI *current_thread_id)(void);
+} scenario_natives;
+
+/* Plays Scenarios.Run(argument) on the calling thread, which must have
+   entered the runtime (clr_start or clr_thread_enter). Prints the lines
+   Scenarios.cs prints ("managed: <name> ok") and returns what Run
+   returns: 0 when every check held, else the number of the first that
+   failed, 100 for an unknown scenario. */
+int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument);
+
+#endif
