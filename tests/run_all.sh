@@ -14,6 +14,12 @@
 #                in both include orders
 #   analysis/*   cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, and
 #                no locked instruction on the hot paths
+#   examples/*   examples/: `make demo` and its output; every example built
+#                for x86_64 and i686 (examples/build.sh); the 64-bit hosts
+#                run under Wine, against Wine's mscoree.dll (they must fail
+#                cleanly) and against the stand-in tests/fake_mscoree.c
+#                (they must run to the end; tests/run_examples.sh); and the
+#                managed side run on Mono (tests/mono/run_on_mono.sh)
 # 64-bit Windows programs run under Wine; 32-bit ones are built only (no
 # 32-bit Wine here).
 set -u
@@ -218,6 +224,45 @@ for flavour in mingw sdk; do
         done
     done
 done
+
+# ---- examples ------------------------------------------------------------------
+
+# make demo prints the hooks' view of the played CLR; the single-threaded
+# part of it is checked line for line, the rest by its statistics.
+demo_check() {
+    make -s demo >"$B/demo.out" 2>&1 || { cat "$B/demo.out"; return 1; }
+    sed -n '/^managed: pinvoke /,/^managed: nested /p' "$B/demo.out" | sed 's/ *$//' >"$B/demo-nested.txt"
+    cat >"$B/demo-nested-expected.txt" <<'END'
+managed: pinvoke    ok
+  thread 1  depth 0  LeaveRuntime           example_call_back
+  thread 1  depth 1  ReverseEnterRuntime
+  thread 1  depth 2  LeaveRuntime           example_add
+  thread 1  depth 2  EnterRuntime
+  thread 1  depth 1  ReverseLeaveRuntime
+  thread 1  depth 0  EnterRuntime
+managed: nested     ok
+END
+    diff "$B/demo-nested-expected.txt" "$B/demo-nested.txt" || return 1
+    grep -qF "This program plays the CLR's part" "$B/demo.out" &&
+        grep -qF "tasks: 7 created by the CLR, 1 adopted, 7 ended, 1 live" "$B/demo.out" &&
+        grep -qF "LeaveRuntime 26, EnterRuntime 26, ReverseEnterRuntime 7, ReverseLeaveRuntime 7" "$B/demo.out" &&
+        grep -qF "protocol errors 0" "$B/demo.out" &&
+        [ "$(grep -c '^managed: .* ok$' "$B/demo.out")" -eq 7 ]
+}
+part examples/make-demo make cc -- demo_check
+part examples/mingw64-build x86_64-w64-mingw32-gcc -- sh examples/build.sh x86_64 "$B/examples/x64"
+part examples/mingw32-build i686-w64-mingw32-gcc -- sh examples/build.sh i686 "$B/examples/x86"
+FAKE_SRC="tests/fake_mscoree.c tests/clr_scenarios.c tests/clr_driver.c tests/harness.c"
+part examples/stand-in-mscoree-i686-build i686-w64-mingw32-gcc -- i686-w64-mingw32-gcc -std=c99 -O2 $WARN -shared \
+    -static -Wl,--kill-at $FAKE_SRC -o "$B/examples/x86-mscoree.dll"
+part examples/no-framework-wine x86_64-w64-mingw32-gcc wine -- sh tests/run_examples.sh no-framework "$B/examples/x64"
+played() {
+    rm -rf "$B/examples/played" && cp -r "$B/examples/x64" "$B/examples/played" &&
+        x86_64-w64-mingw32-gcc -std=c99 -O2 $WARN -shared -static $FAKE_SRC -o "$B/examples/played/mscoree.dll" &&
+        sh tests/run_examples.sh played "$B/examples/played"
+}
+part examples/played-clr-wine x86_64-w64-mingw32-gcc wine mcs -- played
+part examples/managed-on-mono cc mcs mono -- sh tests/mono/run_on_mono.sh "$B/mono"
 
 # ---- static analysis -----------------------------------------------------------
 

@@ -1,0 +1,106 @@
+#!/bin/sh
+# Runs the 64-bit example hosts (built by examples/build.sh) under Wine.
+#
+#   sh tests/run_examples.sh no-framework DIR
+#       with Wine's own mscoree.dll, which cannot load a task-hosting
+#       runtime: each host must fail cleanly, exit code 2 and its one-line
+#       "no .NET Framework" reason.
+#   sh tests/run_examples.sh played DIR
+#       DIR also holds the stand-in mscoree.dll (tests/fake_mscoree.c),
+#       which plays the CLR's calls for each scenario: every host must run
+#       to the end and print what it should, and validate.exe must pass.
+#       This checks the examples' own code; it is not a run on the CLR.
+#
+# Prints one line per check and "N passed, N failed"; exits 1 if any failed.
+set -u
+mode=$1
+cd "$2"
+export WINEDEBUG=-all
+passed=0
+failed=0
+
+check() { # check DESCRIPTION CONDITION...
+    what=$1
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "ok    $what"
+    else
+        failed=$((failed + 1))
+        echo "FAIL  $what"
+    fi
+}
+
+# run NAME EXE ARGS...: output (stdout and stderr, without CRs) in NAME.out,
+# exit code in $rc.
+run() {
+    name=$1
+    shift
+    timeout 120 wine "$@" >"$name.out" 2>&1
+    rc=$?
+    tr -d '\r' <"$name.out" >"$name.txt"
+}
+has() { grep -qF -- "$2" "$1.txt"; }
+is() { [ "$1" = "$2" ]; }
+
+if [ "$mode" = no-framework ]; then
+    export WINEDLLOVERRIDES=mscoree=b
+    for host in host_hello native_time existing_host_control sandbox validate; do
+        run $host $host.exe
+        check "$host.exe exits 2 without a .NET Framework (got $rc)" is $rc 2
+        check "$host.exe says why: '$host: no .NET Framework 4: ...'" has $host "$host: no .NET Framework 4"
+    done
+else
+    export WINEDLLOVERRIDES=mscoree=n
+    run hello host_hello.exe
+    check "host_hello.exe exits 0 (got $rc)" is $rc 0
+    for scenario in pinvoke nested reverse exception threads interrupt culture; do
+        check "host_hello.exe ran scenario $scenario" grep -qE "^managed: $scenario +ok$" hello.txt
+    done
+    check "host_hello.exe printed the ended threads" has hello "created ended"
+    check "host_hello.exe printed the totals" has hello "Run returned 0. 9 tasks (8 created by the CLR, 1 adopted)"
+    check "host_hello.exe saw no protocol error" has hello " 0 protocol errors"
+
+    run missing host_hello.exe Missing.dll
+    check "a missing assembly: exit 4 (got $rc)" is $rc 4
+    check "a missing assembly: says so" has missing "host_hello: assembly not found or not loadable:"
+    run type host_hello.exe Scenarios.dll No.Such.Type Run
+    check "a missing type: exit 4 (got $rc)" is $rc 4
+    check "a missing type: says so" has type "host_hello: No.Such.Type.Run not found in"
+    run failing host_hello.exe Scenarios.dll ClrHostTask.Examples.Scenarios Run no-such-scenario
+    check "managed code that returns non-zero: exit 5 (got $rc)" is $rc 5
+    check "managed code that returns non-zero: says so" has failing "returned 100: a check in the managed code failed"
+    run usage host_hello.exe a b
+    check "bad arguments: exit 1 (got $rc)" is $rc 1
+    check "bad arguments: usage line" has usage "usage: host_hello"
+
+    run time native_time.exe
+    check "native_time.exe exits 0 (got $rc)" is $rc 0
+    # The three worker threads: about 100 ms in the CLR's waits and 100 ms in native calls each.
+    check "native_time.exe: three workers with ~100 ms of each kind" sh -c \
+        "awk '\$2 == \"created\" && \$3 == \"ended\" && \$4 == 11 && \$5 >= 90 && \$6 >= 90 { n++ } END { exit n != 3 }' time.txt"
+
+    run existing existing_host_control.exe
+    check "existing_host_control.exe exits 0 (got $rc)" is $rc 0
+    check "existing_host_control.exe: the host's control was never asked for the task manager" \
+        grep -qE '^  IHostTaskManager +0 time\(s\)$' existing.txt
+    for manager in IHostMemoryManager IHostThreadpoolManager IHostIoCompletionManager IHostSyncManager \
+        IHostAssemblyManager IHostGCManager IHostSecurityManager IHostPolicyManager; do
+        check "existing_host_control.exe: $manager went to the host's control" \
+            grep -qE "^  $manager +1 time\(s\)$" existing.txt
+    done
+
+    run sandbox sandbox.exe
+    check "sandbox.exe exits 0 (got $rc)" is $rc 0
+    check "sandbox.exe denied the call" has sandbox "sandbox: denied thread"
+    check "sandbox.exe: the call failed with E_ACCESSDENIED" has sandbox "HRESULT 0x80070005"
+    check "sandbox.exe: one denial, and the managed code went on" has sandbox \
+        "sandbox: 1 call(s) denied; the managed code got an exception and went on"
+
+    run validate validate.exe
+    check "validate.exe exits 0 (got $rc)" is $rc 0
+    check "validate.exe: no FAIL line" sh -c "! grep -q '^FAIL' validate.txt"
+    check "validate.exe: every expectation passed" grep -qE '^[0-9]+ passed, 0 failed \(x64 build\)$' validate.txt
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
