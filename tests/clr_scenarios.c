@@ -196,9 +196,13 @@ static HRESULT thread_join(managed_thread *t, DWORD timeout)
     return t->task->lpVtbl->Join(t->task, timeout, WAIT_ALERTABLE | WAIT_NOTINDEADLOCK);
 }
 
-/* The managed Thread object is collected: the CLR drops its references. */
+/* The managed Thread object is collected: the CLR drops its references.
+   By now the thread has ended, so the host must have called its
+   ICLRTask::ExitTask exactly once (fake_clr_task_free checks the rest). */
 static void thread_collect(managed_thread *t)
 {
+    CHECK_EQ(T_LOAD(&t->clr_task->exit_calls), 1);
+    CHECK_EQ(T_LOAD(&t->clr_task->callback_mismatches), 0);
     t->task->lpVtbl->Release(t->task);
     fake_clr_task_free(t->clr_task);
 }
@@ -381,6 +385,7 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
     const char *colon = strchr(argument, ':');
     size_t length = colon ? (size_t)(colon - argument) : strlen(argument);
     int count = colon ? atoi(colon + 1) : 0, result, i;
+    int violations = test_failures();
     if (length >= sizeof name) {
         printf("managed: unknown scenario '%s'\n", argument);
         return 100;
@@ -417,7 +422,12 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
         printf("managed: unknown scenario '%s'\n", argument);
         return 100;
     }
-    if (result)
+    violations = test_failures() - violations;
+    if (violations && !result) {
+        printf("managed: %-10s FAILED: the played CLR saw %d contract violation(s), printed above\n", name,
+               violations);
+        result = 200;
+    } else if (result)
         printf("managed: %-10s FAILED check %d\n", name, result);
     else
         printf("managed: %-10s ok\n", name);

@@ -29,7 +29,8 @@ typedef struct scenario_natives {
    entered the runtime (clr_start or clr_thread_enter). Prints the lines
    Scenarios.cs prints ("managed: <name> ok") and returns what Run
    returns: 0 when every check held, else the number of the first that
-   failed, 100 for an unknown scenario. */
+   failed, 100 for an unknown scenario, 200 when the host broke the
+   contract in a way the driver checks (each such check prints a line). */
 int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument);
 
 #endif

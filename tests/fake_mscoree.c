@@ -110,8 +110,8 @@ static HRESULT STDMETHODCALLTYPE host_UnloadAppDomain(ICLRRuntimeHost *self, DWO
     return E_NOTIMPL;
 }
 
-static HRESULT STDMETHODCALLTYPE host_ExecuteInAppDomain(ICLRRuntimeHost *self, DWORD id, FExecuteInAppDomainCallback fn,
-                                                         void *cookie)
+static HRESULT STDMETHODCALLTYPE host_ExecuteInAppDomain(ICLRRuntimeHost *self, DWORD id,
+                                                         FExecuteInAppDomainCallback fn, void *cookie)
 {
     (void)self;
     (void)id;
