@@ -11,7 +11,8 @@
 // Build it (beside example_native.dll and the host):
 //   Debian:   mcs -target:library -out:Scenarios.dll Scenarios.cs   (mono-mcs; targets
 //             mscorlib 4.0.0.0, runtime v4.0.30319)
-//   Windows:  %WINDIR%\Microsoft.NET\Framework64\v4.0.30319\csc.exe /nologo /target:library /out:Scenarios.dll Scenarios.cs
+//   Windows:  %WINDIR%\Microsoft.NET\Framework64\v4.0.30319\csc.exe /nologo
+//                 /target:library /out:Scenarios.dll Scenarios.cs
 //
 // Run returns 0 when every check of the scenario held, else the number of
 // the first check that failed, and prints one line per scenario.

@@ -325,8 +325,8 @@ int main(int argc, char **argv)
     if (run("threads", L"threads", &before, &after)) {
         expect(STAT_DELTA(tasks_created) >= THREADS, "threads", "tasks made by CreateTask (at least)",
                STAT_DELTA(tasks_created), THREADS, "[SRC]");
-        expect_eq("threads", "tasks ended after their ExitTask, once Join returned", DELTA(ended_with_ours), THREADS,
-                  "[SRC]");
+        expect_eq("threads", "threads ended (task_end, which follows ExitTask) once Join returned",
+                  DELTA(ended_with_ours), THREADS, "[SRC]");
         expect_eq("threads", "LeaveRuntime into example_native.dll", DELTA(ours_leave), THREADS, "[SRC]");
     }
     run("interrupt", L"interrupt", &before, &after); /* Interrupt woke Sleep and Join: checked in managed code */
@@ -337,7 +337,8 @@ int main(int argc, char **argv)
     if (run("warm-up", argument, &before, &after)) {
         swprintf(argument, sizeof argument / sizeof argument[0], L"churn:%ld", churn);
         if (run("churn", argument, &before, &after)) {
-            expect_eq("churn", "tasks ended after their ExitTask", DELTA(ended_with_ours), churn, "[SRC]");
+            expect_eq("churn", "threads ended (task_end, which follows ExitTask)", DELTA(ended_with_ours), churn,
+                      "[SRC]");
             expect_eq("churn", "live tasks, after minus before", STAT_DELTA(tasks_live), 0, "[HDR]");
             expect(after.handles < before.handles + CHURN_HANDLE_SLACK, "churn", "process handles, after minus before",
                    (long)after.handles - (long)before.handles, 0, "[HDR] (fails at 100 or more)");
