@@ -69,6 +69,15 @@ struct Thread {
     void start() { pthread_create(&t, NULL, entry, this); }
     void join() { pthread_join(t, NULL); }
 #endif
+    // Runs fn(arg) on a new thread and waits for it.
+    static void run_once(void (*fn)(void *), void *arg)
+    {
+        Thread th;
+        th.fn = fn;
+        th.arg = arg;
+        th.start();
+        th.join();
+    }
 };
 
 // The raw-thread baseline of a task's life.
@@ -296,11 +305,7 @@ struct Comparison {
 static Comparison compare(Loop ours_loop, Ctx *ours, long ours_n, Loop base_loop, Ctx *base, long base_n, int reps)
 {
     Comparison c = {ours_loop, base_loop, ours, base, ours_n, base_n, reps, 0, 0};
-    Thread th;
-    th.fn = Comparison::run;
-    th.arg = &c;
-    th.start();
-    th.join();
+    Thread::run_once(Comparison::run, &c);
     return c;
 }
 
@@ -364,11 +369,7 @@ struct HotPathAllocations {
 static long hot_path_allocations(Ctx **ctx, int count)
 {
     HotPathAllocations h = {ctx, count, 0};
-    Thread th;
-    th.fn = HotPathAllocations::run;
-    th.arg = &h;
-    th.start();
-    th.join();
+    Thread::run_once(HotPathAllocations::run, &h);
     return h.made;
 }
 
@@ -390,11 +391,7 @@ struct TaskBytes {
 static long bytes_per_task(IHostTaskManager *tm)
 {
     TaskBytes b = {tm, 0};
-    Thread th;
-    th.fn = TaskBytes::run;
-    th.arg = &b;
-    th.start();
-    th.join();
+    Thread::run_once(TaskBytes::run, &b);
     return b.bytes;
 }
 

@@ -78,7 +78,8 @@ struct FloorManager : IHostTaskManager {
 
 // ---- the usual hand-written host: a thread-id map under one lock ---------------
 
-struct MapTask : IHostTask {
+// The trivial methods are the floor's; what differs is the reference count.
+struct MapTask : FloorTask {
     virtual ~MapTask() {}
     volatile LONG refs;
     long transitions; // what such hosts keep per thread, under the map's lock
@@ -91,12 +92,6 @@ struct MapTask : IHostTask {
     ULONG STDMETHODCALLTYPE AddRef() { return (ULONG)__atomic_add_fetch(&refs, 1, __ATOMIC_ACQ_REL); }
     ULONG STDMETHODCALLTYPE Release() { return (ULONG)__atomic_sub_fetch(&refs, 1, __ATOMIC_ACQ_REL); }
 #endif
-    HRESULT STDMETHODCALLTYPE Start() { return S_OK; }
-    HRESULT STDMETHODCALLTYPE Alert() { return S_OK; }
-    HRESULT STDMETHODCALLTYPE Join(DWORD, DWORD) { return S_OK; }
-    HRESULT STDMETHODCALLTYPE SetPriority(int) { return S_OK; }
-    HRESULT STDMETHODCALLTYPE GetPriority(int *p) { *p = 0; return S_OK; }
-    HRESULT STDMETHODCALLTYPE SetCLRTask(ICLRTask *) { return S_OK; }
 };
 
 struct MapManager : FloorManager {
