@@ -44,17 +44,25 @@ static void call_current_thread_id(void *p)
 
 #define TARGET(fn) ((SIZE_T)(fn))
 
-/* example_add(a, b) from managed code; *result is -1 when the call was
-   refused (the CLR would have thrown at the call site). */
-static HRESULT pinvoke_add(clr_sim *clr, const scenario_natives *n, int a, int b, int *result)
+/* A call not yet made: result -1 stays when the host refuses it (the CLR
+   would have thrown at the call site). */
+static native_call native_call_for(const scenario_natives *n)
 {
     native_call c;
-    HRESULT hr;
     memset(&c, 0, sizeof c);
     c.natives = n;
+    c.result = -1;
+    return c;
+}
+
+/* example_add(a, b) from managed code; *result is -1 when the call was
+   refused. */
+static HRESULT pinvoke_add(clr_sim *clr, const scenario_natives *n, int a, int b, int *result)
+{
+    native_call c = native_call_for(n);
+    HRESULT hr;
     c.a = a;
     c.b = b;
-    c.result = -1;
     hr = clr_pinvoke(clr, TARGET(n->add), call_add, &c);
     *result = c.result;
     return hr;
@@ -63,13 +71,10 @@ static HRESULT pinvoke_add(clr_sim *clr, const scenario_natives *n, int a, int b
 static HRESULT pinvoke_call_back(clr_sim *clr, const scenario_natives *n, scenario_callback callback, int times,
                                  int *result)
 {
-    native_call c;
+    native_call c = native_call_for(n);
     HRESULT hr;
-    memset(&c, 0, sizeof c);
-    c.natives = n;
     c.callback = callback;
     c.a = times;
-    c.result = -1;
     hr = clr_pinvoke(clr, TARGET(n->call_back), call_call_back, &c);
     *result = c.result;
     return hr;
@@ -77,9 +82,7 @@ static HRESULT pinvoke_call_back(clr_sim *clr, const scenario_natives *n, scenar
 
 static DWORD pinvoke_current_thread_id(clr_sim *clr, const scenario_natives *n)
 {
-    native_call c;
-    memset(&c, 0, sizeof c);
-    c.natives = n;
+    native_call c = native_call_for(n);
     (void)clr_pinvoke(clr, TARGET(n->current_thread_id), call_current_thread_id, &c);
     return c.thread_id;
 }
@@ -337,10 +340,8 @@ static void wait_20_ms(void *p)
 static void worker_body(void *p)
 {
     worker *w = (worker *)p;
-    native_call c;
+    native_call c = native_call_for(w->natives);
     int j;
-    memset(&c, 0, sizeof c);
-    c.natives = w->natives;
     c.ms = 20;
     for (j = 0; j < 5; ++j) {
         clr_pinvoke(w->clr, TARGET(w->natives->block_ms), call_block_ms, &c);
