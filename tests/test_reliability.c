@@ -258,12 +258,15 @@ static void test_reference_storm(void)
     counting_allocator a = {0};
     clrhost_task_config cfg;
     clrhost_task_manager *m;
+    clrhost_task_manager_stats st;
     refs_storm r;
     test_config(&cfg, &a);
     CHECK_HR(clrhost_task_manager_create(&cfg, &m), S_OK);
     memset(&r, 0, sizeof r);
     r.tm = clrhost_task_manager_iface(m);
     run_on_thread(refs_owner, &r);
+    CHECK_HR(clrhost_task_manager_get_stats(m, &st), S_OK);
+    CHECK_EQ(st.tasks_live, 0);
     CHECK_EQ(clrhost_task_manager_release(m), 0);
     CHECK_EQ(T_LOAD(&a.outstanding), 0);
 }

@@ -501,48 +501,6 @@ static void test_alert_storm(void)
     world_close(&w);
 }
 
-/* AddRef/Release of one task and the manager from many threads at once. */
-typedef struct refcount_storm {
-    IHostTask *task;
-    IHostTaskManager *tm;
-} refcount_storm;
-
-static void refcount_body(void *p)
-{
-    refcount_storm *r = (refcount_storm *)p;
-    int i;
-    for (i = 0; i < 20000; ++i) {
-        r->task->lpVtbl->AddRef(r->task);
-        r->tm->lpVtbl->AddRef(r->tm);
-        r->task->lpVtbl->Release(r->task);
-        r->tm->lpVtbl->Release(r->tm);
-    }
-}
-
-static void refcount_owner(void *p)
-{
-    refcount_storm *r = (refcount_storm *)p;
-    test_thread *t[4];
-    int i;
-    CHECK_HR(r->tm->lpVtbl->GetCurrentTask(r->tm, &r->task), S_OK);
-    for (i = 0; i < 4; ++i)
-        t[i] = test_thread_start(refcount_body, r);
-    for (i = 0; i < 4; ++i)
-        test_thread_join(t[i]);
-    CHECK_EQ(r->task->lpVtbl->Release(r->task), 1); /* the thread's own is left */
-}
-
-static void test_refcount_storm(void)
-{
-    world w;
-    refcount_storm r;
-    world_open(&w, 0);
-    r.tm = w.tm;
-    r.task = NULL;
-    test_thread_join(test_thread_start(refcount_owner, &r));
-    world_close(&w);
-}
-
 /* Adopted and created tasks coming and going. */
 typedef struct churn {
     clr_sim *clr;
@@ -624,6 +582,5 @@ const test_case thread_tests[] = {
     {"threads/locale_and_message_pump", test_locale_and_message_pump},
     {"threads/concurrent_transitions_and_snapshots", test_concurrent_transitions_and_snapshots},
     {"threads/alert_storm", test_alert_storm},
-    {"threads/refcount_storm", test_refcount_storm},
     {"threads/thread_churn", test_thread_churn},
     {NULL, NULL}};
