@@ -1937,9 +1937,10 @@ static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
 #define CLRHOST__TASK_CANCELLED 2 /* released by the CLR without being started */
 #define CLRHOST__TASK_ENDED 3
 
-#define CLRHOST__FRAME_NATIVE_CALL 0
-#define CLRHOST__FRAME_NATIVE_WAIT 1 /* LeaveRuntime into one of the OS's blocking waits */
-#define CLRHOST__FRAME_MANAGED 2     /* ReverseEnterRuntime */
+/* Frame kinds. Whether a native frame is one of the OS's blocking waits
+   matters only for timing, and is kept in clrhost__frame.wait. */
+#define CLRHOST__FRAME_NATIVE_CALL 0 /* LeaveRuntime */
+#define CLRHOST__FRAME_MANAGED 1     /* ReverseEnterRuntime */
 
 #define CLRHOST__POLICY_CONSTANT 0  /* the default policy, and HOOK_ALL_CALLS */
 #define CLRHOST__POLICY_MODULES 1   /* hook_modules */
