@@ -104,8 +104,8 @@
      native one (the CLR skipped a ReverseLeave) closes that frame first,
      calling reverse_leave_runtime for it, and vice versa. A closing call
      with no frame of its kind open is dropped without calling a hook.
-     (Past 1024 nested frames, where no kind is kept, a close is taken at
-     its word.)
+     (Past 1024 nested frames, or CLRHOST_TASK_MAX_DEPTH if larger, where
+     no kind is kept, a close is taken at its word.)
      [INF] The CLR's source always balances these calls; the repair exists
      because its documentation allows an unnested ReverseEnter without a
      ReverseLeave.
@@ -162,9 +162,11 @@
                                           (default extern, static if STATIC)
    CLRHOST_TASK_ASSERT(x)  implementation internal invariants (default assert)
    CLRHOST_TASK_MAX_DEPTH  implementation transition frames timed per task
-                                          (default 32; deeper nesting is
+                                          (default 32, 1 to 65536, else a
+                                          compile error; deeper nesting is
                                           counted, not timed; frames' kinds
-                                          are kept to 1024 deep)
+                                          are kept to 1024 deep, or to
+                                          CLRHOST_TASK_MAX_DEPTH if larger)
    CLRHOST_TASK_NO_WIN32_TYPES  non-Windows  you declare the Win32 basics
                                           (HRESULT, DWORD, GUID, IUnknown...)
 
@@ -896,6 +898,11 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void);
 
 #ifndef CLRHOST_TASK_MAX_DEPTH
 #define CLRHOST_TASK_MAX_DEPTH 32
+#endif
+/* Each task embeds CLRHOST_TASK_MAX_DEPTH timed frames (24 bytes each), so
+   the option is bounded where a task would stop being a small object. */
+#if CLRHOST_TASK_MAX_DEPTH < 1 || CLRHOST_TASK_MAX_DEPTH > 65536
+#error "CLRHOST_TASK_MAX_DEPTH must be between 1 and 65536"
 #endif
 
 /* REFIID is a reference in C++ and a pointer in C. */
@@ -1956,10 +1963,16 @@ typedef struct clrhost__frame {
     int wait;         /* a native frame into one of the OS's blocking waits */
 } clrhost__frame;
 
-/* Frames whose kind (native or managed) is kept, one bit each: enough that
-   closes always find the frame they close (a CLR stack would overflow long
-   before); deeper, the kind a close names is trusted. */
+/* Frames whose kind (native or managed) is kept, one bit each: at least
+   1024, enough that closes always find the frame they close (a CLR stack
+   would overflow long before), and never fewer than the timed frames, so
+   that every timed frame has its kind; deeper, the kind a close names is
+   trusted. A multiple of 8: whole bytes. */
+#if CLRHOST_TASK_MAX_DEPTH > 1024
+#define CLRHOST__KIND_CAPACITY ((CLRHOST_TASK_MAX_DEPTH + 7) / 8 * 8)
+#else
 #define CLRHOST__KIND_CAPACITY 1024
+#endif
 
 struct clrhost_task {
     clrhost__IHostTask iface; /* first: IHostTask * and clrhost_task * share an address */
@@ -2263,13 +2276,17 @@ CLRHOST__INLINE LONG clrhost__native_below(const clrhost_task *t, LONG d)
     return clrhost__relaxed_load(&t->position) & CLRHOST__NATIVE_BIT; /* unknown: kept */
 }
 
+/* Frame d is being pushed past one of the two limits (both, when they are
+   equal): each is reported once per crossing. */
 static CLRHOST__COLD void clrhost__frame_too_deep(clrhost_task_manager *m, clrhost_task *t, LONG d)
 {
-    clrhost__protocol_error(m, t, d == CLRHOST_TASK_MAX_DEPTH
-                                      ? "transitions nested deeper than CLRHOST_TASK_MAX_DEPTH: "
-                                        "deeper frames are counted but not timed"
-                                      : "transitions nested deeper than 1024: deeper frames keep no "
-                                        "kind, and their closes are taken at their word");
+    if (d == CLRHOST_TASK_MAX_DEPTH)
+        clrhost__protocol_error(m, t, "transitions nested deeper than CLRHOST_TASK_MAX_DEPTH: "
+                                      "deeper frames are counted but not timed");
+    if (d == CLRHOST__KIND_CAPACITY)
+        clrhost__protocol_error(m, t, "transitions nested deeper than 1024 (or CLRHOST_TASK_MAX_DEPTH, if "
+                                      "larger): deeper frames keep no kind, and their closes are taken "
+                                      "at their word");
 }
 
 /* Timing a new frame: a native one is sorted into the CLR's own blocking

@@ -3,7 +3,8 @@
 # is skipped and says so; .ci/run installs every tool, so CI skips nothing.
 # Ends with a summary; exits non-zero if any part failed.
 #
-#   suite/*      the test suite (tests/main.c and friends)
+#   suite/*      the test suite (tests/main.c and friends), and deep transition
+#                stacks for several CLRHOST_TASK_MAX_DEPTH (tests/deep_frames.c)
 #   fuzz/*       tests/fuzz/fuzz_calls.c: libFuzzer (ASan+UBSan), TSan, Wine
 #   churn/*      tests/churn.c: 10,000 created and 10,000 adopted tasks
 #   header/*     tests/compile_check.c: the header with its implementation,
@@ -115,6 +116,13 @@ part suite/clang-tsan clang -- run_native "$B/tests-tsan" clang -std=c99 -O1 -g 
     -fsanitize=thread $SRC -ldl
 part suite/gcc-valgrind gcc valgrind -- sh -c "gcc -std=c99 -O1 -g $WARN -pthread $SRC -o $B/tests-vg -ldl && \
     timeout $LIMIT valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $B/tests-vg"
+# CLRHOST_TASK_MAX_DEPTH at its default, its least, and past the 1024 frames
+# whose kind is kept by default: 1,100 nested frames each (tests/deep_frames.c).
+for depth in 32 1 1100 2048; do
+    part suite/max-depth-$depth-asan-ubsan clang -- run_native "$B/deep-$depth" clang -std=c99 -O1 -g $WARN -pthread \
+        -fsanitize=address,undefined -fno-sanitize-recover=all -DCLRHOST_TASK_MAX_DEPTH=$depth \
+        tests/deep_frames.c tests/impl.c tests/harness.c -ldl
+done
 impl_cxx_native() { suite_impl_cxx g++ gcc "$B/tests-impl-cxx" -pthread -ldl && timeout $LIMIT "$B/tests-impl-cxx"; }
 part suite/impl-in-c++ gcc g++ -- impl_cxx_native
 for opt in O2 O0; do
