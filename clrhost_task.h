@@ -835,7 +835,21 @@ CLRHOST_TASK_API ULONG clrhost_task_manager_addref(clrhost_task_manager *m);
 /* Drops a reference; returns the references left. Live tasks hold one each,
    so the manager goes when its last thread has ended. */
 CLRHOST_TASK_API ULONG clrhost_task_manager_release(clrhost_task_manager *m);
-/* A consistent snapshot of the statistics (E_POINTER for NULL arguments). */
+/* A snapshot of the statistics (E_POINTER for NULL arguments), taken
+   without stopping the tasks that count. What it guarantees:
+   - the task numbers (created, adopted, live, ended) are read together,
+     under the registry lock: live == created + adopted - ended;
+   - every counter is a value it really had during the call: never torn,
+     and never less than in an earlier snapshot;
+   - a close is never seen without its open, per task and in the totals:
+     enter_runtime <= leave_runtime, reverse_leave_runtime <=
+     reverse_enter_runtime, needs_hook_true <= needs_hook_asks (for the
+     calls the CLR balances; repairs of unbalanced calls past 1024 nested
+     frames take a close at its word);
+   - counters are not read at one instant: a task that goes on counting
+     while its counters are read may show, say, a LeaveRuntime count from a
+     moment later than its vetoes. clrhost_task_get_counters gives the same
+     guarantees for one task. */
 CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
                                                         clrhost_task_manager_stats *out);
 /* Calls fn for every live task, under the manager's registry lock: fn must
@@ -1123,9 +1137,12 @@ static void clrhost__on_thread_exit(void *slot_value);
 
 /* ------------------------------------------------------------------------
    Atomics (by compiler). Refcounts and flags are LONG; per-task counters
-   are 64-bit and written only by their own thread, with plain (relaxed,
-   never locked) loads and stores so that readers on other threads see
-   whole values.
+   are 64-bit and written only by their own thread, with plain (never
+   locked) loads and stores so that readers on other threads see whole
+   values. Counter stores are release stores and counter loads acquire
+   loads (on x86 and x64 both are plain moves): a reader that sees a count
+   also sees every count its thread made before it, which is what makes a
+   snapshot show no close without its open (clrhost__counters_add).
    ------------------------------------------------------------------------ */
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -1144,9 +1161,9 @@ static void clrhost__atomic_store(LONG volatile *p, LONG v) { __atomic_store_n(p
 static LONG clrhost__relaxed_load(const LONG volatile *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static void clrhost__relaxed_store(LONG volatile *p, LONG v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 static void *clrhost__atomic_xchg_ptr(void *volatile *p, void *v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
-static ULONGLONG clrhost__relaxed_load64(const volatile ULONGLONG *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static void clrhost__relaxed_store64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
-static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_add_fetch(p, v, __ATOMIC_RELAXED); }
+static ULONGLONG clrhost__load64(const volatile ULONGLONG *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void clrhost__store64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_add_fetch(p, v, __ATOMIC_ACQ_REL); }
 
 #elif defined(_MSC_VER)
 
@@ -1168,21 +1185,25 @@ static void clrhost__relaxed_store(LONG volatile *p, LONG v) { *p = v; }
 static void *clrhost__atomic_xchg_ptr(void *volatile *p, void *v) { return _InterlockedExchangePointer(p, v); }
 #if defined(_M_IX86)
 /* An aligned 8-byte SSE2 access is a single atomic access on x86 (Intel SDM
-   vol. 3, 8.1.1), so 64-bit counters never tear and need no lock. */
-static ULONGLONG clrhost__relaxed_load64(const volatile ULONGLONG *p)
+   vol. 3, 8.1.1), so 64-bit counters never tear and need no lock. x86
+   keeps loads and stores in order (8.2.2); the barriers keep the compiler
+   from moving them. */
+static ULONGLONG clrhost__load64(const volatile ULONGLONG *p)
 {
     __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)p);
     ULONGLONG r;
+    _ReadWriteBarrier();
     _mm_storel_epi64((__m128i *)(void *)&r, v);
     return r;
 }
-static void clrhost__relaxed_store64(volatile ULONGLONG *p, ULONGLONG v)
+static void clrhost__store64(volatile ULONGLONG *p, ULONGLONG v)
 {
+    _ReadWriteBarrier();
     _mm_storel_epi64((__m128i *)(void *)p, _mm_loadl_epi64((const __m128i *)(const void *)&v));
 }
 #else
-static ULONGLONG clrhost__relaxed_load64(const volatile ULONGLONG *p) { return *p; }
-static void clrhost__relaxed_store64(volatile ULONGLONG *p, ULONGLONG v) { *p = v; }
+static ULONGLONG clrhost__load64(const volatile ULONGLONG *p) { return *p; }
+static void clrhost__store64(volatile ULONGLONG *p, ULONGLONG v) { *p = v; }
 #endif
 static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { InterlockedExchangeAdd64((volatile LONGLONG *)p, (LONGLONG)v); }
 
@@ -1193,7 +1214,7 @@ static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { Interloc
 /* Owner-thread increment of a per-task counter: no locked instruction. */
 CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
 {
-    clrhost__relaxed_store64(p, clrhost__relaxed_load64(p) + by);
+    clrhost__store64(p, clrhost__load64(p) + by);
 }
 
 /* ------------------------------------------------------------------------
@@ -2042,19 +2063,29 @@ typedef struct clrhost__host_control {
     clrhost__IHostControl *inner;   /* the host's own, AddRef'd, or NULL */
 } clrhost__host_control;
 
-#define CLRHOST__COUNTER_FIELDS (sizeof(clrhost_task_counters) / sizeof(ULONGLONG))
-CLRHOST__STATIC_CHECK(counters_are_an_array, sizeof(clrhost_task_counters) == 11 * sizeof(ULONGLONG));
-
-/* Adds every counter of `from` (read with relaxed loads: its task may be
-   counting on another thread) to `to`, field by field. */
+/* Adds every counter of `from` to `to`; `from` may belong to a task that
+   is counting on another thread. Each close is read before the open it
+   closes (EnterRuntime before LeaveRuntime, ReverseLeave before
+   ReverseEnter, TRUE answers before questions): the owner counts the open
+   first, so with acquire loads against its release stores the sum never
+   shows more closes than opens. Counters without such a pair are only
+   whole and never go back. */
 static void clrhost__counters_add(clrhost_task_counters *to, const clrhost_task_counters *from)
 {
-    const char *in = (const char *)(const void *)from;
-    char *out = (char *)(void *)to;
-    size_t i;
-    for (i = 0; i < CLRHOST__COUNTER_FIELDS; ++i, in += sizeof(ULONGLONG), out += sizeof(ULONGLONG))
-        *(ULONGLONG *)(void *)out += clrhost__relaxed_load64((const volatile ULONGLONG *)(const void *)in);
+    to->enter_runtime += clrhost__load64(&from->enter_runtime);
+    to->leave_runtime += clrhost__load64(&from->leave_runtime);
+    to->reverse_leave_runtime += clrhost__load64(&from->reverse_leave_runtime);
+    to->reverse_enter_runtime += clrhost__load64(&from->reverse_enter_runtime);
+    to->needs_hook_true += clrhost__load64(&from->needs_hook_true);
+    to->needs_hook_asks += clrhost__load64(&from->needs_hook_asks);
+    to->leave_runtime_vetoed += clrhost__load64(&from->leave_runtime_vetoed);
+    to->reverse_enter_vetoed += clrhost__load64(&from->reverse_enter_vetoed);
+    to->protocol_errors += clrhost__load64(&from->protocol_errors);
+    to->native_wait_ns += clrhost__load64(&from->native_wait_ns);
+    to->native_call_ns += clrhost__load64(&from->native_call_ns);
 }
+/* A new counter must be added above, in its place in that order. */
+CLRHOST__STATIC_CHECK(every_counter_summed, sizeof(clrhost_task_counters) == 11 * sizeof(ULONGLONG));
 
 static ULONGLONG clrhost__ticks_to_ns(ULONGLONG ticks, ULONGLONG frequency)
 {
@@ -3457,7 +3488,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
         clrhost__counters_add(&out->totals, &t->counts);
     clrhost__os_mutex_unlock(&m->lock);
     clrhost__counters_add(&out->totals, &m->taskless);
-    out->threads_refused = clrhost__relaxed_load64(&m->refused);
+    out->threads_refused = clrhost__load64(&m->refused);
     clrhost__counters_finish(&out->totals, m);
     return S_OK;
 }

@@ -443,6 +443,93 @@ static void test_concurrent_transitions_and_snapshots(void)
     CHECK_EQ(T_LOAD(&a.outstanding), 0);
 }
 
+/* What a snapshot promises while tasks count (the manual, under
+   clrhost_task_manager_get_stats): every counter is a value it really had,
+   never torn and never going back, and a close is never seen without its
+   open: EnterRuntime <= LeaveRuntime, ReverseLeave <= ReverseEnter and
+   TRUE answers <= questions, per task and in the totals. */
+#define SNAPSHOT_WRITERS 2
+#define SNAPSHOT_ROUNDS 200000
+
+typedef struct snapshot_storm {
+    world *w;
+    long started, stop;
+} snapshot_storm;
+
+static void snapshot_writer(void *p)
+{
+    snapshot_storm *s = (snapshot_storm *)p;
+    IHostTaskManager *tm = s->w->tm;
+    IHostTask *self = NULL;
+    BOOL hooked;
+    int i;
+    CHECK_HR(tm->lpVtbl->GetCurrentTask(tm, &self), S_OK);
+    T_INC(&s->started);
+    for (i = 0; i < SNAPSHOT_ROUNDS && !T_LOAD(&s->stop); ++i) {
+        (void)tm->lpVtbl->CallNeedsHostHook(tm, (SIZE_T)0x4000, &hooked);
+        (void)tm->lpVtbl->LeaveRuntime(tm, (SIZE_T)0x4000);
+        (void)tm->lpVtbl->EnterRuntime(tm);
+        (void)tm->lpVtbl->ReverseEnterRuntime(tm);
+        (void)tm->lpVtbl->ReverseLeaveRuntime(tm);
+    }
+    self->lpVtbl->Release(self);
+}
+
+static int counters_coherent(const clrhost_task_counters *c)
+{
+    return c->enter_runtime <= c->leave_runtime && c->reverse_leave_runtime <= c->reverse_enter_runtime &&
+           c->needs_hook_true <= c->needs_hook_asks;
+}
+
+static void check_task_snapshot(void *ctx, clrhost_task *task)
+{
+    clrhost_task_counters c;
+    clrhost_task_get_counters(task, &c);
+    if (!counters_coherent(&c))
+        T_INC((long *)ctx);
+}
+
+static void test_snapshots_while_tasks_count(void)
+{
+    world w;
+    snapshot_storm s;
+    test_thread *t[SNAPSHOT_WRITERS];
+    clrhost_task_manager_stats st, prev;
+    long incoherent = 0, task_incoherent = 0, backwards = 0, snapshots = 0;
+    int i;
+    world_open(&w, CLRHOST_TASK_COUNT_ASKS | CLRHOST_TASK_HOOK_ALL_CALLS);
+    memset(&s, 0, sizeof s);
+    memset(&prev, 0, sizeof prev);
+    s.w = &w;
+    for (i = 0; i < SNAPSHOT_WRITERS; ++i)
+        t[i] = test_thread_start(snapshot_writer, &s);
+    wait_for(&s.started, SNAPSHOT_WRITERS);
+    do {
+        CHECK_HR(clrhost_task_manager_get_stats(w.m, &st), S_OK);
+        ++snapshots;
+        if (!counters_coherent(&st.totals))
+            ++incoherent;
+        if (st.totals.leave_runtime < prev.totals.leave_runtime ||
+            st.totals.enter_runtime < prev.totals.enter_runtime ||
+            st.totals.needs_hook_asks < prev.totals.needs_hook_asks)
+            ++backwards;
+        prev = st;
+        CHECK_HR(clrhost_task_manager_foreach(w.m, check_task_snapshot, &task_incoherent), S_OK);
+    } while (st.tasks_live > 0 && snapshots < 10 * SNAPSHOT_ROUNDS);
+    T_STORE(&s.stop, 1);
+    for (i = 0; i < SNAPSHOT_WRITERS; ++i)
+        test_thread_join(t[i]);
+    printf("     (%ld snapshots while %d tasks counted)\n", snapshots, SNAPSHOT_WRITERS);
+    CHECK_EQ(incoherent, 0);
+    CHECK_EQ(task_incoherent, 0);
+    CHECK_EQ(backwards, 0);
+    CHECK_HR(clrhost_task_manager_get_stats(w.m, &st), S_OK);
+    CHECK_EQ(st.totals.enter_runtime, st.totals.leave_runtime);
+    CHECK_EQ(st.totals.reverse_leave_runtime, st.totals.reverse_enter_runtime);
+    CHECK_EQ(st.tasks_ended, SNAPSHOT_WRITERS);
+    world_close(&w);
+}
+
 /* Alerts fired at tasks that sleep, join and wake in a loop. */
 typedef struct alert_storm {
     world *w;
@@ -581,6 +668,7 @@ const test_case thread_tests[] = {
     {"threads/priority", test_priority},
     {"threads/locale_and_message_pump", test_locale_and_message_pump},
     {"threads/concurrent_transitions_and_snapshots", test_concurrent_transitions_and_snapshots},
+    {"threads/snapshots_while_tasks_count", test_snapshots_while_tasks_count},
     {"threads/alert_storm", test_alert_storm},
     {"threads/thread_churn", test_thread_churn},
     {NULL, NULL}};
