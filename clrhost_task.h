@@ -67,6 +67,14 @@
                  managed exception at the call site, does NOT call the target,
                  and sends no EnterRuntime. Avoid E_FAIL: the CLR documents
                  E_FAIL from a host as "the CLR is no longer usable".
+                 LeaveRuntime(0) never reaches this hook: it is no call but
+                 the AppDomain-unload helper saying, once and with no
+                 EnterRuntime to follow, that its thread leaves the host's
+                 scheduler for good (vm/appdomain.cpp), and a veto would
+                 stop AppDomain unloading. We answer S_OK, push no frame
+                 (no time outside the runtime is counted, later transitions
+                 nest as usual, ExitTask still comes at thread end) and set
+                 clrhost_task_off_scheduler().
    enter_runtime(user, task)           the native call returned. Cannot fail:
                  a failed EnterRuntime corrupts the CLR's unwinding.
    reverse_enter_runtime(user, task)   native code calls into managed code
@@ -878,6 +886,10 @@ CLRHOST_TASK_API BOOL clrhost_task_is_adopted(const clrhost_task *task);
 CLRHOST_TASK_API BOOL clrhost_task_in_native(const clrhost_task *task);
 CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task,
                                                 clrhost_task_counters *out);
+/* TRUE once the CLR said LeaveRuntime(0) on the task's thread: "this
+   thread is off the host's scheduler for good" (the AppDomain-unload
+   helper does it); see "LeaveRuntime(0)" in the manual. */
+CLRHOST_TASK_API BOOL clrhost_task_off_scheduler(const clrhost_task *task);
 
 /* Checks, at run time, that every slot of the vtables this build made holds
    the method mscoree.idl puts there (slot offsets are checked at compile
@@ -2010,6 +2022,7 @@ struct clrhost_task {
     void *user;
     int adopted;
     int delay_abort;              /* own thread only */
+    LONG off_scheduler;           /* LeaveRuntime(0) came; written by the own thread */
     clrhost_task *thread_next;    /* the thread's task for another manager; own thread only */
     clrhost_task *live_prev, *live_next; /* the manager's registry, under manager->lock */
     /* Transition state, written only by the task's own thread; other threads
@@ -3133,12 +3146,32 @@ static CLRHOST__NOINLINE HRESULT clrhost__run_pop_hook(clrhost_task_manager *m, 
     return S_OK;
 }
 
+/* LeaveRuntime(0) is no call: the CLR's AppDomain-unload helper says it
+   once, at its start, and never sends the EnterRuntime ("ADUnload helper
+   thread is critical. We do not want it to share scheduler with other
+   tasks", vm/appdomain.cpp), inside a try block whose failure stops the
+   helper from starting. So it is never vetoed and the hook is not asked
+   (its veto would stop the unload); no frame is pushed, so nothing counts
+   as time outside the runtime and the thread's later transitions nest as
+   if it had not come; the task is marked as off the host's scheduler for
+   good (clrhost_task_off_scheduler). */
+static CLRHOST__COLD HRESULT clrhost__leave_scheduler(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!clrhost__relaxed_load(&t->off_scheduler)) {
+        clrhost__relaxed_store(&t->off_scheduler, 1);
+        clrhost__log(m, CLRHOST_TASK_LOG_INFO, t, "LeaveRuntime(0): the thread leaves the host's scheduler for good");
+    }
+    return S_OK;
+}
+
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime(clrhost__IHostTaskManager *This, SIZE_T target)
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
     clrhost_task *t = clrhost__current_task(m);
     if (!t)
         return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
+    if (!target)
+        return clrhost__leave_scheduler(m, t);
     if (!clrhost__push_is_plain(m, t, m->hooks.leave_runtime != NULL))
         return clrhost__leave_full(m, t, target);
     clrhost__count(&t->counts.leave_runtime, 1);
@@ -3556,6 +3589,11 @@ CLRHOST_TASK_API BOOL clrhost_task_is_adopted(const clrhost_task *task)
 CLRHOST_TASK_API BOOL clrhost_task_in_native(const clrhost_task *task)
 {
     return task && (clrhost__relaxed_load(&task->position) & CLRHOST__NATIVE_BIT) ? TRUE : FALSE;
+}
+
+CLRHOST_TASK_API BOOL clrhost_task_off_scheduler(const clrhost_task *task)
+{
+    return task && clrhost__relaxed_load(&task->off_scheduler) ? TRUE : FALSE;
 }
 
 CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task, clrhost_task_counters *out)

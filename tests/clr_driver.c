@@ -174,6 +174,11 @@ HRESULT clr_create_thread(clr_sim *clr, DWORD stack_size, void (*body)(void *), 
     return hr;
 }
 
+HRESULT clr_ad_unload_helper_begins(clr_sim *clr)
+{
+    return clr->tm ? clr->tm->lpVtbl->LeaveRuntime(clr->tm, 0) : S_OK;
+}
+
 static BOOL clr_bind(clr_sim *clr, SIZE_T target)
 {
     BOOL hooked = FALSE;

@@ -56,6 +56,12 @@ HRESULT clr_thread_enter(clr_sim *clr, fake_clr_task **out);
 HRESULT clr_create_thread(clr_sim *clr, DWORD stack_size, void (*body)(void *), void *arg,
                           IHostTask **join, fake_clr_task **clr_task);
 
+/* What the AppDomain-unload helper thread does first, inside its try
+   block (vm/appdomain.cpp): LeaveRuntime(0), never followed by an
+   EnterRuntime. A failure makes the helper fail to start; the HRESULT is
+   returned. */
+HRESULT clr_ad_unload_helper_begins(clr_sim *clr);
+
 /* A P/Invoke (or COM call) from managed code to native code at `target`.
    Asks CallNeedsHostHook as the style demands; if TRUE wraps the call in
    LeaveRuntime/EnterRuntime. A failed LeaveRuntime is a managed exception:

@@ -881,6 +881,73 @@ static void test_vetoes(void)
     fixture_finish(&f);
 }
 
+/* ---- the AppDomain-unload helper's LeaveRuntime(0) -------------------------- */
+
+typedef struct unload_ctx {
+    fixture *f;
+    HRESULT helper_start;
+    BOOL off_scheduler;
+    unsigned depth_after_zero;
+    BOOL in_native_after_zero;
+    native_ctx native;
+    reverse_ctx reverse;
+    clrhost_task_counters counters;
+} unload_ctx;
+
+static void unload_helper_body(void *p)
+{
+    unload_ctx *c = (unload_ctx *)p;
+    clrhost_task *t = clrhost_task_current(c->f->m);
+    c->helper_start = clr_ad_unload_helper_begins(&c->f->clr);
+    c->off_scheduler = clrhost_task_off_scheduler(t);
+    c->depth_after_zero = clrhost_task_depth(t);
+    c->in_native_after_zero = clrhost_task_in_native(t);
+    test_sleep_ms(40); /* managed work: not time outside the runtime */
+    /* The helper's own calls nest as on any thread. */
+    CHECK_HR(clr_pinvoke(&c->f->clr, (SIZE_T)&native_work, native_work, &c->native), S_OK);
+    CHECK_HR(clr_reverse_call(&c->f->clr, managed_callback, &c->reverse), S_OK);
+    clrhost_task_get_counters(t, &c->counters);
+}
+
+/* The hook of a sandbox that denies every target it does not know would
+   veto LeaveRuntime(0), and with it AppDomain unloading: it is not asked. */
+static void test_ad_unload_helper_leave_zero(void)
+{
+    fixture f;
+    unload_ctx c;
+    IHostTask *join = NULL;
+    fake_clr_task *clr_task = NULL;
+    clrhost_task_manager_stats st;
+    fixture_config(&f);
+    f.cfg.flags = CLRHOST_TASK_TIMING;
+    f.r.refuse_target = 0; /* the sandbox's "unknown target" */
+    fixture_start(&f, CLR_X64, NULL);
+    memset(&c, 0, sizeof c);
+    c.f = &f;
+    c.native.f = c.reverse.f = &f;
+    CHECK_HR(clr_create_thread(&f.clr, 0, unload_helper_body, &c, &join, &clr_task), S_OK);
+    CHECK_HR(join->lpVtbl->Join(join, INFINITE, WAIT_NOTINDEADLOCK), S_OK);
+    CHECK_HR(c.helper_start, S_OK);
+    CHECK(c.off_scheduler == TRUE);
+    CHECK_EQ(c.depth_after_zero, 0);
+    CHECK(c.in_native_after_zero == FALSE);
+    CHECK_EQ(c.native.calls, 1);
+    CHECK_EQ(c.native.depth_inside, 1); /* nested as if LeaveRuntime(0) had not come */
+    CHECK_EQ(c.reverse.ran, 1);
+    check_events(&f.r, "LERr" EXIT_EVENTS); /* the hook never saw target 0 */
+    CHECK_EQ(c.counters.leave_runtime, 1);
+    CHECK_EQ(c.counters.enter_runtime, 1);
+    CHECK(c.counters.native_call_ns < 30000000u); /* the 40 ms after it are not native time */
+    CHECK_EQ(c.counters.protocol_errors, 0);
+    CHECK_EQ(T_LOAD(&clr_task->exit_calls), 1);
+    CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
+    CHECK_EQ(st.totals.leave_runtime_vetoed, 0);
+    CHECK_EQ(st.totals.protocol_errors, 0);
+    CHECK_EQ(join->lpVtbl->Release(join), 0);
+    fake_clr_task_free(clr_task);
+    fixture_finish(&f);
+}
+
 /* ---- unbalanced calls ------------------------------------------------------- */
 
 typedef struct protocol_ctx {
@@ -1198,6 +1265,7 @@ const test_case driver_tests[] = {
     {"driver/reverse_call_without_enclosing_call", test_reverse_call_without_enclosing_call},
     {"driver/reverse_call_exception_exit", test_reverse_call_exception_exit},
     {"driver/vetoes", test_vetoes},
+    {"driver/ad_unload_helper_leave_zero", test_ad_unload_helper_leave_zero},
     {"driver/protocol_errors", test_protocol_errors},
     {"driver/deep_reverse_calls_then_enter", test_deep_reverse_calls_then_enter},
     {"driver/task_released_without_start", test_task_released_without_start},
