@@ -1116,6 +1116,37 @@ static void test_task_released_without_start(void)
     test_mutex_free(f.r.lock);
 }
 
+static void release_task(void *p)
+{
+    IHostTask *t = (IHostTask *)p;
+    CHECK_EQ(t->lpVtbl->Release(t), 0);
+}
+
+/* The CLR's thread object keeps its IHostTask past ExitTask; the finalizer
+   releases it later, after the dead thread's clean-up (vm/threads.cpp,
+   vm/finalizerthread.cpp), from a thread that has no task of ours. */
+static void test_last_release_from_finalizer_thread(void)
+{
+    fixture f;
+    IHostTask *join = NULL, *thread_object;
+    fake_clr_task *clr_task = NULL;
+    clrhost_task_manager_stats st;
+    fixture_config(&f);
+    fixture_start(&f, CLR_X64, NULL);
+    CHECK_HR(clr_create_thread(&f.clr, 0, NULL, NULL, &join, &clr_task), S_OK);
+    thread_object = clr_task->owned; /* not dropped at ExitTask, but by the finalizer */
+    clr_task->owned = NULL;
+    CHECK_HR(join->lpVtbl->Join(join, INFINITE, WAIT_NOTINDEADLOCK), S_OK);
+    CHECK_EQ(join->lpVtbl->Release(join), 1); /* Thread.Join's: the thread object's is left */
+    CHECK_EQ(T_LOAD(&clr_task->exit_calls), 1);
+    CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
+    CHECK_EQ(st.tasks_ended, 1);
+    run_on_thread(release_task, thread_object);
+    CHECK_EQ(T_LOAD(&f.r.ends), 1);
+    fake_clr_task_free(clr_task);
+    fixture_finish(&f);
+}
+
 static void test_start_twice(void)
 {
     fixture f;
@@ -1269,6 +1300,7 @@ const test_case driver_tests[] = {
     {"driver/protocol_errors", test_protocol_errors},
     {"driver/deep_reverse_calls_then_enter", test_deep_reverse_calls_then_enter},
     {"driver/task_released_without_start", test_task_released_without_start},
+    {"driver/last_release_from_finalizer_thread", test_last_release_from_finalizer_thread},
     {"driver/start_twice", test_start_twice},
     {"driver/two_managers_on_one_thread", test_two_managers_on_one_thread},
     {"driver/foreach_and_release_while_threads_live", test_foreach_and_release_while_threads_live},

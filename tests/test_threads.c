@@ -261,6 +261,72 @@ static void test_self_join(void)
     world_close(&w);
 }
 
+/* The abort path joins the caller's own task, alertable and not as a
+   deadlock (vm/threadsuspend.cpp, with 10 ms, 100 ms and INFINITE; the
+   options from HostJoinOnThread, vm/threads.cpp): the timed joins time
+   out, the endless one wakes on Alert. */
+#define CLR_SELF_JOIN (WAIT_ALERTABLE | WAIT_NOTINDEADLOCK)
+
+static void step_abort_path_self_joins(sleeper *s)
+{
+    unsigned long long t0 = test_now_ms();
+    s->results[0] = s->task->lpVtbl->Join(s->task, 10, CLR_SELF_JOIN);
+    s->elapsed[0] = test_now_ms() - t0;
+    t0 = test_now_ms();
+    s->results[1] = s->task->lpVtbl->Join(s->task, 100, CLR_SELF_JOIN);
+    s->elapsed[1] = test_now_ms() - t0;
+    T_STORE(&s->ready, 2); /* the endless one next: time to alert it */
+    t0 = test_now_ms();
+    s->results[2] = s->task->lpVtbl->Join(s->task, INFINITE, CLR_SELF_JOIN);
+    s->elapsed[2] = test_now_ms() - t0;
+}
+
+static void test_abort_path_self_joins(void)
+{
+    world w;
+    sleeper s;
+    test_thread *t;
+    world_open(&w, 0);
+    t = sleeper_start(&s, &w, step_abort_path_self_joins);
+    T_STORE(&s.go, 1);
+    wait_for(&s.ready, 2);
+    test_sleep_ms(50);
+    CHECK_HR(s.task->lpVtbl->Alert(s.task), S_OK);
+    sleeper_finish(&s, t);
+    CHECK_HR(s.results[0], HOST_E_TIMEOUT);
+    CHECK(s.elapsed[0] >= 8);
+    CHECK_HR(s.results[1], HOST_E_TIMEOUT);
+    CHECK(s.elapsed[1] >= 95);
+    CHECK_HR(s.results[2], HOST_E_INTERRUPTED);
+    CHECK(s.elapsed[2] >= 40);
+    world_close(&w);
+}
+
+/* The finalizer parks in Sleep(INFINITE, 0) at shutdown
+   (vm/finalizerthread.cpp): it must never come back, Alert or not, or the
+   finalizer spins. The thread is left parked, as the CLR leaves its
+   finalizer; its manager is never released. */
+static void step_park_for_good(sleeper *s)
+{
+    s->results[0] = s->w->tm->lpVtbl->Sleep(s->w->tm, INFINITE, 0);
+    T_STORE(&s->done, 2); /* never reached */
+}
+
+static void test_finalizer_parks_for_good(void)
+{
+    static world w; /* in use for the rest of the process */
+    static sleeper s;
+    world_open(&w, 0);
+    (void)sleeper_start(&s, &w, step_park_for_good);
+    T_STORE(&s.go, 1);
+    test_sleep_ms(100);
+    CHECK_HR(s.task->lpVtbl->Alert(s.task), S_OK); /* Thread.Interrupt on it */
+    test_sleep_ms(200);
+    CHECK_HR(s.task->lpVtbl->Alert(s.task), S_OK);
+    test_sleep_ms(200);
+    CHECK_EQ(T_LOAD(&s.done), 0);
+}
+
 /* ---- priority, locale, message pump ----------------------------------------- */
 
 static void step_priority(sleeper *s)
@@ -665,6 +731,8 @@ const test_case thread_tests[] = {
     {"threads/join_timeout_then_end", test_join_timeout_then_end},
     {"threads/alertable_join_interrupted", test_alertable_join_interrupted},
     {"threads/self_join", test_self_join},
+    {"threads/abort_path_self_joins", test_abort_path_self_joins},
+    {"threads/finalizer_parks_for_good", test_finalizer_parks_for_good},
     {"threads/priority", test_priority},
     {"threads/locale_and_message_pump", test_locale_and_message_pump},
     {"threads/concurrent_transitions_and_snapshots", test_concurrent_transitions_and_snapshots},
