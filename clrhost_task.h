@@ -155,9 +155,10 @@
                                  for its task and it has none (so again on
                                  every ask while it is refused); FALSE turns
                                  it away (GetCurrentTask gives NULL and the CLR
-                                 runs no managed code on it). Careful: the
-                                 thread that calls ICLRRuntimeHost::Start is
-                                 foreign too; refusing it makes Start fail.
+                                 runs no managed code on it). See "Foreign
+                                 threads" below: the thread that calls
+                                 ICLRRuntimeHost::Start, and some of the
+                                 CLR's own threads, are foreign too.
    log_fn         NULL (silent)  log_fn(user, level, task or NULL, message)
    alloc_fn,      malloc, free   alloc_fn(alloc_user, size) and
    free_fn                       free_fn(alloc_user, p); set both or neither.
@@ -177,6 +178,26 @@
                                           CLRHOST_TASK_MAX_DEPTH if larger)
    CLRHOST_TASK_NO_WIN32_TYPES  non-Windows  you declare the Win32 basics
                                           (HRESULT, DWORD, GUID, IUnknown...)
+
+   Foreign threads (what admit_thread is asked about). Every thread that
+   did not come from our CreateTask is foreign when it first asks for its
+   task: the host's own threads, and these of the CLR's (as the CLR 4.x
+   source makes them: vm/threads.cpp, vm/win32threadpool.cpp,
+   vm/ceemain.cpp, gc/gc.cpp, debug/ee/debugger.cpp):
+   - the thread that calls ICLRRuntimeHost::Start: refusing it makes Start
+     fail with HOST_E_INVALIDOPERATION [SRC];
+   - the thread pool's wait, gate and timer threads (plain CreateThread):
+     they ask GetCurrentTask, and the CLR accepts a NULL task for them and
+     runs them unhosted [SRC]; what their managed callbacks then do on a
+     refused thread is not known [INF];
+   - server GC threads: no CLR thread at all; they call SwitchToTask and
+     nothing else, so they never reach admit_thread (SwitchToTask works on
+     threads without a task) [SRC];
+   - the debugger helper thread: made with plain CreateThread; whether it
+     asks for a task, and what refusing it does, is not known [INF].
+   Threads the CLR makes through CreateTask (user threads, the finalizer,
+   thread-pool workers and I/O threads, background GC, the AppDomain-
+   unload helper) are ours from the start and are never asked about.
 
    ===========================================================================
    HRESULTS WE GIVE THE CLR
