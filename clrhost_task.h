@@ -521,17 +521,29 @@ typedef struct _COR_GC_THREAD_STATS {
 } COR_GC_THREAD_STATS;
 #endif
 
+/* The CLR's own two interfaces get their typedef names only where C lets
+   a typedef be repeated (C11 and C++): a C89/C99 host may have written
+   `typedef struct ICLRTaskManager ICLRTaskManager;` itself, without the
+   SDK's guard, and a second typedef would be an error under -pedantic.
+   Our declarations say `struct ICLRTask` and `struct ICLRTaskManager`;
+   the API never needs them. In C89/C99 name them as structs, or typedef
+   them yourself under the SDK's guards (__ICLRTask_FWD_DEFINED__). */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L)
 #ifndef __ICLRTask_FWD_DEFINED__
 #define __ICLRTask_FWD_DEFINED__
 typedef struct ICLRTask ICLRTask;
 #endif
-#ifndef __IHostTask_FWD_DEFINED__
-#define __IHostTask_FWD_DEFINED__
-typedef struct IHostTask IHostTask;
-#endif
 #ifndef __ICLRTaskManager_FWD_DEFINED__
 #define __ICLRTaskManager_FWD_DEFINED__
 typedef struct ICLRTaskManager ICLRTaskManager;
+#endif
+#else
+struct ICLRTask;        /* the tags only, at file scope */
+struct ICLRTaskManager;
+#endif /* C11 or C++ */
+#ifndef __IHostTask_FWD_DEFINED__
+#define __IHostTask_FWD_DEFINED__
+typedef struct IHostTask IHostTask;
 #endif
 #ifndef __IHostTaskManager_FWD_DEFINED__
 #define __IHostTaskManager_FWD_DEFINED__
@@ -560,20 +572,20 @@ struct ICLRTask : public IUnknown {
 };
 #else
 typedef struct ICLRTaskVtbl {
-    HRESULT (STDMETHODCALLTYPE *QueryInterface)(ICLRTask *This, REFIID riid, void **ppvObject);
-    ULONG (STDMETHODCALLTYPE *AddRef)(ICLRTask *This);
-    ULONG (STDMETHODCALLTYPE *Release)(ICLRTask *This);
-    HRESULT (STDMETHODCALLTYPE *SwitchIn)(ICLRTask *This, HANDLE threadHandle);
-    HRESULT (STDMETHODCALLTYPE *SwitchOut)(ICLRTask *This);
-    HRESULT (STDMETHODCALLTYPE *GetMemStats)(ICLRTask *This, COR_GC_THREAD_STATS *memUsage);
-    HRESULT (STDMETHODCALLTYPE *Reset)(ICLRTask *This, BOOL fFull);
-    HRESULT (STDMETHODCALLTYPE *ExitTask)(ICLRTask *This);
-    HRESULT (STDMETHODCALLTYPE *Abort)(ICLRTask *This);
-    HRESULT (STDMETHODCALLTYPE *RudeAbort)(ICLRTask *This);
-    HRESULT (STDMETHODCALLTYPE *NeedsPriorityScheduling)(ICLRTask *This, BOOL *pbNeedsPriorityScheduling);
-    HRESULT (STDMETHODCALLTYPE *YieldTask)(ICLRTask *This);
-    HRESULT (STDMETHODCALLTYPE *LocksHeld)(ICLRTask *This, SIZE_T *pLockCount);
-    HRESULT (STDMETHODCALLTYPE *SetTaskIdentifier)(ICLRTask *This, TASKID asked);
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(struct ICLRTask *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(struct ICLRTask *This);
+    ULONG (STDMETHODCALLTYPE *Release)(struct ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *SwitchIn)(struct ICLRTask *This, HANDLE threadHandle);
+    HRESULT (STDMETHODCALLTYPE *SwitchOut)(struct ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *GetMemStats)(struct ICLRTask *This, COR_GC_THREAD_STATS *memUsage);
+    HRESULT (STDMETHODCALLTYPE *Reset)(struct ICLRTask *This, BOOL fFull);
+    HRESULT (STDMETHODCALLTYPE *ExitTask)(struct ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *Abort)(struct ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *RudeAbort)(struct ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *NeedsPriorityScheduling)(struct ICLRTask *This, BOOL *pbNeedsPriorityScheduling);
+    HRESULT (STDMETHODCALLTYPE *YieldTask)(struct ICLRTask *This);
+    HRESULT (STDMETHODCALLTYPE *LocksHeld)(struct ICLRTask *This, SIZE_T *pLockCount);
+    HRESULT (STDMETHODCALLTYPE *SetTaskIdentifier)(struct ICLRTask *This, TASKID asked);
 } ICLRTaskVtbl;
 struct ICLRTask { CONST_VTBL struct ICLRTaskVtbl *lpVtbl; };
 #ifdef COBJMACROS
@@ -616,7 +628,7 @@ typedef struct IHostTaskVtbl {
     HRESULT (STDMETHODCALLTYPE *Join)(IHostTask *This, DWORD dwMilliseconds, DWORD option);
     HRESULT (STDMETHODCALLTYPE *SetPriority)(IHostTask *This, int newPriority);
     HRESULT (STDMETHODCALLTYPE *GetPriority)(IHostTask *This, int *pPriority);
-    HRESULT (STDMETHODCALLTYPE *SetCLRTask)(IHostTask *This, ICLRTask *pCLRTask);
+    HRESULT (STDMETHODCALLTYPE *SetCLRTask)(IHostTask *This, struct ICLRTask *pCLRTask);
 } IHostTaskVtbl;
 struct IHostTask { CONST_VTBL struct IHostTaskVtbl *lpVtbl; };
 #ifdef COBJMACROS
@@ -645,14 +657,14 @@ struct ICLRTaskManager : public IUnknown {
 };
 #else
 typedef struct ICLRTaskManagerVtbl {
-    HRESULT (STDMETHODCALLTYPE *QueryInterface)(ICLRTaskManager *This, REFIID riid, void **ppvObject);
-    ULONG (STDMETHODCALLTYPE *AddRef)(ICLRTaskManager *This);
-    ULONG (STDMETHODCALLTYPE *Release)(ICLRTaskManager *This);
-    HRESULT (STDMETHODCALLTYPE *CreateTask)(ICLRTaskManager *This, ICLRTask **pTask);
-    HRESULT (STDMETHODCALLTYPE *GetCurrentTask)(ICLRTaskManager *This, ICLRTask **pTask);
-    HRESULT (STDMETHODCALLTYPE *SetUILocale)(ICLRTaskManager *This, LCID lcid);
-    HRESULT (STDMETHODCALLTYPE *SetLocale)(ICLRTaskManager *This, LCID lcid);
-    HRESULT (STDMETHODCALLTYPE *GetCurrentTaskType)(ICLRTaskManager *This, ETaskType *pTaskType);
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(struct ICLRTaskManager *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(struct ICLRTaskManager *This);
+    ULONG (STDMETHODCALLTYPE *Release)(struct ICLRTaskManager *This);
+    HRESULT (STDMETHODCALLTYPE *CreateTask)(struct ICLRTaskManager *This, struct ICLRTask **pTask);
+    HRESULT (STDMETHODCALLTYPE *GetCurrentTask)(struct ICLRTaskManager *This, struct ICLRTask **pTask);
+    HRESULT (STDMETHODCALLTYPE *SetUILocale)(struct ICLRTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *SetLocale)(struct ICLRTaskManager *This, LCID lcid);
+    HRESULT (STDMETHODCALLTYPE *GetCurrentTaskType)(struct ICLRTaskManager *This, ETaskType *pTaskType);
 } ICLRTaskManagerVtbl;
 struct ICLRTaskManager { CONST_VTBL struct ICLRTaskManagerVtbl *lpVtbl; };
 #ifdef COBJMACROS
@@ -711,7 +723,7 @@ typedef struct IHostTaskManagerVtbl {
     HRESULT (STDMETHODCALLTYPE *EndThreadAffinity)(IHostTaskManager *This);
     HRESULT (STDMETHODCALLTYPE *SetStackGuarantee)(IHostTaskManager *This, ULONG guarantee);
     HRESULT (STDMETHODCALLTYPE *GetStackGuarantee)(IHostTaskManager *This, ULONG *pGuarantee);
-    HRESULT (STDMETHODCALLTYPE *SetCLRTaskManager)(IHostTaskManager *This, ICLRTaskManager *ppManager);
+    HRESULT (STDMETHODCALLTYPE *SetCLRTaskManager)(IHostTaskManager *This, struct ICLRTaskManager *ppManager);
 } IHostTaskManagerVtbl;
 struct IHostTaskManager { CONST_VTBL struct IHostTaskManagerVtbl *lpVtbl; };
 #ifdef COBJMACROS

@@ -4,11 +4,21 @@
    before or after ours:
      COEXIST_ORDER=1   <mscoree.h> first, then clrhost_task.h
      COEXIST_ORDER=2   clrhost_task.h first, then <mscoree.h>
+     COEXIST_ORDER=3   the host's own unguarded typedefs of ICLRTask and
+                       ICLRTaskManager, then <mscoree.h>, then ours
    and with MinGW-w64's own mscoree.h (no task interfaces) or, with
    -Itests/sdk -DCOEXIST_SDK, a stand-in for the Windows SDK's (all of them,
    as MIDL writes them). Windows only. Prints "coexist: ok" and returns 0. */
 #include <initguid.h> /* this one-file program defines the DEFINE_GUID IIDs */
-#if COEXIST_ORDER == 1
+#if COEXIST_ORDER == 3
+/* A host that forward-declares the CLR's interfaces itself, without the
+   SDK's guards (Ant4C does): our header must not typedef them again where
+   C forbids it (C89/C99 -pedantic). */
+typedef struct ICLRTask ICLRTask;
+typedef struct ICLRTaskManager ICLRTaskManager;
+#include <mscoree.h>
+#include "../clrhost_task.h"
+#elif COEXIST_ORDER == 1
 #include <mscoree.h>
 #include "../clrhost_task.h"
 #else
@@ -59,21 +69,22 @@ struct clr_task_impl : public ICLRTask {
 };
 static clr_task_impl the_clr_task;
 #else
-static HRESULT STDMETHODCALLTYPE ct_QueryInterface(ICLRTask *This, REFIID riid, void **ppv) { (void)This; (void)riid; *ppv = NULL; return E_NOINTERFACE; }
-static ULONG STDMETHODCALLTYPE ct_AddRef(ICLRTask *This) { (void)This; return (ULONG)InterlockedIncrement(&clr_task_refs); }
-static ULONG STDMETHODCALLTYPE ct_Release(ICLRTask *This) { (void)This; return (ULONG)InterlockedDecrement(&clr_task_refs); }
-static HRESULT STDMETHODCALLTYPE ct_SwitchIn(ICLRTask *This, HANDLE h) { (void)This; (void)h; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE ct_NoArgs(ICLRTask *This) { (void)This; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE ct_GetMemStats(ICLRTask *This, COR_GC_THREAD_STATS *s) { (void)This; (void)s; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE ct_Reset(ICLRTask *This, BOOL full) { (void)This; (void)full; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE ct_ExitTask(ICLRTask *This) { (void)This; InterlockedIncrement(&exit_calls); return S_OK; }
-static HRESULT STDMETHODCALLTYPE ct_Bool(ICLRTask *This, BOOL *b) { (void)This; (void)b; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE ct_LocksHeld(ICLRTask *This, SIZE_T *n) { (void)This; (void)n; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE ct_SetTaskIdentifier(ICLRTask *This, TASKID id) { (void)This; (void)id; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_QueryInterface(struct ICLRTask *This, REFIID riid, void **ppv) { (void)This; (void)riid; *ppv = NULL; return E_NOINTERFACE; }
+static ULONG STDMETHODCALLTYPE ct_AddRef(struct ICLRTask *This) { (void)This; return (ULONG)InterlockedIncrement(&clr_task_refs); }
+static ULONG STDMETHODCALLTYPE ct_Release(struct ICLRTask *This) { (void)This; return (ULONG)InterlockedDecrement(&clr_task_refs); }
+static HRESULT STDMETHODCALLTYPE ct_SwitchIn(struct ICLRTask *This, HANDLE h) { (void)This; (void)h; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_NoArgs(struct ICLRTask *This) { (void)This; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_GetMemStats(struct ICLRTask *This, COR_GC_THREAD_STATS *s) { (void)This; (void)s; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_Reset(struct ICLRTask *This, BOOL full) { (void)This; (void)full; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_ExitTask(struct ICLRTask *This) { (void)This; InterlockedIncrement(&exit_calls); return S_OK; }
+static HRESULT STDMETHODCALLTYPE ct_Bool(struct ICLRTask *This, BOOL *b) { (void)This; (void)b; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_LocksHeld(struct ICLRTask *This, SIZE_T *n) { (void)This; (void)n; return E_NOTIMPL; }
+static HRESULT STDMETHODCALLTYPE ct_SetTaskIdentifier(struct ICLRTask *This, TASKID id) { (void)This; (void)id; return E_NOTIMPL; }
 static ICLRTaskVtbl clr_task_vtbl = {
     ct_QueryInterface, ct_AddRef, ct_Release, ct_SwitchIn, ct_NoArgs, ct_GetMemStats, ct_Reset,
     ct_ExitTask, ct_NoArgs, ct_NoArgs, ct_Bool, ct_NoArgs, ct_LocksHeld, ct_SetTaskIdentifier};
-static ICLRTask the_clr_task = {&clr_task_vtbl};
+/* C89/C99 see the CLR's interfaces as structs only (the header's rule). */
+static struct ICLRTask the_clr_task = {&clr_task_vtbl};
 #endif
 
 /* A foreign thread entering the runtime, as the CLR drives it. */

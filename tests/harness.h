@@ -10,6 +10,17 @@
 #endif
 #include "../clrhost_task.h"
 
+/* In C89/C99 the header names the CLR's own interfaces as structs only;
+   the tests typedef them the way the header asks a host to. */
+#ifndef __ICLRTask_FWD_DEFINED__
+#define __ICLRTask_FWD_DEFINED__
+typedef struct ICLRTask ICLRTask;
+#endif
+#ifndef __ICLRTaskManager_FWD_DEFINED__
+#define __ICLRTaskManager_FWD_DEFINED__
+typedef struct ICLRTaskManager ICLRTaskManager;
+#endif
+
 #include <stdio.h>
 #include <string.h>
 

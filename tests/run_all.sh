@@ -12,7 +12,8 @@
 #                compiler, language and standard
 #   coexist/*    tests/coexist.c: a host written against the SDK's names,
 #                with MinGW-w64's mscoree.h or the SDK stand-in in tests/sdk,
-#                in both include orders
+#                in both include orders, and (MinGW) after its own
+#                typedefs of the CLR's interfaces
 #   analysis/*   cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, and
 #                no locked instruction on the hot paths
 #   examples/*   examples/: `make demo` and its output; every example built
@@ -219,7 +220,9 @@ part header/static-two-copies-mingw64 x86_64-w64-mingw32-gcc wine -- \
 for flavour in mingw sdk; do
     inc=""
     [ $flavour = sdk ] && inc="-Itests/sdk -DCOEXIST_SDK"
-    for order in 1 2; do
+    orders="1 2"
+    [ $flavour = mingw ] && orders="1 2 3" # 3: the host's own unguarded typedefs (no SDK)
+    for order in $orders; do
         for arch in x86_64 i686; do
             t=$arch-w64-mingw32
             how=build_only
