@@ -205,7 +205,11 @@
 
    GetCurrentTask        S_OK with the task (AddRef'd; the same object
                          CreateTask returned, on threads it created); S_OK with
-                         NULL for a refused or exiting thread; E_OUTOFMEMORY.
+                         NULL for a refused or exiting thread, and for a
+                         foreign thread asking from inside a DllMain;
+                         E_OUTOFMEMORY (no memory, or no room for the
+                         thread's slot value: then no exit callback would
+                         come, so nothing is adopted).
    CreateTask            S_OK with a suspended task; E_OUTOFMEMORY or the OS
                          error as an HRESULT.
    Sleep                 S_OK, or HOST_E_INTERRUPTED when IHostTask::Alert
@@ -246,6 +250,23 @@
      and never freed (FlsFree would run the exit callbacks of other threads).
      Reads go to a copy in compiler TLS (MSVC, Clang, GCC on POSIX) or, for
      GCC on Windows, which only emulates TLS, a TLS index read from the TEB.
+   - The first manager pins the module this implementation is in
+     (GetModuleHandleExW with GET_MODULE_HANDLE_EX_FLAG_PIN): the CLR keeps
+     calling the vtables and the slot's exit callback runs on every thread
+     until the process ends, so the module must never be unloaded. A host
+     built as a DLL that FreeLibrary's its modules at exit is safe; the DLL
+     just stays.
+   - When the process ends (ExitProcess, or main returning) nothing runs
+     for the tasks still alive: the exit callback of the thread that ends
+     the process calls no ExitTask and no hook (every other thread was
+     killed, maybe inside a lock of the CLR's or ours; the CLR cleans up at
+     DLL_PROCESS_DETACH). Asked through ntdll's RtlDllShutdownInProgress,
+     looked up when the first manager is made.
+   - A foreign thread whose first GetCurrentTask comes from inside a
+     DllMain (it holds the loader lock) gets no task: at DLL_THREAD_DETACH
+     the OS has already run its exit callbacks, so its task would never
+     end, and the CLR itself forbids managed code under the loader lock.
+     Threads that already have their task are not affected.
    - A task holds a reference on its manager, and the thread running a task
      holds a reference on the task until it ends, so the last reference to a
      manager can go while its threads still run: they clean up as they exit.
@@ -955,6 +976,14 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void);
 #define CLRHOST_TASK_ASSERT(x) assert(x)
 #endif
 
+/* For the test suite only: CLRHOST_TASK_TEST_FAULT(what) nonzero makes the
+   OS call named by `what` fail ("slot write": the first value of the
+   thread-local slot on a thread, the only write that needs storage), so
+   that the failure paths can be tested. */
+#ifndef CLRHOST_TASK_TEST_FAULT
+#define CLRHOST_TASK_TEST_FAULT(what) 0
+#endif
+
 #ifndef CLRHOST_TASK_MAX_DEPTH
 #define CLRHOST_TASK_MAX_DEPTH 32
 #endif
@@ -1277,7 +1306,10 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
                                      optionally alertable / pumping messages
    clrhost__os_thread_set/get_priority(), clrhost__os_set_locale()
    clrhost__os_slot_init/get/set()   the process-wide thread-local slot; its
-                                     exit callback is clrhost__on_thread_exit
+                                     exit callback is clrhost__on_thread_exit;
+                                     init also keeps the implementation loaded
+   clrhost__os_process_exiting()     the process is shutting down
+   clrhost__os_in_loader_callout()   the caller holds the OS loader lock
    clrhost__os_get/set_last_error(), clrhost__os_current_thread_id()
    clrhost__os_yield(), clrhost__os_ticks(), clrhost__os_tick_frequency(),
    clrhost__os_now_ms(), clrhost__os_mutex_*()
@@ -1286,6 +1318,8 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
    ------------------------------------------------------------------------ */
 
 #ifdef _WIN32
+
+#include <winternl.h> /* TEB: its TlsSlots and ProcessEnvironmentBlock */
 
 #if defined(_MSC_VER)
 #pragma comment(lib, "user32.lib") /* MsgWaitForMultipleObjectsEx for WAIT_MSGPUMP */
@@ -1466,7 +1500,6 @@ static INIT_ONCE clrhost__win32_fls_once = INIT_ONCE_STATIC_INIT;
 #ifdef CLRHOST__NATIVE_TLS
 static CLRHOST__NATIVE_TLS void *clrhost__win32_slot_copy;
 #else
-#include <winternl.h> /* TEB.TlsSlots */
 static DWORD clrhost__win32_tls = TLS_OUT_OF_INDEXES;
 #endif
 
@@ -1475,11 +1508,33 @@ static VOID WINAPI clrhost__win32_fls_callback(PVOID value)
     clrhost__on_thread_exit(value);
 }
 
+/* ntdll's RtlDllShutdownInProgress, looked up when the first manager is
+   made: the thread-exit callback must not call the loader to find it. */
+typedef BOOLEAN(NTAPI *clrhost__win32_shutdown_query)(void);
+static clrhost__win32_shutdown_query clrhost__win32_shutdown_in_progress;
+
+/* Once per process, when the first manager is made: the slot, and a pin on
+   the module that holds this implementation. The CLR never lets go of its
+   host managers and keeps calling their vtables, and the slot's exit
+   callback runs on every thread until the process ends: a host that
+   FreeLibrary's a DLL with this implementation inside (at its exit, say)
+   would have them jump into unmapped memory. GET_MODULE_HANDLE_EX_FLAG_PIN
+   keeps the module until the process ends, whatever FreeLibrary says. */
 static BOOL CALLBACK clrhost__win32_fls_alloc(PINIT_ONCE once, PVOID error, PVOID *context)
 {
-    DWORD index = FlsAlloc(clrhost__win32_fls_callback);
+    DWORD index;
+    HMODULE self, ntdll = GetModuleHandleW(L"ntdll.dll");
     (void)once;
     (void)context;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                            (LPCWSTR)(const void *)&clrhost__win32_fls, &self)) {
+        *(DWORD *)error = GetLastError();
+        return FALSE;
+    }
+    if (ntdll) /* absent only on systems that are not Windows at all */
+        clrhost__win32_shutdown_in_progress =
+            (clrhost__win32_shutdown_query)(void (*)(void))GetProcAddress(ntdll, "RtlDllShutdownInProgress");
+    index = FlsAlloc(clrhost__win32_fls_callback);
     if (index == FLS_OUT_OF_INDEXES) {
         *(DWORD *)error = GetLastError();
         return FALSE;
@@ -1534,16 +1589,59 @@ static void *clrhost__os_slot_get(void)
 #endif
 }
 
-static void clrhost__os_slot_set(void *v)
+/* Fails (E_OUTOFMEMORY) when the thread's first FLS value cannot get its
+   storage: then the thread's exit callback would never come. The copy
+   that reads go to is written either way. */
+static HRESULT clrhost__os_slot_set(void *v)
 {
     DWORD e = GetLastError();
-    (void)FlsSetValue(clrhost__win32_fls, v);
+    BOOL stored = !(clrhost__os_slot_get() == NULL && CLRHOST_TASK_TEST_FAULT("slot write")) &&
+                  FlsSetValue(clrhost__win32_fls, v);
 #ifdef CLRHOST__NATIVE_TLS
     clrhost__win32_slot_copy = v;
 #else
-    (void)TlsSetValue(clrhost__win32_tls, v);
+    (void)TlsSetValue(clrhost__win32_tls, v); /* an index below 64 needs no storage */
 #endif
     SetLastError(e);
+    return stored ? S_OK : E_OUTOFMEMORY;
+}
+
+/* ExitProcess runs the exit callback of the thread that calls it, after
+   every other thread was killed, perhaps inside a lock of the CLR's: no
+   ExitTask and no hook then (the CLR cleans up at DLL_PROCESS_DETACH). */
+static int clrhost__os_process_exiting(void)
+{
+    return clrhost__win32_shutdown_in_progress && clrhost__win32_shutdown_in_progress();
+}
+
+/* TRUE inside a DllMain or a TLS callback: the caller owns the loader
+   lock, PEB.LoaderLock (offset 0x110 on x64, 0xA0 on x86; the same since
+   Windows NT, and in Wine). A thread's FLS callbacks run before its
+   DLL_THREAD_DETACH notifications ("the OS has destroyed FLS" by then,
+   vm/ceemain.cpp), so a task adopted there would never end. Read without
+   a call: an owner's id there is only ever our own while we own it. */
+#if defined(_WIN64)
+#define CLRHOST__PEB_LOADER_LOCK 0x110
+#else
+#define CLRHOST__PEB_LOADER_LOCK 0xA0
+#endif
+static int clrhost__os_in_loader_callout(void)
+{
+    const char *peb;
+#if defined(__GNUC__) || defined(__clang__)
+    /* TEB.ProcessEnvironmentBlock by a segment-relative load, as in
+       clrhost__os_slot_get (NtCurrentTeb() upsets GCC 12's -Warray-bounds). */
+    SIZE_T at = offsetof(TEB, ProcessEnvironmentBlock);
+#if defined(__x86_64__)
+    __asm__ __volatile__("movq %%gs:(%1), %0" : "=r"(peb) : "r"(at));
+#else
+    __asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(peb) : "r"(at));
+#endif
+#else
+    peb = (const char *)(const void *)NtCurrentTeb()->ProcessEnvironmentBlock;
+#endif
+    const RTL_CRITICAL_SECTION *lock = *(RTL_CRITICAL_SECTION *const *)(const void *)(peb + CLRHOST__PEB_LOADER_LOCK);
+    return lock && (DWORD)(ULONG_PTR)lock->OwningThread == GetCurrentThreadId();
 }
 
 static int clrhost__os_module_find(SIZE_T addr, SIZE_T *base, SIZE_T *size, char *name, size_t cap)
@@ -1703,13 +1801,26 @@ static __thread void *clrhost__posix_slot_copy;
 
 static void *clrhost__os_slot_get(void) { return clrhost__posix_slot_copy; }
 
-static void clrhost__os_slot_set(void *v)
+/* Fails (E_OUTOFMEMORY) when the key's value cannot get its storage:
+   then the key's destructor would never run. The copy is written either
+   way. */
+static HRESULT clrhost__os_slot_set(void *v)
 {
     int e = errno;
+    int stored = !(clrhost__posix_slot_copy == NULL && CLRHOST_TASK_TEST_FAULT("slot write")) &&
+                 pthread_setspecific(clrhost__posix_slot, v) == 0;
     clrhost__posix_slot_copy = v;
-    (void)pthread_setspecific(clrhost__posix_slot, v);
     errno = e;
+    return stored ? S_OK : E_OUTOFMEMORY;
 }
+
+/* exit() runs no key destructor, so there is nothing to hold back. */
+static int clrhost__os_process_exiting(void) { return 0; }
+
+/* A key destructor that sets a key again is run again (POSIX allows
+   PTHREAD_DESTRUCTOR_ITERATIONS rounds; glibc runs 4), so a thread adopted
+   from another key's destructor still ends: nothing to refuse. */
+static int clrhost__os_in_loader_callout(void) { return 0; }
 
 static clrhost__posix_thread *clrhost__posix_block(const clrhost__allocator *a, void *task, int resumed)
 {
@@ -2229,12 +2340,15 @@ CLRHOST__INLINE clrhost_task *clrhost__current_task(const clrhost_task_manager *
     return clrhost__find_task(clrhost__os_slot_get(), m);
 }
 
-static void clrhost__thread_link(clrhost_task *t)
+/* Fails only for a thread's first task, when the OS has no storage for
+   the slot's value: the task is linked all the same (the thread finds it),
+   but no exit callback will come for it. */
+static HRESULT clrhost__thread_link(clrhost_task *t)
 {
     void *slot = clrhost__os_slot_get();
     CLRHOST_TASK_ASSERT(((SIZE_T)t & CLRHOST__SLOT_ENDING) == 0);
     t->thread_next = clrhost__slot_tasks(slot);
-    clrhost__os_slot_set(clrhost__slot_make(t, clrhost__slot_ending(slot)));
+    return clrhost__os_slot_set(clrhost__slot_make(t, clrhost__slot_ending(slot)));
 }
 
 static void clrhost__thread_unlink(clrhost_task *t)
@@ -2242,7 +2356,7 @@ static void clrhost__thread_unlink(clrhost_task *t)
     void *slot = clrhost__os_slot_get();
     clrhost_task *p = clrhost__slot_tasks(slot);
     if (p == t) {
-        clrhost__os_slot_set(clrhost__slot_make(t->thread_next, clrhost__slot_ending(slot)));
+        (void)clrhost__os_slot_set(clrhost__slot_make(t->thread_next, clrhost__slot_ending(slot)));
     } else {
         while (p && p->thread_next != t)
             p = p->thread_next;
@@ -2255,7 +2369,7 @@ static void clrhost__thread_unlink(clrhost_task *t)
 static void clrhost__thread_mark_ending(void)
 {
     void *slot = clrhost__os_slot_get();
-    clrhost__os_slot_set(clrhost__slot_make(clrhost__slot_tasks(slot), 1));
+    (void)clrhost__os_slot_set(clrhost__slot_make(clrhost__slot_tasks(slot), 1));
 }
 
 /* ------------------------------------------------------------------------
@@ -2666,7 +2780,12 @@ static DWORD clrhost__task_thread_main(void *task)
         clrhost__registry_remove(m, t);
         clrhost__atomic_store(&t->state, CLRHOST__TASK_ENDED);
     } else {
-        clrhost__thread_link(t);
+        /* Without the slot's value the exit callback would not come; the
+           task still ends here, when the start routine returns. */
+        if (FAILED(clrhost__thread_link(t)))
+            clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t,
+                         "no storage for the thread's slot: if the start routine ends its thread "
+                         "itself (ExitThread), the task leaks");
         clrhost__call_task_hook(m, m->hooks.task_begin, t);
         rc = t->start(t->parameter);
         clrhost__task_end(t);
@@ -2685,9 +2804,14 @@ static void clrhost__on_thread_exit(void *slot_value)
     clrhost_task *t = clrhost__slot_tasks(slot_value);
     if (!t)
         return;
+    /* Inside ExitProcess every other thread is gone, maybe holding our
+       locks or the CLR's: nothing is called, nothing freed. The CLR does
+       its own clean-up at DLL_PROCESS_DETACH (vm/ceemain.cpp). */
+    if (clrhost__os_process_exiting())
+        return;
     /* The slot may already read NULL here (POSIX clears it first): make the
        tasks reachable while they end, and refuse new ones from now on. */
-    clrhost__os_slot_set(clrhost__slot_make(t, 1));
+    (void)clrhost__os_slot_set(clrhost__slot_make(t, 1));
     while ((t = clrhost__slot_tasks(clrhost__os_slot_get())) != NULL) {
         clrhost__os_thread thread = t->thread;
         clrhost__task_end(t);
@@ -2826,8 +2950,15 @@ static CLRHOST__COLD HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhos
     t->adopted = 1;
     t->state = CLRHOST__TASK_RUNNING;
     t->thread_id = (LONG)id;
+    hr = clrhost__thread_link(t);
+    if (FAILED(hr)) { /* no exit callback would come: adopt nothing */
+        clrhost__thread_unlink(t);
+        clrhost__os_thread_finish(&t->thread); /* the thread is done with it at once */
+        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "no storage for a foreign thread's slot: not adopted");
+        clrhost__task_free(t);
+        return hr;
+    }
     clrhost__registry_add(m, t);
-    clrhost__thread_link(t);
     clrhost__call_task_hook(m, m->hooks.task_begin, t);
     *out = t;
     return S_OK;
@@ -2884,6 +3015,19 @@ static ULONG STDMETHODCALLTYPE clrhost__mgr_Release(clrhost__IHostTaskManager *T
     return clrhost__manager_release(clrhost__manager_from(This));
 }
 
+/* A foreign thread's first ask from inside a DllMain (or a TLS callback)
+   is refused as an exiting thread's: at DLL_THREAD_DETACH its exit
+   callbacks have already run, so its task would never end, and in the
+   other notifications the CLR itself forbids managed code under the
+   loader lock (its LoaderLock MDA). */
+static CLRHOST__COLD HRESULT clrhost__refuse_in_loader_callout(clrhost_task_manager *m)
+{
+    clrhost__log(m, CLRHOST_TASK_LOG_WARNING, NULL,
+                 "GetCurrentTask on a foreign thread inside a DllMain (the loader lock is held): no task, "
+                 "since at DLL_THREAD_DETACH its exit callback has already run");
+    return S_OK;
+}
+
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_GetCurrentTask(clrhost__IHostTaskManager *This, clrhost__IHostTask **pTask)
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
@@ -2899,6 +3043,8 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_GetCurrentTask(clrhost__IHostTaskM
         HRESULT hr;
         if (clrhost__slot_ending(slot))
             return S_OK; /* the thread is exiting: no new task */
+        if (clrhost__os_in_loader_callout())
+            return clrhost__refuse_in_loader_callout(m);
         e = clrhost__os_get_last_error();
         hr = clrhost__task_adopt(m, &t);
         clrhost__os_set_last_error(e);

@@ -112,6 +112,17 @@ void test_config(clrhost_task_config *cfg, counting_allocator *a)
     cfg->alloc_user = a;
 }
 
+/* ---- fault injection ---------------------------------------------------- */
+
+fault_injection test_faults;
+
+int test_fault(const char *what)
+{
+    long ask = T_INC(&test_faults.asks);
+    (void)what; /* one kind so far: "slot write" */
+    return ask == T_LOAD(&test_faults.fail_at);
+}
+
 /* ---- threads, time, last error ---------------------------------------- */
 
 struct test_thread {

@@ -95,6 +95,18 @@ void counting_free(void *user, void *p);
 /* A config that uses `a` (and nothing else set). */
 void test_config(clrhost_task_config *cfg, counting_allocator *a);
 
+/* ---- fault injection ---------------------------------------------------- */
+
+/* The implementation asks test_fault(what) before the OS calls it can be
+   made to fail (CLRHOST_TASK_TEST_FAULT, tests/impl.c). It answers nonzero
+   for the fail_at-th ask (1-based; 0: never); every ask is counted. */
+typedef struct fault_injection {
+    long asks;
+    long fail_at;
+} fault_injection;
+extern fault_injection test_faults;
+int test_fault(const char *what);
+
 /* ---- threads, time, last error ---------------------------------------- */
 
 typedef struct test_thread test_thread;

@@ -3,8 +3,10 @@
 # is skipped and says so; .ci/run installs every tool, so CI skips nothing.
 # Ends with a summary; exits non-zero if any part failed.
 #
-#   suite/*      the test suite (tests/main.c and friends), and deep transition
-#                stacks for several CLRHOST_TASK_MAX_DEPTH (tests/deep_frames.c)
+#   suite/*      the test suite (tests/main.c and friends), deep transition
+#                stacks for several CLRHOST_TASK_MAX_DEPTH (tests/deep_frames.c),
+#                and thread and process ends against the Windows loader
+#                (tests/win32_lifetime.c)
 #   fuzz/*       tests/fuzz/fuzz_calls.c: libFuzzer (ASan+UBSan), TSan, Wine
 #   churn/*      tests/churn.c: 10,000 created and 10,000 adopted tasks
 #   header/*     tests/compile_check.c: the header with its implementation,
@@ -132,6 +134,20 @@ for opt in O2 O0; do
     part suite/mingw32-gcc-$opt-build i686-w64-mingw32-gcc -- \
         build_only "$B/tests-x86-$opt.exe" i686-w64-mingw32-gcc -std=c99 -$opt $WARN -static $SRC
 done
+# Thread and process ends against the Windows loader (tests/win32_lifetime.c):
+# DLL_THREAD_DETACH, ExitProcess with live tasks, the implementation's DLL freed.
+win32_lifetime() {
+    t=$1 dir="$B/win32-lifetime-$1"
+    mkdir -p "$dir" &&
+        $t-gcc -std=c99 -O2 -g $WARN -shared -static tests/win32_detach_dll.c -o "$dir/win32_detach_dll.dll" &&
+        $t-gcc -std=c99 -O2 -g $WARN -shared -static tests/win32_impl_dll.c -o "$dir/win32_impl_dll.dll" &&
+        $t-gcc -std=c99 -O2 -g $WARN -static tests/win32_lifetime.c tests/impl.c tests/harness.c \
+            -o "$dir/win32_lifetime.exe" || return 1
+    [ "$t" = i686-w64-mingw32 ] && return 0 # built only
+    (cd "$dir" && timeout $LIMIT wine win32_lifetime.exe)
+}
+part suite/win32-lifetime-mingw64-wine x86_64-w64-mingw32-gcc wine -- win32_lifetime x86_64-w64-mingw32
+part suite/win32-lifetime-mingw32-build i686-w64-mingw32-gcc -- win32_lifetime i686-w64-mingw32
 impl_cxx_mingw64() {
     suite_impl_cxx x86_64-w64-mingw32-g++ x86_64-w64-mingw32-gcc "$B/tests-x64-impl-cxx.exe" -static &&
         timeout $LIMIT wine "$B/tests-x64-impl-cxx.exe"

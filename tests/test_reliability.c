@@ -109,6 +109,36 @@ static void test_allocation_failure_at_every_allocation(void)
     printf("     (failed each of the scenario's %ld allocations in turn)\n", total);
 }
 
+/* The same scenario where the thread-local slot cannot store a thread's
+   first value (FlsSetValue or pthread_setspecific out of memory), each
+   such write in turn: a foreign thread then gets E_OUTOFMEMORY and no
+   task (its exit callback would never come), and the CLR may try again; a
+   created thread still runs and ends its task when its start routine
+   returns. Nothing leaks and every ExitTask comes once. */
+static void test_slot_write_failure_at_every_thread(void)
+{
+    oom_scenario clean;
+    long n, total;
+    memset(&clean, 0, sizeof clean);
+    T_STORE(&test_faults.fail_at, 0);
+    T_STORE(&test_faults.asks, 0);
+    oom_run(&clean);
+    total = T_LOAD(&test_faults.asks);
+    CHECK_EQ(clean.failed, 0);
+    CHECK(total >= 2); /* the foreign thread's first value, the created thread's */
+    for (n = 1; n <= total; ++n) {
+        oom_scenario s;
+        memset(&s, 0, sizeof s);
+        T_STORE(&test_faults.asks, 0);
+        T_STORE(&test_faults.fail_at, n);
+        oom_run(&s);
+        CHECK(s.failed <= 1); /* the foreign thread's retry; a created thread surfaces none */
+        CHECK_EQ(T_LOAD(&s.a.outstanding), 0);
+    }
+    T_STORE(&test_faults.fail_at, 0);
+    printf("     (failed each of the scenario's %ld first slot writes in turn)\n", total);
+}
+
 /* ---- hooks that misbehave ------------------------------------------------------- */
 
 typedef struct slow_hook {
@@ -373,6 +403,7 @@ static void test_manager_outlived_by_many_threads(void)
 
 const test_case reliability_tests[] = {
     {"reliability/allocation_failure_at_every_allocation", test_allocation_failure_at_every_allocation},
+    {"reliability/slot_write_failure_at_every_thread", test_slot_write_failure_at_every_thread},
     {"reliability/slow_hook_holds_no_lock", test_slow_hook_holds_no_lock},
     {"reliability/reference_storm", test_reference_storm},
     {"reliability/task_and_manager_released_before_thread_ends", test_task_and_manager_released_before_thread_ends},
