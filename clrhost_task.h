@@ -125,9 +125,18 @@
    1. hooks.needs_hook set: your predicate decides.
    2. hook_modules set (NULL-terminated list of module file names such as
       "user32.dll", or "user32" to match any extension; ASCII case is
-      ignored): TRUE only for targets inside those modules. Module ranges are
-      cached after the first look-up, so repeated calls cost a few compares.
-      Targets outside any module (JIT-compiled thunks) get FALSE.
+      ignored): TRUE only for targets inside those modules; targets outside
+      every module (delegate thunks, heap-allocated code) get FALSE. The
+      first ask about a target looks its module up (a loader call, under a
+      lock of ours); the answer is remembered per target, so every later
+      ask costs a hash and a few probes, lock-free, whatever the number of
+      modules and targets (up to a million targets remembered). Answers
+      follow what is loaded now: any module load or unload makes them all
+      stale, each looked up again at its next ask. Windows learns of loads
+      and unloads from the loader's DLL notifications
+      (LdrRegisterDllNotification), so a remembered answer costs one more
+      load; the POSIX test layer reads glibc's load counters, which takes
+      glibc's loader lock for a moment on every ask.
    3. Otherwise: TRUE when leave_runtime or enter_runtime is set, or when
       CLRHOST_TASK_TIMING or CLRHOST_TASK_HOOK_ALL_CALLS is on; FALSE when
       nothing would use the notification (the CLR then skips it entirely).
@@ -283,8 +292,8 @@
      threads that are starting (the loader lock and the FLS lock are taken
      in opposite orders; seen in our tests), and on Windows the loader lock
      is as dangerous. For the same reason the module policy does not look
-     modules up on an ending thread: modules it has not met yet count as
-     not listed there.
+     modules up on an ending thread: a target it has no current answer for
+     counts as not listed there.
 
    ===========================================================================
    PERFORMANCE
@@ -1235,6 +1244,10 @@ static void clrhost__atomic_store(LONG volatile *p, LONG v) { __atomic_store_n(p
 static LONG clrhost__relaxed_load(const LONG volatile *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static void clrhost__relaxed_store(LONG volatile *p, LONG v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 static void *clrhost__atomic_xchg_ptr(void *volatile *p, void *v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
+static SIZE_T clrhost__load_size(const volatile SIZE_T *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void clrhost__store_size(volatile SIZE_T *p, SIZE_T v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static void *clrhost__load_ptr(void *const volatile *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void clrhost__store_ptr(void *volatile *p, void *v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static ULONGLONG clrhost__load64(const volatile ULONGLONG *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static void clrhost__store64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_add_fetch(p, v, __ATOMIC_ACQ_REL); }
@@ -1257,6 +1270,10 @@ static void clrhost__atomic_store(LONG volatile *p, LONG v) { *p = v; }
 static LONG clrhost__relaxed_load(const LONG volatile *p) { return *p; }
 static void clrhost__relaxed_store(LONG volatile *p, LONG v) { *p = v; }
 static void *clrhost__atomic_xchg_ptr(void *volatile *p, void *v) { return _InterlockedExchangePointer(p, v); }
+static SIZE_T clrhost__load_size(const volatile SIZE_T *p) { return *p; }
+static void clrhost__store_size(volatile SIZE_T *p, SIZE_T v) { *p = v; }
+static void *clrhost__load_ptr(void *const volatile *p) { return *p; }
+static void clrhost__store_ptr(void *volatile *p, void *v) { *p = v; }
 #if defined(_M_IX86)
 /* An aligned 8-byte SSE2 access is a single atomic access on x86 (Intel SDM
    vol. 3, 8.1.1), so 64-bit counters never tear and need no lock. x86
@@ -1520,6 +1537,8 @@ static clrhost__win32_shutdown_query clrhost__win32_shutdown_in_progress;
    FreeLibrary's a DLL with this implementation inside (at its exit, say)
    would have them jump into unmapped memory. GET_MODULE_HANDLE_EX_FLAG_PIN
    keeps the module until the process ends, whatever FreeLibrary says. */
+static void clrhost__win32_watch_modules(HMODULE ntdll);
+
 static BOOL CALLBACK clrhost__win32_fls_alloc(PINIT_ONCE once, PVOID error, PVOID *context)
 {
     DWORD index;
@@ -1534,6 +1553,7 @@ static BOOL CALLBACK clrhost__win32_fls_alloc(PINIT_ONCE once, PVOID error, PVOI
     if (ntdll) /* absent only on systems that are not Windows at all */
         clrhost__win32_shutdown_in_progress =
             (clrhost__win32_shutdown_query)(void (*)(void))GetProcAddress(ntdll, "RtlDllShutdownInProgress");
+    clrhost__win32_watch_modules(ntdll);
     index = FlsAlloc(clrhost__win32_fls_callback);
     if (index == FLS_OUT_OF_INDEXES) {
         *(DWORD *)error = GetLastError();
@@ -1644,11 +1664,10 @@ static int clrhost__os_in_loader_callout(void)
     return lock && (DWORD)(ULONG_PTR)lock->OwningThread == GetCurrentThreadId();
 }
 
-static int clrhost__os_module_find(SIZE_T addr, SIZE_T *base, SIZE_T *size, char *name, size_t cap)
+/* The name (file name, UTF-8) of the module holding addr; 0 if none does. */
+static int clrhost__os_module_name(SIZE_T addr, char *name, size_t cap)
 {
     HMODULE h;
-    const IMAGE_DOS_HEADER *dos;
-    const IMAGE_NT_HEADERS *nt;
     WCHAR path[1024];
     DWORD n;
     const WCHAR *file;
@@ -1656,20 +1675,49 @@ static int clrhost__os_module_find(SIZE_T addr, SIZE_T *base, SIZE_T *size, char
                                 GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
                             (LPCWSTR)addr, &h)) /* NOLINT(performance-no-int-to-ptr): the API takes the address so */
         return 0;
-    dos = (const IMAGE_DOS_HEADER *)(const void *)h;
-    nt = (const IMAGE_NT_HEADERS *)(const void *)((const char *)h + dos->e_lfanew);
     n = GetModuleFileNameW(h, path, (DWORD)(sizeof path / sizeof path[0]));
     if (n == 0 || n >= sizeof path / sizeof path[0])
         return 0;
     file = path + n;
     while (file > path && file[-1] != L'\\' && file[-1] != L'/')
         --file;
-    if (!WideCharToMultiByte(CP_UTF8, 0, file, -1, name, (int)cap, NULL, NULL))
-        return 0;
-    *base = (SIZE_T)h;
-    *size = (SIZE_T)nt->OptionalHeader.SizeOfImage;
-    return 1;
+    return WideCharToMultiByte(CP_UTF8, 0, file, -1, name, (int)cap, NULL, NULL) != 0;
 }
+
+/* Which modules are loaded changes only through the loader, which tells
+   every DLL notification callback (LdrRegisterDllNotification, ntdll,
+   Windows Vista and later, and Wine) of each load and unload before the
+   module can run or after it is gone. The callback counts them; a module
+   policy answer is trusted only while the count is the one it was taken
+   under. Reading it is one load. -1: no notification, nothing is known. */
+static volatile LONG clrhost__win32_module_events = -1;
+
+typedef VOID(CALLBACK *clrhost__win32_dll_notification)(ULONG reason, const void *data, PVOID context);
+typedef LONG(NTAPI *clrhost__win32_register_dll_notification)(ULONG flags, clrhost__win32_dll_notification fn,
+                                                               PVOID context, PVOID *cookie);
+
+static VOID CALLBACK clrhost__win32_on_module_event(ULONG reason, const void *data, PVOID context)
+{
+    (void)reason;
+    (void)data;
+    (void)context;
+    (void)clrhost__atomic_inc(&clrhost__win32_module_events); /* under the loader lock: never on a hot path */
+}
+
+/* Once per process (from clrhost__win32_fls_alloc); never unregistered,
+   like the module it points into (pinned). */
+static void clrhost__win32_watch_modules(HMODULE ntdll)
+{
+    clrhost__win32_register_dll_notification reg = NULL;
+    PVOID cookie;
+    if (ntdll)
+        reg = (clrhost__win32_register_dll_notification)(void (*)(void))GetProcAddress(ntdll,
+                                                                                       "LdrRegisterDllNotification");
+    if (reg && reg(0, clrhost__win32_on_module_event, NULL, &cookie) >= 0)
+        clrhost__atomic_store(&clrhost__win32_module_events, 0);
+}
+
+static LONG clrhost__os_modules_generation(void) { return clrhost__atomic_load(&clrhost__win32_module_events); }
 
 /* The CLR's own blocking calls notify LeaveRuntime with the address of the
    kernel32 export it calls (clr-contract.md section 2). GetProcAddress
@@ -1704,6 +1752,8 @@ static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
 #ifdef __linux__
 #include <sys/syscall.h>
 #endif
+#include <dlfcn.h> /* dladdr: the module policy */
+#include <link.h>  /* dl_iterate_phdr */
 
 /* One lock and one condition variable serve every thread's resume gate,
    end-of-thread signal and doorbell: waiters re-check their own condition.
@@ -2024,77 +2074,42 @@ static ULONGLONG clrhost__os_tick_frequency(void) { return 1000000000u; }
 
 static ULONGLONG clrhost__os_now_ms(void) { return clrhost__os_ticks() / 1000000u; }
 
-/* Reads /proc/self/maps: the mapping holding addr names the file; the
-   module spans every mapping of that file. Linux only; elsewhere nothing
-   is found and the module policy answers FALSE. */
-static int clrhost__posix_maps_line(const char *line, SIZE_T *lo, SIZE_T *hi, const char **path)
+/* The name (file name) of the object holding addr; 0 if none does. */
+static int clrhost__os_module_name(SIZE_T addr, char *name, size_t cap)
 {
-    char *end;
-    int field;
-    *lo = (SIZE_T)strtoul(line, &end, 16);
-    if (*end != '-')
+    Dl_info info;
+    const char *file;
+    if (cap == 0 || !dladdr((const void *)addr, &info) || !info.dli_fname) /* NOLINT(performance-no-int-to-ptr) */
         return 0;
-    *hi = (SIZE_T)strtoul(end + 1, &end, 16);
-    for (field = 0; field < 4; ++field) { /* perms, offset, device, inode */
-        while (*end == ' ')
-            ++end;
-        while (*end && *end != ' ')
-            ++end;
-    }
-    while (*end == ' ')
-        ++end;
-    *path = end;
+    file = strrchr(info.dli_fname, '/');
+    file = file ? file + 1 : info.dli_fname;
+    strncpy(name, file, cap - 1);
+    name[cap - 1] = 0;
     return 1;
 }
 
-static int clrhost__os_module_find(SIZE_T addr, SIZE_T *base, SIZE_T *size, char *name, size_t cap)
+/* glibc counts every object loaded and unloaded (dl_phdr_info's dlpi_adds
+   and dlpi_subs); their sum changes whenever what is loaded does. They
+   can only be read through dl_iterate_phdr, which takes glibc's loader
+   lock for a moment: on this layer a module policy answer costs that lock
+   (this is the test layer; Win32 reads a counter). -1: unknown. */
+#if defined(__GLIBC__)
+static int clrhost__posix_first_object(struct dl_phdr_info *info, size_t size, void *out)
 {
-    char line[4096], path[4096];
-    const char *p, *file;
-    SIZE_T lo, hi, first = 0, last = 0;
-    int found = 0;
-    size_t n;
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return 0;
-    path[0] = 0;
-    while (fgets(line, sizeof line, f)) {
-        n = strlen(line);
-        if (n && line[n - 1] == '\n')
-            line[--n] = 0;
-        if (!clrhost__posix_maps_line(line, &lo, &hi, &p))
-            continue;
-        if (addr >= lo && addr < hi && *p == '/') {
-            strncpy(path, p, sizeof path - 1);
-            path[sizeof path - 1] = 0;
-            break;
-        }
-    }
-    if (path[0]) {
-        rewind(f);
-        while (fgets(line, sizeof line, f)) {
-            n = strlen(line);
-            if (n && line[n - 1] == '\n')
-                line[--n] = 0;
-            if (!clrhost__posix_maps_line(line, &lo, &hi, &p) || strcmp(p, path) != 0)
-                continue;
-            if (!found || lo < first)
-                first = lo;
-            if (!found || hi > last)
-                last = hi;
-            found = 1;
-        }
-    }
-    (void)fclose(f); /* read only: nothing to lose */
-    if (!found || cap == 0)
-        return 0;
-    file = strrchr(path, '/') + 1;
-    strncpy(name, file, cap - 1);
-    name[cap - 1] = 0;
-    *base = first;
-    *size = last - first;
-    return 1;
+    (void)size;
+    *(LONG *)out = (LONG)((info->dlpi_adds + info->dlpi_subs) & 0x3FFFFFFF);
+    return 1; /* the first object is enough */
 }
+
+static LONG clrhost__os_modules_generation(void)
+{
+    LONG generation = -1;
+    (void)dl_iterate_phdr(clrhost__posix_first_object, &generation);
+    return generation;
+}
+#else
+static LONG clrhost__os_modules_generation(void) { return -1; }
+#endif
 
 static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
 {
@@ -2130,7 +2145,6 @@ static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
 #define CLRHOST__POLICY_MODULES 1   /* hook_modules */
 #define CLRHOST__POLICY_PREDICATE 2 /* hooks.needs_hook */
 
-#define CLRHOST__MODULE_CACHE 64
 #define CLRHOST__MAX_BLOCKING_TARGETS 16
 
 /* What is kept of a frame for timing; its kind lives in managed_bits. */
@@ -2177,10 +2191,30 @@ struct clrhost_task {
     clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];          /* timing of the innermost ones */
 };
 
-typedef struct clrhost__module_range {
-    SIZE_T base, size;
-    BOOL hooked;
-} clrhost__module_range;
+/* The module policy's answers, one per target asked about, in an open-
+   addressing table that readers probe without a lock: a target is found
+   within CLRHOST__ANSWER_PROBES slots of its hash or not at all. Writers
+   (the first ask for a target, or one whose answer went stale) hold
+   answers_lock; a full table is replaced by one twice its size, and the
+   old one is kept until the manager goes, as a reader may still be in it.
+   A stamp says under which modules generation (clrhost__os_modules_
+   generation) the answer was taken: a changed generation makes every
+   answer stale, so answers follow what is loaded now. */
+#define CLRHOST__ANSWER_PROBES 8
+#define CLRHOST__ANSWER_FIRST_SLOTS 64
+#define CLRHOST__ANSWER_MAX_SLOTS ((SIZE_T)1 << 20) /* past that, new targets are not cached */
+
+typedef struct clrhost__answer {
+    volatile SIZE_T target; /* 0: a free slot; set once */
+    volatile LONG stamp;    /* clrhost__answer_stamp(generation, hooked) */
+} clrhost__answer;
+
+typedef struct clrhost__answer_table {
+    struct clrhost__answer_table *older; /* the one it replaced */
+    SIZE_T mask;                         /* slots - 1 */
+    SIZE_T used;
+    clrhost__answer slot[1];             /* mask + 1 of them */
+} clrhost__answer_table;
 
 struct clrhost_task_manager {
     clrhost__IHostTaskManager iface; /* first */
@@ -2198,10 +2232,8 @@ struct clrhost_task_manager {
     unsigned module_count;
     unsigned blocking_count;
     SIZE_T blocking_targets[CLRHOST__MAX_BLOCKING_TARGETS];
-    /* module ranges already looked up: entries below module_cache_count are
-       complete and never change (published with a release store) */
-    LONG module_cache_count;
-    clrhost__module_range module_cache[CLRHOST__MODULE_CACHE];
+    void *volatile answers;          /* clrhost__answer_table *: the module policy's */
+    clrhost__os_mutex answers_lock;  /* for writers of answers */
     void *volatile clr_task_manager; /* clrhost__ICLRTaskManager *, AddRef'd */
     /* registry and totals, under lock */
     clrhost__os_mutex lock;
@@ -2979,6 +3011,12 @@ static void clrhost__manager_destroy(clrhost_task_manager *m)
     clrhost__os_mutex_destroy(&m->lock);
     if (m->module_names)
         a.free_fn(a.user, m->module_names);
+    while (m->answers) {
+        clrhost__answer_table *tab = (clrhost__answer_table *)m->answers;
+        m->answers = tab->older;
+        a.free_fn(a.user, tab);
+    }
+    clrhost__os_mutex_destroy(&m->answers_lock);
     a.free_fn(a.user, m);
 }
 
@@ -3131,49 +3169,140 @@ static int clrhost__module_name_matches(const char *module, const char *wanted)
     return *module == 0 || (*module == '.' && strchr(wanted, '.') == NULL);
 }
 
-/* A module not cached yet: looked up without our lock held (the OS takes
-   the loader lock, and a thread holding the loader lock may be asking us at
-   the same time), then cached for every later call. */
-static CLRHOST__COLD BOOL clrhost__module_lookup(clrhost_task_manager *m, SIZE_T target)
+/* ---- the module policy ------------------------------------------------- */
+
+/* A stamp never 0 (0: no answer yet), from the low 29 bits of a
+   generation: only 2^29 load or unload events between an answer and its
+   next use could make a stale one look current. */
+CLRHOST__INLINE LONG clrhost__answer_stamp(LONG generation, BOOL hooked)
 {
-    SIZE_T base, size;
+    return (LONG)(((generation & 0x1FFFFFFF) + 1) << 1 | (hooked ? 1 : 0));
+}
+
+CLRHOST__INLINE SIZE_T clrhost__answer_hash(SIZE_T target)
+{
+    SIZE_T h = target >> 4; /* functions start 16-byte aligned, mostly */
+    h ^= h >> 15;
+    h *= (SIZE_T)0x2C1B3C6Du;
+    return h ^ (h >> 12);
+}
+
+/* Where the table holds `target`, or where it would go (a free slot);
+   NULL when neither is within CLRHOST__ANSWER_PROBES slots. */
+CLRHOST__INLINE clrhost__answer *clrhost__answer_slot(clrhost__answer_table *tab, SIZE_T target)
+{
+    SIZE_T i = clrhost__answer_hash(target) & tab->mask;
+    int n;
+    for (n = 0; n < CLRHOST__ANSWER_PROBES; ++n, i = (i + 1) & tab->mask) {
+        SIZE_T there = clrhost__load_size(&tab->slot[i].target);
+        if (there == target || there == 0)
+            return &tab->slot[i];
+    }
+    return NULL;
+}
+
+static clrhost__answer_table *clrhost__answer_table_new(const clrhost_task_manager *m, SIZE_T slots)
+{
+    size_t bytes = offsetof(clrhost__answer_table, slot) + slots * sizeof(clrhost__answer);
+    clrhost__answer_table *tab = (clrhost__answer_table *)clrhost__alloc(m, bytes);
+    if (tab) {
+        memset(tab, 0, bytes);
+        tab->mask = slots - 1;
+    }
+    return tab;
+}
+
+/* Under answers_lock. 0 when the table must grow first: no slot within
+   reach, or more than half of it used (probes stay short). */
+static int clrhost__answer_put(clrhost__answer_table *tab, SIZE_T target, LONG stamp)
+{
+    clrhost__answer *a = clrhost__answer_slot(tab, target);
+    if (!a)
+        return 0;
+    if (a->target == 0) {
+        if ((tab->used + 1) * 2 > tab->mask + 1)
+            return 0;
+        tab->used += 1;
+        clrhost__relaxed_store(&a->stamp, stamp);
+        clrhost__store_size(&a->target, target); /* readers that see it see its stamp */
+        return 1;
+    }
+    clrhost__atomic_store(&a->stamp, stamp);
+    return 1;
+}
+
+/* Under answers_lock: a table twice as large (or more, until every answer
+   fits), published for readers; NULL when out of memory or at the most. */
+static CLRHOST__COLD clrhost__answer_table *clrhost__answer_grow(clrhost_task_manager *m, clrhost__answer_table *old)
+{
+    SIZE_T slots = old->mask + 1, i;
+    for (;;) {
+        clrhost__answer_table *tab;
+        slots *= 2;
+        if (slots > CLRHOST__ANSWER_MAX_SLOTS || !(tab = clrhost__answer_table_new(m, slots)))
+            return NULL;
+        for (i = 0; i <= old->mask; ++i)
+            if (old->slot[i].target && !clrhost__answer_put(tab, old->slot[i].target, old->slot[i].stamp))
+                break;
+        if (i > old->mask) {
+            tab->older = old;
+            clrhost__store_ptr(&m->answers, tab);
+            return tab;
+        }
+        clrhost__free(m, tab); /* crowded: try larger */
+    }
+}
+
+static CLRHOST__COLD void clrhost__answer_remember(clrhost_task_manager *m, SIZE_T target, LONG stamp)
+{
+    clrhost__answer_table *tab;
+    clrhost__os_mutex_lock(&m->answers_lock);
+    tab = (clrhost__answer_table *)m->answers;
+    while (tab && !clrhost__answer_put(tab, target, stamp))
+        tab = clrhost__answer_grow(m, tab); /* NULL: this target is not cached */
+    clrhost__os_mutex_unlock(&m->answers_lock);
+}
+
+/* A target with no current answer: looked up without our lock held (the
+   OS takes the loader lock, and a thread holding the loader lock may be
+   asking us at the same time), then remembered under the generation read
+   before the look-up, so that a change during it makes the answer stale. */
+static CLRHOST__COLD BOOL clrhost__module_answer(clrhost_task_manager *m, SIZE_T target, LONG generation)
+{
     char name[512];
     BOOL hooked = FALSE;
     DWORD e;
-    LONG n, i;
     unsigned k;
     int found;
-    /* No loader calls from the thread-exit callback (see the manual). */
-    if (clrhost__slot_ending(clrhost__os_slot_get()))
+    /* 0 is in no module (and marks a free slot). No loader calls from the
+       thread-exit callback (see the manual). */
+    if (target == 0 || clrhost__slot_ending(clrhost__os_slot_get()))
         return FALSE;
     e = clrhost__os_get_last_error();
-    found = clrhost__os_module_find(target, &base, &size, name, sizeof name);
+    found = clrhost__os_module_name(target, name, sizeof name);
     clrhost__os_set_last_error(e);
-    if (!found)
-        return FALSE;
-    for (k = 0; k < m->module_count && !hooked; ++k)
+    for (k = 0; found && k < m->module_count && !hooked; ++k)
         hooked = clrhost__module_name_matches(name, m->module_names[k]) ? TRUE : FALSE;
-    clrhost__os_mutex_lock(&m->lock);
-    n = clrhost__relaxed_load(&m->module_cache_count);
-    for (i = 0; i < n && m->module_cache[i].base != base; ++i) {
-    }
-    if (i == n && n < CLRHOST__MODULE_CACHE) {
-        m->module_cache[n].base = base;
-        m->module_cache[n].size = size;
-        m->module_cache[n].hooked = hooked;
-        clrhost__atomic_store(&m->module_cache_count, n + 1);
-    }
-    clrhost__os_mutex_unlock(&m->lock);
+    if (generation >= 0) /* else nothing can tell when it goes stale */
+        clrhost__answer_remember(m, target, clrhost__answer_stamp(generation, hooked));
     return hooked;
 }
 
+/* After a target's first answer: a generation read, a hash, at most
+   CLRHOST__ANSWER_PROBES probes; no lock of ours, no loader call, whatever
+   the number of modules and targets (and on POSIX glibc's loader lock for
+   the generation, see clrhost__os_modules_generation). */
 static BOOL clrhost__module_policy(clrhost_task_manager *m, SIZE_T target)
 {
-    LONG n = clrhost__atomic_load(&m->module_cache_count), i;
-    for (i = 0; i < n; ++i)
-        if (target - m->module_cache[i].base < m->module_cache[i].size)
-            return m->module_cache[i].hooked;
-    return clrhost__module_lookup(m, target);
+    clrhost__answer_table *tab = (clrhost__answer_table *)clrhost__load_ptr(&m->answers);
+    LONG generation = clrhost__os_modules_generation();
+    clrhost__answer *a = tab && generation >= 0 ? clrhost__answer_slot(tab, target) : NULL;
+    if (a && clrhost__load_size(&a->target) == target) {
+        LONG stamp = clrhost__atomic_load(&a->stamp);
+        if ((stamp | 1) == (clrhost__answer_stamp(generation, FALSE) | 1))
+            return (stamp & 1) ? TRUE : FALSE;
+    }
+    return clrhost__module_answer(m, target, generation);
 }
 
 static CLRHOST__COLD BOOL clrhost__ask_predicate(clrhost_task_manager *m, SIZE_T target)
@@ -3624,11 +3753,19 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
         a.free_fn(a.user, m);
         return hr;
     }
-    if (m->hooks.needs_hook)
+    if (m->hooks.needs_hook) {
         m->policy = CLRHOST__POLICY_PREDICATE;
-    else if (m->module_count)
+    } else if (m->module_count) {
         m->policy = CLRHOST__POLICY_MODULES;
-    else
+        /* The first answers' table now, so that running out of memory is
+           told here; later growth that fails only leaves targets uncached. */
+        m->answers = clrhost__answer_table_new(m, CLRHOST__ANSWER_FIRST_SLOTS);
+        if (!m->answers) {
+            a.free_fn(a.user, m->module_names);
+            a.free_fn(a.user, m);
+            return E_OUTOFMEMORY;
+        }
+    } else
         m->constant_answer = (m->hooks.leave_runtime || m->hooks.enter_runtime ||
                               (m->flags & (CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS)))
                                  ? TRUE
@@ -3639,6 +3776,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     if (m->flags & CLRHOST_TASK_TIMING)
         m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
     clrhost__os_mutex_init(&m->lock);
+    clrhost__os_mutex_init(&m->answers_lock);
     *out = m;
     return S_OK;
 }

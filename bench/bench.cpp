@@ -23,6 +23,7 @@
 #else
 #include <pthread.h>
 #include <sched.h>
+#include <dlfcn.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,11 +142,44 @@ static void counting_free(void *, void *q)
     free(p);
 }
 
+// The module policy's targets: module_probe in each of the 100 modules
+// tests/build_modules.sh makes (bench/run.sh passes their directory in
+// BENCH_MODULES), and one heap address, in no module.
+#define MODULES_LOADED 100
+static SIZE_T module_targets[MODULES_LOADED];
+static char *heap_target;
+
+static void load_modules()
+{
+    const char *dir = getenv("BENCH_MODULES");
+    char path[1024];
+    if (!dir) {
+        fprintf(stderr, "BENCH_MODULES: the directory of tests/build_modules.sh's modules\n");
+        exit(2);
+    }
+    for (int i = 0; i < MODULES_LOADED; ++i) {
+#ifdef _WIN32
+        snprintf(path, sizeof path, "%s/mod_%03d.dll", dir, i);
+        HMODULE h = LoadLibraryA(path);
+        module_targets[i] = h ? (SIZE_T)GetProcAddress(h, "module_probe") : 0;
+#else
+        snprintf(path, sizeof path, "%s/mod_%03d.so", dir, i);
+        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        module_targets[i] = h ? (SIZE_T)dlsym(h, "module_probe") : 0;
+#endif
+        if (!module_targets[i]) {
+            fprintf(stderr, "could not load %s\n", path);
+            exit(2);
+        }
+    }
+    heap_target = (char *)malloc(64);
+}
+
 enum Flavour { PLAIN, COUNTING_HOOKS, PER_TASK_HOOKS, TIMING, MODULES, PREDICATE };
 
 static IHostTaskManager *make_ours(Flavour f, clrhost_task_manager **out)
 {
-    static const char *modules[] = {"kernel32.dll", "libc.so.6", NULL};
+    static const char *modules[] = {"kernel32.dll", "libc.so.6", "mod_099", NULL};
     clrhost_task_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc_fn = counting_alloc;
@@ -201,6 +235,16 @@ NOINLINE void loop_needs_hook(Ctx *c, long n)
         s += b;
     }
     sink = s;
+}
+
+// Every module's target once, the 100th last: after this the manager has
+// met 100 modules (v0.1 cached 64).
+static void meet_every_module(IHostTaskManager *tm)
+{
+    for (int i = 0; i < MODULES_LOADED; ++i) {
+        BOOL b = FALSE;
+        tm->CallNeedsHostHook(module_targets[i], &b);
+    }
 }
 
 NOINLINE void loop_leave_enter(Ctx *c, long n)
@@ -477,6 +521,8 @@ struct Case {
 static const Case cases[] = {
     {"needs-hook-default", loop_needs_hook, PLAIN, 0},
     {"needs-hook-modules", loop_needs_hook, MODULES, 0},
+    {"needs-hook-modules-outside", loop_needs_hook, MODULES, 0},
+    {"needs-hook-modules-100th", loop_needs_hook, MODULES, 0},
     {"needs-hook-predicate", loop_needs_hook, PREDICATE, 0},
     {"needs-hook-floor", loop_needs_hook, PLAIN, 1},
     {"leave-enter-plain", loop_leave_enter, PLAIN, 0},
@@ -505,10 +551,13 @@ static int run_case(const char *name, long n)
         c.tm = cases[i].which == 1 ? make_floor_host()
              : cases[i].which == 2 ? make_map_host()
                                    : make_ours(cases[i].flavour, &m);
-        c.target = (SIZE_T)&strlen;
+        c.target = strstr(name, "-outside") ? (SIZE_T)heap_target
+                 : strstr(name, "-100th")   ? module_targets[MODULES_LOADED - 1]
+                                            : (SIZE_T)&strlen;
         IHostTask *t = NULL;
         c.tm->GetCurrentTask(&t); // a known thread
         t->Release();
+        meet_every_module(c.tm);
         cases[i].loop(&c, n);
         return 0;
     }
@@ -523,6 +572,7 @@ int main(int argc, char **argv)
             printf("%s\n", cases[i].name);
         return 0;
     }
+    load_modules();
     if (argc >= 4 && strcmp(argv[1], "--case") == 0)
         return run_case(argv[2], atol(argv[3]));
 
@@ -553,8 +603,17 @@ int main(int argc, char **argv)
     long n = calibrate(loop_needs_hook, &c_floor);
     r = compare(loop_needs_hook, &c_plain, n, loop_needs_hook, &c_floor, n, reps);
     row("CallNeedsHostHook, default policy", r.ours_ns, "floor", r.base_ns, "<= 1.3x", 1.3, true);
+    // The module policy, once every target has had its first answer and
+    // 100 modules have been met: a listed module's target, a target in no
+    // module, a target in the 100th module asked about.
+    meet_every_module(modules);
+    Ctx c_outside = {modules, (SIZE_T)heap_target}, c_100th = {modules, module_targets[MODULES_LOADED - 1]};
     r = compare(loop_needs_hook, &c_modules, n, loop_needs_hook, &c_floor, n, reps);
-    row("CallNeedsHostHook, module policy (cached)", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    row("CallNeedsHostHook, modules: a module target", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    r = compare(loop_needs_hook, &c_outside, n, loop_needs_hook, &c_floor, n, reps);
+    row("CallNeedsHostHook, modules: in no module", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    r = compare(loop_needs_hook, &c_100th, n, loop_needs_hook, &c_floor, n, reps);
+    row("CallNeedsHostHook, modules: the 100th module", r.ours_ns, "floor", r.base_ns, "", 0, true);
     r = compare(loop_needs_hook, &c_pred, n, loop_needs_hook, &c_floor, n, reps);
     row("CallNeedsHostHook, user predicate", r.ours_ns, "floor", r.base_ns, "", 0, true);
 

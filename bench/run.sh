@@ -17,14 +17,19 @@ W="-Wall -Wextra -Werror"
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# The module policy's 100 modules (tests/build_modules.sh), per platform.
+sh tests/build_modules.sh gcc "$B/bench-modules" || exit 1
+export BENCH_MODULES="$B/bench-modules"
+
 echo "== native (gcc -O2)"
 gcc -O2 -std=c99 $W -c bench/impl.c -o "$B/bench-impl.o" &&
     g++ -O2 -std=c++11 $W -c bench/bench.cpp -o "$B/bench.o" &&
     g++ -O2 -std=c++11 $W -c bench/hosts.cpp -o "$B/bench-hosts.o" &&
-    g++ "$B/bench.o" "$B/bench-hosts.o" "$B/bench-impl.o" -o "$B/bench" -pthread &&
+    g++ "$B/bench.o" "$B/bench-hosts.o" "$B/bench-impl.o" -o "$B/bench" -pthread -ldl &&
     "$B/bench"
 
 if have x86_64-w64-mingw32-g++ && have wine; then
+    sh tests/build_modules.sh x86_64-w64-mingw32-gcc "$B/bench-modules-w64" || exit 1
     x86_64-w64-mingw32-g++ -O2 -std=c++11 $W -c bench/bench.cpp -o "$B/bench-w64.o" &&
         x86_64-w64-mingw32-g++ -O2 -std=c++11 $W -c bench/hosts.cpp -o "$B/bench-hosts-w64.o" || exit 1
     echo
@@ -32,14 +37,14 @@ if have x86_64-w64-mingw32-g++ && have wine; then
     x86_64-w64-mingw32-gcc -O2 -std=c99 $W -c bench/impl.c -o "$B/bench-impl-w64-gcc.o" &&
         x86_64-w64-mingw32-g++ -static "$B/bench-w64.o" "$B/bench-hosts-w64.o" "$B/bench-impl-w64-gcc.o" \
             -o "$B/bench-gcc.exe" &&
-        wine "$B/bench-gcc.exe" | tr -d '\r'
+        BENCH_MODULES="$B/bench-modules-w64" wine "$B/bench-gcc.exe" | tr -d '\r'
     if have clang; then
         echo
         echo "== wine-clang (clang -O2 for MinGW-w64: native TLS)"
         clang --target=x86_64-w64-mingw32 -O2 -std=c99 $W -c bench/impl.c -o "$B/bench-impl-w64-clang.o" &&
             x86_64-w64-mingw32-g++ -static "$B/bench-w64.o" "$B/bench-hosts-w64.o" "$B/bench-impl-w64-clang.o" \
                 -o "$B/bench-clang.exe" &&
-            wine "$B/bench-clang.exe" | tr -d '\r'
+            BENCH_MODULES="$B/bench-modules-w64" wine "$B/bench-clang.exe" | tr -d '\r'
     fi
 else
     echo "(MinGW-w64 or Wine not installed: no Win32 figures)"

@@ -5,8 +5,9 @@
 #
 #   suite/*      the test suite (tests/main.c and friends), deep transition
 #                stacks for several CLRHOST_TASK_MAX_DEPTH (tests/deep_frames.c),
-#                and thread and process ends against the Windows loader
-#                (tests/win32_lifetime.c)
+#                the module policy with modules that come and go
+#                (tests/module_policy.c), and thread and process ends
+#                against the Windows loader (tests/win32_lifetime.c)
 #   fuzz/*       tests/fuzz/fuzz_calls.c: libFuzzer (ASan+UBSan), TSan, Wine
 #   churn/*      tests/churn.c: 10,000 created and 10,000 adopted tasks
 #   header/*     tests/compile_check.c: the header with its implementation,
@@ -134,6 +135,22 @@ for opt in O2 O0; do
     part suite/mingw32-gcc-$opt-build i686-w64-mingw32-gcc -- \
         build_only "$B/tests-x86-$opt.exe" i686-w64-mingw32-gcc -std=c99 -$opt $WARN -static $SRC
 done
+# The module policy against modules that come and go (tests/module_policy.c):
+# module_policy CC-FOR-MODULES RUNNER COMPILER-AND-FLAGS...
+module_policy() {
+    mcc=$1 runner=$2
+    shift 2
+    dir="$B/modules-$mcc-$runner"
+    sh tests/build_modules.sh "$mcc" "$dir" &&
+        "$@" tests/module_policy.c tests/impl.c tests/harness.c -o "$dir/module_policy.exe" &&
+        timeout $LIMIT $runner "$dir/module_policy.exe" "$dir"
+}
+part suite/modules-gcc gcc -- module_policy gcc env gcc -std=c99 -O2 -g $WARN -pthread -ldl
+part suite/modules-clang-tsan clang -- module_policy clang env clang -std=c99 -O1 -g $WARN -pthread -fsanitize=thread -ldl
+part suite/modules-clang-asan-ubsan clang -- module_policy clang env clang -std=c99 -O1 -g $WARN -pthread \
+    -fsanitize=address,undefined -fno-sanitize-recover=all -ldl
+part suite/modules-mingw64-wine x86_64-w64-mingw32-gcc wine -- module_policy x86_64-w64-mingw32-gcc wine \
+    x86_64-w64-mingw32-gcc -std=c99 -O2 -g $WARN -static
 # Thread and process ends against the Windows loader (tests/win32_lifetime.c):
 # DLL_THREAD_DETACH, ExitProcess with live tasks, the implementation's DLL freed.
 win32_lifetime() {
