@@ -34,10 +34,33 @@
        ... run managed code ...
        clrhost_task_manager_stats st; clrhost_task_manager_get_stats(tm, &st);
 
-   The CLR keeps the host control and the task manager until the process
-   ends (it never releases host managers), so a host normally never frees
-   them. Tests and hosts that never started a CLR release their references
-   with IHostControl_Release(hc) and clrhost_task_manager_release(tm).
+   Integrating it into an existing host:
+   - Create the manager and the host control once per process, and hand
+     the same host control to every SetHostControl. The CLR keeps both
+     until the process ends (it never releases host managers), so a host
+     normally never frees them. A host that starts the CLR lazily, or tries
+     start-up again after a failure, keeps the pair from its first attempt
+     instead of making a new one each time.
+   - On every path where SetHostControl was never reached (no runtime, a
+     failed GetInterface, a host that decides not to host), release what
+     was made: IHostControl_Release(hc) (or hc->lpVtbl->Release(hc)), then
+     clrhost_task_manager_release(tm). Both return 0 when nothing is left.
+   - Your own IHostControl goes in as `inner` (NULL if you have none). It
+     is AddRef'd once, when our host control is made, and Released once,
+     when ours goes. Of its methods we call only GetHostManager, for every
+     IID but IID_IHostTaskManager (the memory, thread-pool, I/O, sync,
+     assembly, GC, security and policy managers, in the CLR's order), and
+     SetAppDomainManager, each time the CLR calls ours; never its
+     QueryInterface. A C struct whose first member points to a table of the
+     five IHostControl slots (QueryInterface, AddRef, Release,
+     GetHostManager, SetAppDomainManager, STDMETHODCALLTYPE each) is all
+     `inner` needs to be.
+   - The implementation imports user32.dll, for the WAIT_MSGPUMP waits
+     (MsgWaitForMultipleObjectsEx and the message dispatch; MSVC gets a
+     #pragma comment(lib)). A host that must not import it defines
+     CLRHOST_TASK_NO_USER32 in the implementation file: those waits then
+     take the functions from a user32.dll something else has loaded, and do
+     not pump while none is (with no user32 a thread has no message queue).
 
    ===========================================================================
    WHAT YOU GET
@@ -187,6 +210,9 @@
                                           CLRHOST_TASK_MAX_DEPTH if larger)
    CLRHOST_TASK_NO_WIN32_TYPES  non-Windows  you declare the Win32 basics
                                           (HRESULT, DWORD, GUID, IUnknown...)
+   CLRHOST_TASK_NO_USER32  implementation do not import user32.dll; pumping
+                                          waits use an already loaded one
+                                          (see QUICK START)
 
    Foreign threads (what admit_thread is asked about). Every thread that
    did not come from our CreateTask is foreign when it first asks for its
@@ -282,7 +308,9 @@
    - A task the CLR creates but releases without starting is ended for you
      (its suspended thread is resumed only to exit).
    - WAIT_MSGPUMP waits pump window messages (MsgWaitForMultipleObjectsEx);
-     this needs user32 (MinGW links it by default; MSVC gets a #pragma).
+     this needs user32 (MinGW links it by default; MSVC gets a #pragma;
+     CLRHOST_TASK_NO_USER32 takes it only if loaded). A wait inside a
+     thread-exit callback does not pump.
    - Do not call managed code from a hook or callback: the CLR is in the
      middle of a transition when it calls us.
    - For an adopted thread, task_end (and everything the CLR does inside
@@ -1338,7 +1366,7 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
 
 #include <winternl.h> /* TEB: its TlsSlots and ProcessEnvironmentBlock */
 
-#if defined(_MSC_VER)
+#if defined(_MSC_VER) && !defined(CLRHOST_TASK_NO_USER32)
 #pragma comment(lib, "user32.lib") /* MsgWaitForMultipleObjectsEx for WAIT_MSGPUMP */
 #endif
 
@@ -1415,17 +1443,60 @@ static void clrhost__os_thread_alert(clrhost__os_thread *t)
 
 /* WAIT_MSGPUMP: the CLR pumps with CoWaitForMultipleHandles when it is not
    hosted; MsgWaitForMultipleObjectsEx needs no COM and dispatches the same
-   messages. [INF] */
-static void clrhost__win32_pump_messages(void)
+   messages. [INF] The five user32 functions it takes are linked, or, with
+   CLRHOST_TASK_NO_USER32, taken from a user32 that something else loaded
+   (a thread has no message queue to pump before user32 is loaded). */
+typedef struct clrhost__win32_user32_fns {
+    DWORD(WINAPI *msg_wait)(DWORD count, const HANDLE *handles, DWORD ms, DWORD wake_mask, DWORD flags);
+    BOOL(WINAPI *peek)(LPMSG msg, HWND window, UINT first, UINT last, UINT remove);
+    BOOL(WINAPI *translate)(const MSG *msg);
+    LRESULT(WINAPI *dispatch)(const MSG *msg);
+    VOID(WINAPI *post_quit)(int code);
+} clrhost__win32_user32_fns;
+
+#ifndef CLRHOST_TASK_NO_USER32
+static const clrhost__win32_user32_fns clrhost__win32_user32_linked = {
+    MsgWaitForMultipleObjectsEx, PeekMessageW, TranslateMessage, DispatchMessageW, PostQuitMessage};
+static const clrhost__win32_user32_fns *clrhost__win32_user32(void) { return &clrhost__win32_user32_linked; }
+#else
+static clrhost__win32_user32_fns clrhost__win32_user32_found;
+static void *volatile clrhost__win32_user32_ready; /* &clrhost__win32_user32_found once complete */
+
+#define CLRHOST__USER32_FN(type, name) ((type)(void (*)(void))GetProcAddress(u, name))
+/* NULL while no user32 is loaded: then there is nothing to pump. Never
+   called from a thread-exit callback (clrhost__wait does not pump there). */
+static const clrhost__win32_user32_fns *clrhost__win32_user32(void)
+{
+    clrhost__win32_user32_fns *f = &clrhost__win32_user32_found;
+    HMODULE u;
+    if (clrhost__load_ptr(&clrhost__win32_user32_ready))
+        return f;
+    u = GetModuleHandleW(L"user32.dll"); /* never loads it */
+    if (!u)
+        return NULL;
+    f->msg_wait = CLRHOST__USER32_FN(DWORD(WINAPI *)(DWORD, const HANDLE *, DWORD, DWORD, DWORD),
+                                     "MsgWaitForMultipleObjectsEx");
+    f->peek = CLRHOST__USER32_FN(BOOL(WINAPI *)(LPMSG, HWND, UINT, UINT, UINT), "PeekMessageW");
+    f->translate = CLRHOST__USER32_FN(BOOL(WINAPI *)(const MSG *), "TranslateMessage");
+    f->dispatch = CLRHOST__USER32_FN(LRESULT(WINAPI *)(const MSG *), "DispatchMessageW");
+    f->post_quit = CLRHOST__USER32_FN(VOID(WINAPI *)(int), "PostQuitMessage");
+    if (!f->msg_wait || !f->peek || !f->translate || !f->dispatch || !f->post_quit)
+        return NULL;
+    clrhost__store_ptr(&clrhost__win32_user32_ready, f); /* threads that race write the same */
+    return f;
+}
+#endif
+
+static void clrhost__win32_pump_messages(const clrhost__win32_user32_fns *u)
 {
     MSG msg;
-    while (PeekMessageW(&msg, NULL, 0, 0, PM_REMOVE)) {
+    while (u->peek(&msg, NULL, 0, 0, PM_REMOVE)) {
         if (msg.message == WM_QUIT) { /* leave it for the thread's own message loop */
-            PostQuitMessage((int)msg.wParam);
+            u->post_quit((int)msg.wParam);
             break;
         }
-        TranslateMessage(&msg);
-        DispatchMessageW(&msg);
+        u->translate(&msg);
+        u->dispatch(&msg);
     }
 }
 
@@ -1434,12 +1505,13 @@ static int clrhost__os_wait(clrhost__os_thread *self, clrhost__os_thread *target
 {
     DWORD count = target ? 1 : 0, r;
     HANDLE h = target ? target->handle : NULL;
+    const clrhost__win32_user32_fns *u = pump ? clrhost__win32_user32() : NULL;
     (void)self; /* APCs always go to the calling thread */
-    if (pump) {
-        r = MsgWaitForMultipleObjectsEx(count, count ? &h : NULL, ms, QS_ALLINPUT,
-                                        MWMO_INPUTAVAILABLE | (alertable ? MWMO_ALERTABLE : 0));
+    if (u) {
+        r = u->msg_wait(count, count ? &h : NULL, ms, QS_ALLINPUT,
+                        MWMO_INPUTAVAILABLE | (alertable ? MWMO_ALERTABLE : 0));
         if (r == WAIT_OBJECT_0 + count) {
-            clrhost__win32_pump_messages();
+            clrhost__win32_pump_messages(u);
             return CLRHOST__WAIT_WOKEN;
         }
     } else if (target) {
@@ -2629,7 +2701,9 @@ CLRHOST__INLINE void clrhost__close(clrhost_task_manager *m, clrhost_task *t, in
 static HRESULT clrhost__wait(clrhost_task *self, clrhost__os_thread *target, DWORD ms, DWORD option)
 {
     int alertable = (option & WAIT_ALERTABLE) != 0;
-    int pump = (option & WAIT_MSGPUMP) != 0;
+    /* Not in a thread-exit callback: dispatching window messages there is
+       no use, and finding user32 (CLRHOST_TASK_NO_USER32) is a loader call. */
+    int pump = (option & WAIT_MSGPUMP) != 0 && !clrhost__slot_ending(clrhost__os_slot_get());
     ULONGLONG deadline = ms == INFINITE ? 0 : clrhost__os_now_ms() + ms;
     HRESULT timed_out = target ? HOST_E_TIMEOUT : S_OK; /* a sleep that runs out just slept */
     DWORD left = ms;

@@ -242,6 +242,20 @@ for arch in x86_64 i686; do
             clang++ --target=$t -L"$lib" -x c++ -std=c++17 $WARN -static $CHECK
     fi
 done
+# CLRHOST_TASK_NO_USER32: no user32.dll import (the default build has one,
+# so the check can fail), and the pumping waits still pump once the program
+# itself has loaded user32 (the suite's message-pump test).
+no_user32() {
+    t=x86_64-w64-mingw32
+    $t-gcc -std=c11 $WARN -static $CHECK -o "$B/cc-with-user32.exe" &&
+        $t-objdump -p "$B/cc-with-user32.exe" | grep -qi 'DLL Name: user32' &&
+        $t-gcc -std=c11 $WARN -static -DCLRHOST_TASK_NO_USER32 $CHECK -o "$B/cc-no-user32.exe" &&
+        ! $t-objdump -p "$B/cc-no-user32.exe" | grep -qi 'DLL Name: user32' &&
+        timeout $LIMIT wine "$B/cc-no-user32.exe" &&
+        $t-gcc -std=c99 -O2 $WARN -static -DCLRHOST_TASK_NO_USER32 $SRC -o "$B/tests-no-user32.exe" &&
+        timeout $LIMIT wine "$B/tests-no-user32.exe" threads/
+}
+part header/mingw64-no-user32-wine x86_64-w64-mingw32-gcc wine -- no_user32
 STATIC_SRC="tests/static_a.c tests/static_b.c tests/static_main.c"
 part header/static-two-copies-gcc gcc -- run_native "$B/static-gcc" gcc -std=c89 $WARN -pthread $STATIC_SRC
 part header/static-two-copies-g++ g++ -- run_native "$B/static-gxx" g++ -x c++ -std=c++98 $WARN -pthread $STATIC_SRC
