@@ -1720,6 +1720,7 @@ static int clrhost__os_process_exiting(void)
 static int clrhost__os_in_loader_callout(void)
 {
     const char *peb;
+    const RTL_CRITICAL_SECTION *lock;
 #if defined(__GNUC__) || defined(__clang__)
     /* TEB.ProcessEnvironmentBlock by a segment-relative load, as in
        clrhost__os_slot_get (NtCurrentTeb() upsets GCC 12's -Warray-bounds). */
@@ -1732,7 +1733,7 @@ static int clrhost__os_in_loader_callout(void)
 #else
     peb = (const char *)(const void *)NtCurrentTeb()->ProcessEnvironmentBlock;
 #endif
-    const RTL_CRITICAL_SECTION *lock = *(RTL_CRITICAL_SECTION *const *)(const void *)(peb + CLRHOST__PEB_LOADER_LOCK);
+    lock = *(RTL_CRITICAL_SECTION *const *)(const void *)(peb + CLRHOST__PEB_LOADER_LOCK);
     return lock && (DWORD)(ULONG_PTR)lock->OwningThread == GetCurrentThreadId();
 }
 
@@ -2913,7 +2914,7 @@ static void clrhost__on_thread_exit(void *slot_value)
     /* Inside ExitProcess every other thread is gone, maybe holding our
        locks or the CLR's: nothing is called, nothing freed. The CLR does
        its own clean-up at DLL_PROCESS_DETACH (vm/ceemain.cpp). */
-    if (clrhost__os_process_exiting())
+    if (clrhost__os_process_exiting()) /* cppcheck-suppress knownConditionTrueFalse ; always 0 on POSIX only */
         return;
     /* The slot may already read NULL here (POSIX clears it first): make the
        tasks reachable while they end, and refuse new ones from now on. */
@@ -3155,7 +3156,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_GetCurrentTask(clrhost__IHostTaskM
         HRESULT hr;
         if (clrhost__slot_ending(slot))
             return S_OK; /* the thread is exiting: no new task */
-        if (clrhost__os_in_loader_callout())
+        if (clrhost__os_in_loader_callout()) /* cppcheck-suppress knownConditionTrueFalse ; always 0 on POSIX only */
             return clrhost__refuse_in_loader_callout(m);
         e = clrhost__os_get_last_error();
         hr = clrhost__task_adopt(m, &t);

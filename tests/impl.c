@@ -5,6 +5,9 @@
 #include "../clrhost_task.h"
 /* The suite's fault injection (harness.h, test_fault): OS calls the tests
    can make fail. */
+#ifdef __cplusplus
+extern "C"
+#endif
 int test_fault(const char *what);
 #define CLRHOST_TASK_TEST_FAULT(what) test_fault(what)
 #define CLRHOST_TASK_IMPLEMENTATION
