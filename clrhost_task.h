@@ -1602,6 +1602,8 @@ static VOID WINAPI clrhost__win32_fls_callback(PVOID value)
 typedef BOOLEAN(NTAPI *clrhost__win32_shutdown_query)(void);
 static clrhost__win32_shutdown_query clrhost__win32_shutdown_in_progress;
 
+static void clrhost__win32_watch_modules(HMODULE ntdll);
+
 /* Once per process, when the first manager is made: the slot, and a pin on
    the module that holds this implementation. The CLR never lets go of its
    host managers and keeps calling their vtables, and the slot's exit
@@ -1609,8 +1611,6 @@ static clrhost__win32_shutdown_query clrhost__win32_shutdown_in_progress;
    FreeLibrary's a DLL with this implementation inside (at its exit, say)
    would have them jump into unmapped memory. GET_MODULE_HANDLE_EX_FLAG_PIN
    keeps the module until the process ends, whatever FreeLibrary says. */
-static void clrhost__win32_watch_modules(HMODULE ntdll);
-
 static BOOL CALLBACK clrhost__win32_fls_alloc(PINIT_ONCE once, PVOID error, PVOID *context)
 {
     DWORD index;
