@@ -13,7 +13,8 @@
 # make examples  every example for Windows (MinGW-w64), x86_64 and i686,
 #             into build/examples/x64 and build/examples/x86
 # make soak   make test with longer abuse runs: 1,000,000 fuzz inputs
-#             (20,000 under Wine) and 100,000 tasks of each kind in churn.
+#             (20,000 under Wine) and 100,000 tasks of each kind in churn
+#             (20,000 under Wine).
 # make clean  removes build/
 
 .PHONY: test bench soak demo examples clean
@@ -25,7 +26,7 @@ bench:
 	@sh bench/run.sh
 
 soak:
-	@FUZZ_RUNS=1000000 FUZZ_WINE_RUNS=20000 CHURN=100000 sh tests/run_all.sh
+	@FUZZ_RUNS=1000000 FUZZ_WINE_RUNS=20000 CHURN=100000 CHURN_WINE=20000 sh tests/run_all.sh
 
 DEMO_SRC = examples/demo.c tests/clr_scenarios.c tests/clr_driver.c tests/harness.c tests/impl.c
 
