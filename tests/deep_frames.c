@@ -128,6 +128,5 @@ int main(void)
                 printf("FAIL deep/%s%s\n", f ? "timing" : "plain", hooks ? "+hooks" : "");
             }
         }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return test_summary(passed, failed);
 }

@@ -44,6 +44,40 @@ void test_fail_eq(const char *file, int line, const char *what, unsigned long lo
 
 int test_failures(void) { return (int)T_LOAD(&failures); }
 
+static int test_selected(const char *name, int count, char **filters)
+{
+    int i;
+    for (i = 0; i < count; ++i)
+        if (strstr(name, filters[i]))
+            return 1;
+    return count == 0;
+}
+
+void test_run_cases(const test_case *cases, int count, char **filters, int *passed, int *failed)
+{
+    const test_case *t;
+    for (t = cases; t->name; ++t) {
+        int before;
+        if (!test_selected(t->name, count, filters))
+            continue;
+        before = test_failures();
+        t->run();
+        if (test_failures() == before) {
+            ++*passed;
+            printf("ok   %s\n", t->name);
+        } else {
+            ++*failed;
+            printf("FAIL %s\n", t->name);
+        }
+    }
+}
+
+int test_summary(int passed, int failed)
+{
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
 /* ---- IIDs (clr-contract.md section 1; mscoree.idl) -------------------- */
 
 const GUID test_IID_IUnknown = {0x00000000, 0x0000, 0x0000, {0xC0, 0, 0, 0, 0, 0, 0, 0x46}};

@@ -37,6 +37,12 @@ extern const test_case thread_tests[];
 extern const test_case reliability_tests[];
 
 void test_harness_init(void); /* once, before any test */
+/* Runs the cases (up to the one with a NULL name) whose name contains one
+   of the `count` filters, or all of them when count is 0, printing "ok" or
+   "FAIL" and the name of each, and adds them to *passed and *failed. */
+void test_run_cases(const test_case *cases, int count, char **filters, int *passed, int *failed);
+/* Prints the closing line "N passed, N failed"; the exit status to return. */
+int test_summary(int passed, int failed);
 void test_fail(const char *file, int line, const char *what);
 int test_failures(void); /* failed checks so far, all threads */
 

@@ -213,7 +213,6 @@ int main(int argc, char **argv)
         {"modules/targets_in_no_module", test_targets_in_no_module},
         {"modules/asks_while_modules_change", test_asks_while_modules_change},
         {NULL, NULL}};
-    const test_case *t;
     int passed = 0, failed = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: module_policy DIRECTORY-OF-MODULES\n");
@@ -222,17 +221,6 @@ int main(int argc, char **argv)
     module_dir = argv[1];
     setvbuf(stdout, NULL, _IONBF, 0);
     test_harness_init();
-    for (t = tests; t->name; ++t) {
-        int before = test_failures();
-        t->run();
-        if (test_failures() == before) {
-            ++passed;
-            printf("ok   %s\n", t->name);
-        } else {
-            ++failed;
-            printf("FAIL %s\n", t->name);
-        }
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    test_run_cases(tests, 0, NULL, &passed, &failed);
+    return test_summary(passed, failed);
 }

@@ -312,7 +312,6 @@ int main(int argc, char **argv)
         {"win32/process_exits_with_live_tasks", test_exit_with_live_tasks},
         {"win32/implementation_dll_freed_while_threads_run", test_unload_with_threads_alive},
         {NULL, NULL}};
-    const test_case *t;
     int passed = 0, failed = 0;
     if (argc > 1 && strcmp(argv[1], "exit") == 0)
         return child_exit();
@@ -320,17 +319,6 @@ int main(int argc, char **argv)
         return child_unload();
     setvbuf(stdout, NULL, _IONBF, 0);
     test_harness_init();
-    for (t = tests; t->name; ++t) {
-        int before = test_failures();
-        t->run();
-        if (test_failures() == before) {
-            ++passed;
-            printf("ok   %s\n", t->name);
-        } else {
-            ++failed;
-            printf("FAIL %s\n", t->name);
-        }
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    test_run_cases(tests, 0, NULL, &passed, &failed);
+    return test_summary(passed, failed);
 }
