@@ -48,7 +48,7 @@ FUZZ_WINE_RUNS=${FUZZ_WINE_RUNS:-2000}
 CHURN=${CHURN:-10000}
 CHURN_WINE=${CHURN_WINE:-$CHURN} # a Wine thread costs about 50 times a native one
 CHECK=tests/compile_check.c
-LIMIT=600 # seconds; a run that hangs (a broken wait never returns) fails
+LIMIT=${LIMIT:-600} # seconds per run; one that hangs (a broken wait never returns) fails
 export WINEDEBUG=-all
 export WINEPREFIX="${WINEPREFIX:-$PWD/$B/wineprefix}"
 
