@@ -1,4 +1,4 @@
-/* clrhost_task.h - v0.1.0 - public domain or MIT, your choice (see end of file)
+/* clrhost_task.h - v0.2.0 - public domain or MIT, your choice (see end of file)
 
    A complete, correct IHostTaskManager for native (C or C++) hosts of the
    .NET Framework CLR 2.0-4.8, with hooks on every managed/native transition.
@@ -367,6 +367,16 @@
    CHANGES
    ===========================================================================
 
+   0.2.0  hardening: the module policy remembers an answer per target
+          (lock-free, any number of modules and targets) and follows module
+          loads and unloads; LeaveRuntime(0) is never vetoed
+          (clrhost_task_off_scheduler); the implementation's module is
+          pinned; nothing runs in the exit callback during ExitProcess; a
+          first GetCurrentTask inside a DllMain gets no task; a failed slot
+          write gives E_OUTOFMEMORY; CLRHOST_TASK_MAX_DEPTH above 1024 is
+          safe; snapshots say what they guarantee, and keep it;
+          CLRHOST_TASK_NO_USER32; in C89/C99 ICLRTask and ICLRTaskManager
+          are struct tags only.
    0.1.0  first release: task manager, tasks, host control, hooks, policies,
           statistics, Win32 and POSIX platform layers; hot paths without
           locks or locked instructions; clrhost_task_self_check().
@@ -399,7 +409,7 @@
 #endif
 
 #define CLRHOST_TASK_VERSION_MAJOR 0
-#define CLRHOST_TASK_VERSION_MINOR 1
+#define CLRHOST_TASK_VERSION_MINOR 2
 #define CLRHOST_TASK_VERSION_PATCH 0
 
 /* ------------------------------------------------------------------------
