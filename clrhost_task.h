@@ -1711,7 +1711,7 @@ static HRESULT clrhost__os_slot_set(void *v)
 /* ExitProcess runs the exit callback of the thread that calls it, after
    every other thread was killed, perhaps inside a lock of the CLR's: no
    ExitTask and no hook then (the CLR cleans up at DLL_PROCESS_DETACH). */
-static int clrhost__os_process_exiting(void)
+static int clrhost__os_process_exiting(void) /* [INF] TRUE there on Windows too, as under Wine */
 {
     return clrhost__win32_shutdown_in_progress && clrhost__win32_shutdown_in_progress();
 }
@@ -1721,7 +1721,9 @@ static int clrhost__os_process_exiting(void)
    Windows NT, and in Wine). A thread's FLS callbacks run before its
    DLL_THREAD_DETACH notifications ("the OS has destroyed FLS" by then,
    vm/ceemain.cpp), so a task adopted there would never end. Read without
-   a call: an owner's id there is only ever our own while we own it. */
+   a call: an owner's id there is only ever our own while we own it.
+   [INF] That Windows holds this lock while it sends DLL_THREAD_DETACH is
+   seen under Wine only. */
 #if defined(_WIN64)
 #define CLRHOST__PEB_LOADER_LOCK 0x110
 #else
@@ -1770,7 +1772,8 @@ static int clrhost__os_module_name(SIZE_T addr, char *name, size_t cap)
 /* Which modules are loaded changes only through the loader, which tells
    every DLL notification callback (LdrRegisterDllNotification, ntdll,
    Windows Vista and later, and Wine) of each load and unload before the
-   module can run or after it is gone. The callback counts them; a module
+   module can run or after it is gone ([INF] the order is seen under Wine
+   only). The callback counts them; a module
    policy answer is trusted only while the count is the one it was taken
    under. Reading it is one load. -1: no notification, nothing is known. */
 static volatile LONG clrhost__win32_module_events = -1;
