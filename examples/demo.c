@@ -126,7 +126,7 @@ int main(void)
 
     printf("ICLRRuntimeHost::SetHostControl and Start:\n");
     clr_init(&clr, CLR_X64);
-    if (clr_set_host_control(&clr, hc) != S_OK || clr_start(&clr) != S_OK) {
+    if (clr_set_host_control(&clr, hc) != S_OK || clr_start(&clr) != S_OK || clr_finalizer_start(&clr) != S_OK) {
         fprintf(stderr, "demo: the played CLR did not start\n");
         return 1;
     }

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
             f[i].clr = &clr;
             f[i].clr_thread = NULL;
             t[i] = test_thread_start(foreign_thread, &f[i]);
-            CHECK_HR(clr_create_thread(&clr, 0, created_body, &clr, &join[i], &created[i]), S_OK);
+            CHECK_HR(clr_create_thread(&clr, CLR_THREAD_POOL, 0, created_body, &clr, &join[i], &created[i]), S_OK);
         }
         for (i = 0; i < k; ++i) {
             test_thread_join(t[i]);

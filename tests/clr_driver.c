@@ -4,6 +4,25 @@
 
 #define POISON ((void *)(size_t)0xdeadbeef)
 
+#ifdef _MSC_VER
+#define CLR_THREAD_LOCAL __declspec(thread)
+#else
+#define CLR_THREAD_LOCAL __thread
+#endif
+
+/* Where an exception thrown by managed code on this thread unwinds to:
+   the innermost P/Invoke still open (clr_wrapped_call). */
+typedef struct clr_unwind_frame {
+    jmp_buf to;
+    struct clr_unwind_frame *outer;
+} clr_unwind_frame;
+
+/* The CLR's GetThread(), and this thread's innermost P/Invoke frame. */
+static CLR_THREAD_LOCAL fake_clr_task *current_thread;
+static CLR_THREAD_LOCAL clr_unwind_frame *innermost_frame;
+
+fake_clr_task *clr_current_thread(void) { return current_thread; }
+
 void clr_init(clr_sim *clr, clr_pinvoke_style style)
 {
     memset(clr, 0, sizeof *clr);
@@ -63,6 +82,7 @@ HRESULT clr_thread_enter(clr_sim *clr, fake_clr_task **out)
         return hr;
     }
     (void)clr->tm->lpVtbl->SwitchToTask(clr->tm, 0);
+    current_thread = fake;
     *out = fake;
     return S_OK;
 }
@@ -88,8 +108,15 @@ HRESULT clr_start(clr_sim *clr)
     return hr;
 }
 
+static void traffic_stop(clr_sim *clr);
+static void finalizer_stop(clr_sim *clr);
+
 void clr_shutdown(clr_sim *clr)
 {
+    if (clr->traffic)
+        traffic_stop(clr);
+    if (clr->finalizer)
+        finalizer_stop(clr);
     if (clr->tm)
         clr->tm->lpVtbl->Release(clr->tm);
     if (clr->host_control)
@@ -102,6 +129,7 @@ void clr_shutdown(clr_sim *clr)
 
 typedef struct clr_thread_args {
     clr_sim *clr;
+    clr_thread_kind kind;
     IHostTask *created;
     fake_clr_task *fake;
     void (*body)(void *);
@@ -112,20 +140,24 @@ static DWORD WINAPI clr_thread_start(LPVOID p)
 {
     clr_thread_args *a = (clr_thread_args *)p;
     IHostTaskManager *tm = a->clr->tm;
-    IHostTask *current = (IHostTask *)POISON;
-    CHECK_HR(tm->lpVtbl->GetCurrentTask(tm, &current), S_OK);
-    CHECK(current == a->created); /* the same object CreateTask returned */
-    if (current && current != (IHostTask *)POISON)
-        current->lpVtbl->Release(current);
+    if (a->kind == CLR_THREAD_POOL) { /* SetupThread makes the Thread object here and asks */
+        IHostTask *current = (IHostTask *)POISON;
+        CHECK_HR(tm->lpVtbl->GetCurrentTask(tm, &current), S_OK);
+        CHECK(current == a->created); /* the same object CreateTask returned */
+        if (current && current != (IHostTask *)POISON)
+            current->lpVtbl->Release(current);
+    }
     CHECK_HR(a->created->lpVtbl->SetCLRTask(a->created, &a->fake->iface), S_OK);
     CHECK_HR(tm->lpVtbl->SwitchToTask(tm, 0), S_OK);
+    current_thread = a->fake;
     if (a->body)
         a->body(a->arg);
+    current_thread = NULL;
     free(a);
     return 0;
 }
 
-HRESULT clr_create_thread(clr_sim *clr, DWORD stack_size, void (*body)(void *), void *arg,
+HRESULT clr_create_thread(clr_sim *clr, clr_thread_kind kind, DWORD stack_size, void (*body)(void *), void *arg,
                           IHostTask **join, fake_clr_task **clr_task)
 {
     clr_thread_args *a = (clr_thread_args *)calloc(1, sizeof *a);
@@ -145,10 +177,12 @@ HRESULT clr_create_thread(clr_sim *clr, DWORD stack_size, void (*body)(void *), 
         return hr;
     }
     a->clr = clr;
+    a->kind = kind;
     a->created = task;
     a->fake = fake_clr_task_new(clr->tm);
     a->fake->expected = task;
     a->fake->owned = task; /* the CLR's thread object holds the CreateTask reference */
+    a->fake->release_late = clr->finalizer != NULL; /* ... until the finalizer lets it go */
     a->body = body;
     a->arg = arg;
     if (clr_task)
@@ -202,11 +236,24 @@ static BOOL clr_bind(clr_sim *clr, SIZE_T target)
 
 static HRESULT clr_wrapped_call(clr_sim *clr, SIZE_T target, void (*native)(void *), void *arg)
 {
+    clr_unwind_frame frame;
     DWORD error;
     HRESULT hr = clr->tm->lpVtbl->LeaveRuntime(clr->tm, target);
     if (FAILED(hr))
         return hr; /* a managed exception at the call site; the target is not called */
+    frame.outer = innermost_frame;
+    innermost_frame = &frame;
+    if (setjmp(frame.to) != 0) {
+        /* A managed callback threw and the unwind reached this frame: the
+           native code in between runs no further; the P/Invoke's holder
+           closes the native frame, and the exception goes on to the
+           managed caller. */
+        innermost_frame = frame.outer;
+        (void)clr->tm->lpVtbl->EnterRuntime(clr->tm);
+        return CLR_MANAGED_THREW;
+    }
     native(arg);
+    innermost_frame = frame.outer;
     error = test_last_error();
     hr = clr->tm->lpVtbl->EnterRuntime(clr->tm);
     test_set_last_error(error);
@@ -250,8 +297,342 @@ HRESULT clr_reverse_call(clr_sim *clr, int (*managed)(void *), void *arg)
     if (hr != S_OK)
         return hr; /* managed code does not run */
     threw = managed(arg);
-    hr = clr->tm->lpVtbl->ReverseLeaveRuntime(clr->tm); /* also when unwinding an exception */
+    /* On the normal path, or from the unwind handler of this frame, the
+       innermost one, before any frame further out. */
+    hr = clr->tm->lpVtbl->ReverseLeaveRuntime(clr->tm);
+    if (threw && innermost_frame)
+        longjmp(innermost_frame->to, 1); /* every frame pushed inside `managed` is closed by now */
     if (hr != S_OK)
         return hr;
     return threw ? CLR_MANAGED_THREW : S_OK;
+}
+
+/* ---- waits, interrupts ----------------------------------------------------- */
+
+/* Thread::UserSleep and DoAppropriateWait around one host wait: `task`
+   NULL is Sleep, else a Join on it. */
+static HRESULT interruptible_wait(clr_sim *clr, IHostTask *task, DWORD ms, DWORD option)
+{
+    fake_clr_task *self = current_thread;
+    HRESULT hr;
+    if (self) {
+        T_STORE(&self->interruptible, 1); /* before looking for a request: see clr_interrupt */
+        if (T_LOAD(&self->interrupt_requested)) {
+            T_STORE(&self->interrupt_requested, 0);
+            T_STORE(&self->interruptible, 0);
+            return HOST_E_INTERRUPTED; /* HandleThreadInterrupt throws; no wait at all */
+        }
+    }
+    for (;;) {
+        hr = task ? task->lpVtbl->Join(task, ms, option) : clr->tm->lpVtbl->Sleep(clr->tm, ms, option);
+        if (hr != HOST_E_INTERRUPTED || !self)
+            break;
+        if (T_LOAD(&self->interrupt_requested)) {
+            T_STORE(&self->interrupt_requested, 0);
+            break;
+        }
+        /* woken by an alert with no interrupt behind it: wait again */
+    }
+    if (self)
+        T_STORE(&self->interruptible, 0);
+    return hr;
+}
+
+HRESULT clr_join(clr_sim *clr, fake_clr_task *t, DWORD timeout)
+{
+    IHostTask *task = t->owned ? t->owned : t->expected;
+    DWORD option = WAIT_ALERTABLE;
+    HRESULT hr;
+    if (current_thread && current_thread->in_sta)
+        option |= WAIT_MSGPUMP;
+    task->lpVtbl->AddRef(task);
+    hr = interruptible_wait(clr, task, timeout, option);
+    task->lpVtbl->Release(task);
+    return hr;
+}
+
+HRESULT clr_sleep(clr_sim *clr, DWORD ms)
+{
+    return interruptible_wait(clr, NULL, ms, WAIT_ALERTABLE);
+}
+
+BOOL clr_interrupt(fake_clr_task *t)
+{
+    IHostTask *task = t->owned ? t->owned : t->expected;
+    T_STORE(&t->interrupt_requested, 1);
+    if (!T_LOAD(&t->interruptible))
+        return FALSE; /* kept for the thread's next interruptible wait */
+    task->lpVtbl->AddRef(task);
+    (void)task->lpVtbl->Alert(task);
+    task->lpVtbl->Release(task);
+    return TRUE;
+}
+
+BOOL clr_in_interruptible_wait(fake_clr_task *t) { return T_LOAD(&t->interruptible) != 0; }
+
+/* ---- the finalizer ---------------------------------------------------------- */
+
+typedef struct collection_wait {
+    clr_sim *clr;
+    long until;
+} collection_wait;
+
+/* WaitForFinalizerEvent: until a collection is asked for, or the end. */
+static void wait_for_work(void *p)
+{
+    clr_sim *clr = (clr_sim *)p;
+    while (T_LOAD(&clr->gc_requested) == T_LOAD(&clr->gc_done) && !T_LOAD(&clr->finalizer_stop))
+        test_sleep_ms(1);
+}
+
+/* One pass over the dead threads, on the finalizer thread, under the
+   thread store lock (here clr->lock). A thread not yet detached (ExitTask
+   not yet come and gone) waits for a later pass; so does the deletion of a CLR
+   thread object the host still holds a reference to. */
+static void finalize_dead_threads(clr_sim *clr)
+{
+    int i, kept = 0;
+    test_mutex_lock(clr->lock);
+    for (i = 0; i < clr->garbage_count; ++i) {
+        fake_clr_task *t = clr->garbage[i];
+        if (!T_LOAD(&t->detached)) {
+            clr->garbage[kept++] = t;
+            continue;
+        }
+        if (t->owned) { /* DecExternalCount reaches 0: ReleaseHostTask */
+            IHostTask *owned = t->owned;
+            t->owned = NULL;
+            t->released_on = test_thread_id();
+            T_INC(&clr->released_by_finalizer);
+            owned->lpVtbl->Release(owned);
+        }
+        if (T_LOAD(&t->refs) != 0) { /* m_UnmanagedRefCount: not deleted yet */
+            clr->garbage[kept++] = t;
+            continue;
+        }
+        CHECK_EQ(T_LOAD(&t->exit_calls), 1);
+        CHECK_EQ(T_LOAD(&t->callback_mismatches), 0);
+        fake_clr_task_free(t);
+        T_INC(&clr->dead_threads_freed);
+    }
+    clr->garbage_count = kept;
+    test_mutex_unlock(clr->lock);
+}
+
+static void finalizer_body(void *p)
+{
+    clr_sim *clr = (clr_sim *)p;
+    for (;;) {
+        long requested;
+        (void)clr_blocking_wait(clr, wait_for_work, clr);
+        requested = T_LOAD(&clr->gc_requested);
+        finalize_dead_threads(clr);
+        T_STORE(&clr->gc_done, requested);
+        if (T_LOAD(&clr->finalizer_stop) && T_LOAD(&clr->gc_requested) == requested)
+            return;
+    }
+}
+
+HRESULT clr_finalizer_start(clr_sim *clr)
+{
+    fake_clr_task *finalizer = NULL;
+    HRESULT hr;
+    if (!clr->tm || clr->finalizer)
+        return S_OK;
+    hr = clr_create_thread(clr, CLR_THREAD_USER, 0, finalizer_body, clr, &clr->finalizer_join, &finalizer);
+    clr->finalizer = finalizer; /* from now on the threads made wait for it to be let go of */
+    return hr;
+}
+
+void clr_thread_unreachable(clr_sim *clr, fake_clr_task *t)
+{
+    test_mutex_lock(clr->lock);
+    if (clr->garbage_count == clr->garbage_capacity) {
+        int capacity = clr->garbage_capacity ? clr->garbage_capacity * 2 : 64;
+        fake_clr_task **grown = (fake_clr_task **)realloc(clr->garbage, (size_t)capacity * sizeof *grown);
+        if (!grown)
+            abort();
+        clr->garbage = grown;
+        clr->garbage_capacity = capacity;
+    }
+    clr->garbage[clr->garbage_count++] = t;
+    test_mutex_unlock(clr->lock);
+}
+
+static void wait_for_collection(void *p)
+{
+    collection_wait *w = (collection_wait *)p;
+    while (T_LOAD(&w->clr->gc_done) < w->until)
+        test_sleep_ms(1);
+}
+
+void clr_collect(clr_sim *clr)
+{
+    collection_wait w;
+    if (!clr->finalizer)
+        return;
+    w.clr = clr;
+    w.until = T_INC(&clr->gc_requested);
+    if (current_thread) /* WaitForPendingFinalizers: one of the CLR's notified waits */
+        (void)clr_blocking_wait(clr, wait_for_collection, &w);
+    else
+        wait_for_collection(&w);
+}
+
+static int garbage_left(clr_sim *clr)
+{
+    int n;
+    test_mutex_lock(clr->lock);
+    n = clr->garbage_count;
+    test_mutex_unlock(clr->lock);
+    return n;
+}
+
+/* For the tests: the last collections, then the finalizer ends (the real
+   one parks in Sleep(INFINITE, 0) until the process ends). Every dead
+   thread's objects must be gone by then. */
+static void finalizer_stop(clr_sim *clr)
+{
+    fake_clr_task *finalizer = clr->finalizer;
+    int round;
+    for (round = 0; round < 1000 && garbage_left(clr) > 0; ++round) {
+        clr_collect(clr);
+        if (garbage_left(clr) > 0)
+            test_sleep_ms(5);
+    }
+    if (garbage_left(clr) > 0)
+        test_fail_eq(__FILE__, __LINE__,
+                     "dead threads whose CLR objects the host never let go of (no ExitTask, or an ICLRTask "
+                     "reference kept)", (unsigned long long)garbage_left(clr), 0);
+    T_STORE(&clr->finalizer_stop, 1);
+    CHECK_HR(clr->finalizer_join->lpVtbl->Join(clr->finalizer_join, INFINITE, 0), S_OK);
+    clr->finalizer_join->lpVtbl->Release(clr->finalizer_join);
+    clr->finalizer_join = NULL;
+    fake_clr_task_free(finalizer);
+    clr->finalizer = NULL;
+    free(clr->garbage);
+    clr->garbage = NULL;
+    clr->garbage_count = clr->garbage_capacity = 0;
+}
+
+/* ---- the CLR's own traffic -------------------------------------------------- */
+
+#define TRAFFIC_WORKERS 2          /* thread-pool workers alive at a time */
+#define TRAFFIC_WORKER_ROUNDS 20   /* rounds of calls before a worker retires */
+
+struct clr_traffic {
+    clr_sim *clr;
+    long stop;
+    long workers_live;       /* started and not yet past their last call */
+    long helper_live;
+    test_thread *gate, *server_gc;
+};
+
+static void wait_1_ms(void *p)
+{
+    (void)p;
+    test_sleep_ms(1);
+}
+
+/* What a thread-pool worker and the JIT do between work items: a
+   notified wait for work (vm/win32threadpool.cpp, WaitForMultipleObjectsEx
+   through the CLR's wait), the back-offs Sleep(0, 0) and SwitchToTask(0)
+   (vm/threads.cpp, vm/gc*.cpp spin loops). */
+static void background_round(clr_sim *clr)
+{
+    CHECK_HR(clr_blocking_wait(clr, wait_1_ms, NULL), S_OK);
+    CHECK_HR(clr->tm->lpVtbl->Sleep(clr->tm, 0, 0), S_OK);
+    CHECK_HR(clr->tm->lpVtbl->SwitchToTask(clr->tm, 0), S_OK);
+}
+
+static void worker_body(void *p)
+{
+    clr_traffic *traffic = (clr_traffic *)p;
+    int round;
+    for (round = 0; round < TRAFFIC_WORKER_ROUNDS && !T_LOAD(&traffic->stop); ++round)
+        background_round(traffic->clr);
+    /* A retiring worker's Thread object is unreferenced once it is gone. */
+    clr_thread_unreachable(traffic->clr, current_thread);
+    T_DEC(&traffic->workers_live);
+}
+
+/* The thread pool's gate thread, a thread the CLR makes with plain
+   CreateThread: it reaches the host as a foreign thread through
+   GetCurrentTask, and from it the pool starts workers mid-run. */
+static void gate_body(void *p)
+{
+    clr_traffic *traffic = (clr_traffic *)p;
+    clr_sim *clr = traffic->clr;
+    fake_clr_task *self = NULL;
+    CHECK_HR(clr_thread_enter(clr, &self), S_OK);
+    if (!self)
+        return; /* a host may refuse it; the CLR runs the pool without it */
+    while (!T_LOAD(&traffic->stop)) {
+        background_round(clr);
+        if (T_LOAD(&traffic->workers_live) < TRAFFIC_WORKERS) {
+            T_INC(&traffic->workers_live);
+            if (clr_create_thread(clr, CLR_THREAD_POOL, 0, worker_body, traffic, NULL, NULL) == S_OK)
+                T_INC(&clr->background_threads_made);
+            else
+                T_DEC(&traffic->workers_live);
+        }
+    }
+    clr_thread_unreachable(clr, self); /* ExitTask comes from the host's thread-exit callback */
+}
+
+/* A server GC thread: plain CreateThread, no CLR Thread object, no task,
+   and still SwitchToTask(0) in its spin loops (vm/gc.cpp). */
+static void server_gc_body(void *p)
+{
+    clr_traffic *traffic = (clr_traffic *)p;
+    while (!T_LOAD(&traffic->stop)) {
+        CHECK_HR(traffic->clr->tm->lpVtbl->SwitchToTask(traffic->clr->tm, 0), S_OK);
+        test_sleep_ms(1);
+    }
+}
+
+/* The AppDomain-unload helper: off the host's scheduler for good with
+   LeaveRuntime(0), then waiting for work in the CLR's waits. */
+static void unload_helper_body(void *p)
+{
+    clr_traffic *traffic = (clr_traffic *)p;
+    CHECK_HR(clr_ad_unload_helper_begins(traffic->clr), S_OK);
+    while (!T_LOAD(&traffic->stop))
+        CHECK_HR(clr_blocking_wait(traffic->clr, wait_1_ms, NULL), S_OK);
+    clr_thread_unreachable(traffic->clr, current_thread);
+    T_DEC(&traffic->helper_live);
+}
+
+HRESULT clr_traffic_start(clr_sim *clr)
+{
+    clr_traffic *traffic;
+    HRESULT hr;
+    if (!clr->tm || clr->traffic || !clr->finalizer)
+        return clr->tm && !clr->finalizer ? E_UNEXPECTED : S_OK;
+    traffic = (clr_traffic *)calloc(1, sizeof *traffic);
+    if (!traffic)
+        return E_OUTOFMEMORY;
+    traffic->clr = clr;
+    clr->traffic = traffic;
+    traffic->helper_live = 1;
+    hr = clr_create_thread(clr, CLR_THREAD_USER, 0, unload_helper_body, traffic, NULL, NULL);
+    if (hr == S_OK)
+        T_INC(&clr->background_threads_made);
+    else
+        traffic->helper_live = 0;
+    traffic->gate = test_thread_start(gate_body, traffic);
+    traffic->server_gc = test_thread_start(server_gc_body, traffic);
+    return hr;
+}
+
+static void traffic_stop(clr_sim *clr)
+{
+    clr_traffic *traffic = clr->traffic;
+    T_STORE(&traffic->stop, 1);
+    test_thread_join(traffic->gate); /* no more workers made after this */
+    test_thread_join(traffic->server_gc);
+    while (T_LOAD(&traffic->workers_live) > 0 || T_LOAD(&traffic->helper_live) > 0)
+        test_sleep_ms(1);
+    clr->traffic = NULL;
+    free(traffic);
 }

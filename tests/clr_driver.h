@@ -8,12 +8,30 @@
 
 #include "harness.h"
 
+#include <setjmp.h>
+
 #define CLR_MAX_BOUND_TARGETS 64
 
 typedef enum clr_pinvoke_style {
     CLR_X86, /* asks CallNeedsHostHook once per target, when binding it */
     CLR_X64  /* asks on every call */
 } clr_pinvoke_style;
+
+/* How a thread the CLR creates meets its task (both come from CreateTask). */
+typedef enum clr_thread_kind {
+    /* Thread.Start, the finalizer, the AD-unload helper: the CLR's Thread
+       object exists before the thread and keeps CreateTask's task
+       (vm/threads.cpp CreateNewHostTask), so the new thread's InitThread
+       does not ask GetCurrentTask (vm/threads.cpp ~2257). */
+    CLR_THREAD_USER,
+    /* Thread-pool workers and I/O threads: their Thread object is made on
+       the new thread (SetupThread, vm/win32threadpool.cpp), whose
+       InitThread asks GetCurrentTask; it must give CreateTask's task. */
+    CLR_THREAD_POOL
+} clr_thread_kind;
+
+/* The background of calls the CLR makes on its own (clr_traffic_start). */
+typedef struct clr_traffic clr_traffic;
 
 typedef struct clr_sim {
     clr_pinvoke_style style;
@@ -26,6 +44,18 @@ typedef struct clr_sim {
     int bound;                    /* x86: targets bound so far */
     SIZE_T bound_target[CLR_MAX_BOUND_TARGETS];
     BOOL bound_hooked[CLR_MAX_BOUND_TARGETS];
+
+    /* The finalizer thread (clr_finalizer_start): NULL until started. */
+    fake_clr_task *finalizer;
+    IHostTask *finalizer_join;    /* for the tests' shutdown */
+    long finalizer_stop;
+    long gc_requested, gc_done;   /* collections asked for and finished */
+    fake_clr_task **garbage;      /* dead threads' CLR objects not yet freed */
+    int garbage_count, garbage_capacity;
+    long released_by_finalizer;   /* IHostTask references it let go of */
+    long dead_threads_freed;      /* CLR thread objects it deleted */
+    clr_traffic *traffic;         /* NULL: no background traffic */
+    long background_threads_made; /* by the traffic: workers, the unload helper */
 } clr_sim;
 
 /* ICLRRuntimeHost::SetHostControl: asks for every host manager in the
@@ -37,9 +67,43 @@ HRESULT clr_set_host_control(clr_sim *clr, IHostControl *hc);
    guarantee, GetCurrentTask (NULL fails start-up with
    HOST_E_INVALIDOPERATION), SetCLRTask, SwitchToTask(0). */
 HRESULT clr_start(clr_sim *clr);
-/* Undoes what the test harness needs undone. The real CLR never releases
-   its host managers; the tests do, to prove nothing else is held. */
+/* Undoes what the test harness needs undone: stops the background traffic
+   and the finalizer (after a last collection, which must free every dead
+   thread's objects: a host reference kept past ExitTask fails a check).
+   The real CLR never releases its host managers; the tests do, to prove
+   nothing else is held. */
 void clr_shutdown(clr_sim *clr);
+
+/* The finalizer thread, as the CLR makes it during start-up
+   (FinalizerThread::FinalizerThreadCreate: CreateTask, a CLR_THREAD_USER
+   thread). From then on the CLR lets go of a dead thread's IHostTask the
+   way the real one does: not when the thread ends, but on the finalizer
+   thread, after its managed Thread object was collected and the thread
+   detached (vm/threads.cpp DecExternalCount ~3313-3333,
+   CleanupDetachedThreads ~3692-3746; vm/finalizerthread.cpp ~679-694).
+   Between collections the finalizer sits in one of the CLR's notified
+   waits. */
+HRESULT clr_finalizer_start(clr_sim *clr);
+/* A managed Thread object became unreachable: its CLR objects wait for
+   the next collection. `t` must be a thread clr_create_thread made after
+   the finalizer started. */
+void clr_thread_unreachable(clr_sim *clr, fake_clr_task *t);
+/* GC.Collect(); GC.WaitForPendingFinalizers(): the finalizer releases the
+   IHostTask of every unreachable thread that has ended (ExitTask came),
+   and deletes each CLR thread object the host holds no reference to. The
+   caller waits in one of the CLR's notified waits. */
+void clr_collect(clr_sim *clr);
+
+/* The calls the CLR makes on its own while managed code runs, started
+   after clr_start (and clr_finalizer_start), running until clr_shutdown:
+   thread-pool workers created through CreateTask mid-run (CLR_THREAD_POOL,
+   asking GetCurrentTask) that make notified waits, Sleep(0, 0) back-offs
+   and SwitchToTask(0) spins and then retire; the thread-pool's wait
+   thread, a foreign thread adopted through GetCurrentTask; a server GC
+   thread with no task calling SwitchToTask(0); the AppDomain-unload
+   helper's LeaveRuntime(0) (vm/appdomain.cpp ~13348); the finalizer's own
+   waits. None of it may cost a protocol error or a leak. */
+HRESULT clr_traffic_start(clr_sim *clr);
 
 /* A thread that enters the runtime from outside: GetCurrentTask (released
    at once, the pointer kept raw, as the CLR sometimes does), SetCLRTask,
@@ -47,14 +111,46 @@ void clr_shutdown(clr_sim *clr);
 HRESULT clr_thread_enter(clr_sim *clr, fake_clr_task **out);
 
 /* A thread the CLR creates (Thread.Start, finalizer, thread pool...):
-   CreateTask (suspended) and Start. On the new thread GetCurrentTask must
-   return the object CreateTask returned; then SetCLRTask, SwitchToTask(0),
-   body(arg). The CLR's thread object keeps the CreateTask reference until
-   ExitTask; *join gets an extra reference for the caller (Thread.Join).
-   *clr_task (if not NULL) gets the thread's fake ICLRTask, to be freed by
-   the caller after the thread ended. */
-HRESULT clr_create_thread(clr_sim *clr, DWORD stack_size, void (*body)(void *), void *arg,
+   CreateTask (suspended) and Start. On the new thread, for
+   CLR_THREAD_POOL, GetCurrentTask must return the object CreateTask
+   returned; then SetCLRTask, SwitchToTask(0), body(arg). The CLR's thread
+   object keeps the CreateTask reference (t->owned): until ExitTask, or,
+   once the finalizer runs, until a collection after the thread became
+   unreachable. *join (if not NULL) gets an extra reference for the
+   caller. *clr_task (if not NULL) gets the thread's fake ICLRTask, to be
+   freed by the caller after the thread ended, or handed to
+   clr_thread_unreachable. */
+HRESULT clr_create_thread(clr_sim *clr, clr_thread_kind kind, DWORD stack_size, void (*body)(void *), void *arg,
                           IHostTask **join, fake_clr_task **clr_task);
+
+/* The CLR's per-thread object of the calling thread (what the CLR's
+   GetThread() gives): set by clr_thread_enter, clr_start and on every
+   thread clr_create_thread made. NULL on other threads. */
+fake_clr_task *clr_current_thread(void);
+
+/* Thread.Join on `t` from the calling CLR thread: IHostTask::Join through
+   a reference held for the call (GetHostTaskWithAddRef), with the bits
+   the CLR passes: WAIT_ALERTABLE, WAIT_MSGPUMP when the caller is not in
+   the MTA, and not WAIT_NOTINDEADLOCK, since Thread.Join waits in
+   WaitMode_InDeadlock (vm/comsynchronizable.cpp ~1289, DoAppropriateWait
+   vm/threads.cpp ~4640, HostJoinOnThread ~431). Interruptible, as
+   clr_sleep. */
+HRESULT clr_join(clr_sim *clr, fake_clr_task *t, DWORD timeout);
+/* Thread.Sleep(ms): IHostTaskManager::Sleep(ms, WAIT_ALERTABLE)
+   (vm/hosting.cpp ~820). Both waits are interruptible the way
+   Thread::UserSleep makes them (vm/threads.cpp ~5160-5230): the thread
+   marks itself interruptible, and an interrupt already requested throws
+   before the host is asked; HOST_E_INTERRUPTED without a request (a
+   stray alert) waits again. HOST_E_INTERRUPTED comes back for an
+   interrupt. */
+HRESULT clr_sleep(clr_sim *clr, DWORD ms);
+/* Thread.Interrupt: records the request, and calls IHostTask::Alert only
+   when the thread is in an interruptible wait (Thread::UserInterrupt,
+   vm/threads.cpp ~5148-5156; Thread::Alert ~391-420). Returns whether
+   Alert was called. */
+BOOL clr_interrupt(fake_clr_task *t);
+/* Whether `t` is in an interruptible wait (ThreadState.WaitSleepJoin). */
+BOOL clr_in_interruptible_wait(fake_clr_task *t);
 
 /* What the AppDomain-unload helper thread does first, inside its try
    block (vm/appdomain.cpp): LeaveRuntime(0), never followed by an
@@ -74,8 +170,15 @@ HRESULT clr_blocking_wait(clr_sim *clr, void (*wait)(void *), void *arg);
 /* Native code calls managed code (reverse P/Invoke or a COM call into a
    managed object). Anything but exactly S_OK from ReverseEnterRuntime
    means the managed code does not run; the HRESULT is returned. When the
-   managed code "throws" (returns non-zero), ReverseLeaveRuntime is still
-   called during the unwind, and E_ABORT-like failure comes back. */
+   managed code throws (returns non-zero), the exception unwinds the way
+   the CLR's unwinder does, innermost frame first: ReverseLeaveRuntime from
+   the reverse-P/Invoke frame's unwind handler, then the native frames are
+   skipped (they run no further: a longjmp), then EnterRuntime from the
+   enclosing P/Invoke's holder on x64 (Frame::ExceptionUnwind on x86;
+   vm/dllimportcallback.cpp, vm/frames.cpp), and that P/Invoke returns
+   CLR_MANAGED_THREW to its managed caller, which catches it. With no
+   P/Invoke of this thread around the call, the exception goes to the
+   native caller: CLR_MANAGED_THREW is returned here. */
 #define CLR_MANAGED_THREW ((HRESULT)0x80131500L) /* COR_E_EXCEPTION */
 HRESULT clr_reverse_call(clr_sim *clr, int (*managed)(void *), void *arg);
 

@@ -94,7 +94,6 @@ static DWORD pinvoke_current_thread_id(clr_sim *clr, const scenario_natives *n)
 static clr_sim *callback_clr;
 static const scenario_natives *callback_natives;
 static int callback_calls;
-static int exception_in_flight;
 
 typedef struct managed_frame {
     int value, result;
@@ -121,13 +120,14 @@ static int managed_throw(void *p)
     return 1; /* throw new InvalidOperationException(...) */
 }
 
+/* A throwing callback never returns here: the exception unwinds past the
+   native caller to the P/Invoke that called it (clr_reverse_call). */
 static int reverse(int (*managed)(void *), int value)
 {
     managed_frame f;
     f.value = value;
     f.result = 0;
-    if (clr_reverse_call(callback_clr, managed, &f) != S_OK)
-        exception_in_flight = 1; /* it unwinds through the native caller */
+    (void)clr_reverse_call(callback_clr, managed, &f);
     return f.result;
 }
 
@@ -140,7 +140,6 @@ static void use_callbacks(clr_sim *clr, const scenario_natives *n)
     callback_clr = clr;
     callback_natives = n;
     callback_calls = 0;
-    exception_in_flight = 0;
 }
 
 /* ---- the scenarios ----------------------------------------------------------- */
@@ -177,37 +176,35 @@ static int play_exception(clr_sim *clr, const scenario_natives *n)
 {
     int result;
     use_callbacks(clr, n);
-    pinvoke_call_back(clr, n, delegate_throw, 1, &result); /* EnterRuntime comes in the unwind */
-    return exception_in_flight ? 0 : 1;                     /* caught */
+    /* EnterRuntime for example_call_back comes from the unwind, and the
+       exception reaches this frame, which catches it. */
+    HRESULT hr = pinvoke_call_back(clr, n, delegate_throw, 1, &result);
+    return hr == CLR_MANAGED_THREW ? 0 : 1;
 }
 
-/* new Thread(body).Start() ... Join(): the CLR's thread object and the
-   reference Thread.Join uses. */
+/* new Thread(body): the CLR's Thread object, which holds the thread's
+   IHostTask until the finalizer lets it go. */
 typedef struct managed_thread {
-    IHostTask *task;
     fake_clr_task *clr_task;
 } managed_thread;
 
 static HRESULT thread_start(clr_sim *clr, managed_thread *t, void (*body)(void *), void *arg)
 {
-    return clr_create_thread(clr, 0, body, arg, &t->task, &t->clr_task);
+    return clr_create_thread(clr, CLR_THREAD_USER, 0, body, arg, NULL, &t->clr_task);
 }
 
-/* Thread.Join(timeout): alertable, so Thread.Interrupt can wake it. */
-static HRESULT thread_join(managed_thread *t, DWORD timeout)
+static HRESULT thread_join(clr_sim *clr, managed_thread *t, DWORD timeout)
 {
-    return t->task->lpVtbl->Join(t->task, timeout, WAIT_ALERTABLE | WAIT_NOTINDEADLOCK);
+    return clr_join(clr, t->clr_task, timeout);
 }
 
-/* The managed Thread object is collected: the CLR drops its references.
-   By now the thread has ended, so the host must have called its
-   ICLRTask::ExitTask exactly once (fake_clr_task_free checks the rest). */
-static void thread_collect(managed_thread *t)
+/* The last reference to the managed Thread object goes. By now the thread
+   has ended, so the host must have called its ICLRTask::ExitTask exactly
+   once; the CLR lets go of the IHostTask later, on the finalizer thread. */
+static void thread_forget(clr_sim *clr, managed_thread *t)
 {
     CHECK_EQ(T_LOAD(&t->clr_task->exit_calls), 1);
-    CHECK_EQ(T_LOAD(&t->clr_task->callback_mismatches), 0);
-    t->task->lpVtbl->Release(t->task);
-    fake_clr_task_free(t->clr_task);
+    clr_thread_unreachable(clr, t->clr_task);
 }
 
 typedef struct add_thread {
@@ -237,9 +234,9 @@ static int play_start_and_join(clr_sim *clr, const scenario_natives *n, int coun
         ++started;
     }
     for (i = 0; i < started; ++i) {
-        if (thread_join(&threads[i], INFINITE) != S_OK)
+        if (thread_join(clr, &threads[i], INFINITE) != S_OK)
             failed = 1;
-        thread_collect(&threads[i]);
+        thread_forget(clr, &threads[i]);
     }
     if (started < count || failed)
         return 1;
@@ -253,6 +250,7 @@ typedef struct waiter {
     clr_sim *clr;
     managed_thread *awaited; /* NULL: Thread.Sleep(timeout) */
     DWORD timeout;
+    int sta;                 /* SetApartmentState(ApartmentState.STA) before Start */
     int woken;
 } waiter;
 
@@ -260,13 +258,24 @@ typedef struct waiter {
 static void waiter_body(void *p)
 {
     waiter *w = (waiter *)p;
-    HRESULT hr = w->awaited ? thread_join(w->awaited, w->timeout)
-                            : w->clr->tm->lpVtbl->Sleep(w->clr->tm, w->timeout, WAIT_ALERTABLE);
+    HRESULT hr;
+    clr_current_thread()->in_sta = w->sta; /* the CLR sets the apartment up as the thread starts */
+    hr = w->awaited ? thread_join(w->clr, w->awaited, w->timeout) : clr_sleep(w->clr, w->timeout);
     w->woken = hr == HOST_E_INTERRUPTED;
 }
 
-/* Thread.Interrupt is IHostTask::Alert; an alert that comes before the
-   wait is kept for it, so no waiting for the thread to block is needed. */
+/* Scenarios.cs WaitUntilBlocked: until ThreadState shows WaitSleepJoin,
+   Thread.Sleep(1) at a time, at most 1000 times. */
+static void wait_until_blocked(clr_sim *clr, managed_thread *t)
+{
+    int i;
+    for (i = 0; i < 1000 && !clr_in_interruptible_wait(t->clr_task); ++i)
+        (void)clr_sleep(clr, 1);
+}
+
+/* Thread.Interrupt: the CLR calls IHostTask::Alert only for a thread in
+   an interruptible wait, which may not have reached the host's wait yet;
+   the host must keep the alert for it. */
 static int play_interrupt(clr_sim *clr)
 {
     waiter sleeper, long_sleeper, joiner;
@@ -277,10 +286,11 @@ static int play_interrupt(clr_sim *clr)
     sleeper.timeout = INFINITE;
     if (thread_start(clr, &sleeper_thread, waiter_body, &sleeper) != S_OK)
         return 1;
-    sleeper_thread.task->lpVtbl->Alert(sleeper_thread.task);
-    if (thread_join(&sleeper_thread, 10000) != S_OK)
+    wait_until_blocked(clr, &sleeper_thread);
+    clr_interrupt(sleeper_thread.clr_task);
+    if (thread_join(clr, &sleeper_thread, 10000) != S_OK)
         return 1; /* a sleeper nothing wakes is never collected: leave it */
-    thread_collect(&sleeper_thread);
+    thread_forget(clr, &sleeper_thread);
     if (!sleeper.woken)
         return 2;
 
@@ -291,18 +301,20 @@ static int play_interrupt(clr_sim *clr)
     joiner.clr = clr;
     joiner.awaited = &long_sleeper_thread;
     joiner.timeout = INFINITE;
+    joiner.sta = 1; /* so its Join pumps: WAIT_ALERTABLE | WAIT_MSGPUMP */
     if (thread_start(clr, &long_sleeper_thread, waiter_body, &long_sleeper) != S_OK)
         return 3;
     if (thread_start(clr, &joiner_thread, waiter_body, &joiner) != S_OK)
         return 3;
-    joiner_thread.task->lpVtbl->Alert(joiner_thread.task);
-    joiner_ended = thread_join(&joiner_thread, 10000) == S_OK;
-    long_sleeper_thread.task->lpVtbl->Alert(long_sleeper_thread.task);
-    thread_join(&long_sleeper_thread, INFINITE);
-    thread_collect(&long_sleeper_thread);
+    wait_until_blocked(clr, &joiner_thread);
+    clr_interrupt(joiner_thread.clr_task);
+    joiner_ended = thread_join(clr, &joiner_thread, 10000) == S_OK;
+    clr_interrupt(long_sleeper_thread.clr_task);
+    thread_join(clr, &long_sleeper_thread, INFINITE);
+    thread_forget(clr, &long_sleeper_thread);
     if (!joiner_ended)
         return 3;
-    thread_collect(&joiner_thread);
+    thread_forget(clr, &joiner_thread);
     return joiner.woken ? 0 : 4;
 }
 
@@ -315,6 +327,10 @@ static int play_culture(clr_sim *clr)
     return 0;
 }
 
+/* The collections allocation would bring: one every 64 threads, so that
+   new threads start while dead ones are still referenced. */
+#define THREADS_PER_COLLECTION 64
+
 static int play_churn(clr_sim *clr, const scenario_natives *n, int count)
 {
     int done, result;
@@ -322,7 +338,19 @@ static int play_churn(clr_sim *clr, const scenario_natives *n, int count)
         result = play_start_and_join(clr, n, count - done < 8 ? count - done : 8);
         if (result)
             return result;
+        if ((done / 8 + 1) % (THREADS_PER_COLLECTION / 8) == 0)
+            clr_collect(clr);
     }
+    return 0;
+}
+
+/* GC.Collect(); GC.WaitForPendingFinalizers(); three times: every thread
+   that has ended is cleaned up and its IHostTask let go of. */
+static int play_settle(clr_sim *clr)
+{
+    int i;
+    for (i = 0; i < 3; ++i)
+        clr_collect(clr);
     return 0;
 }
 
@@ -359,8 +387,8 @@ static int play_work(clr_sim *clr, const scenario_natives *n, int count)
     for (i = 0; i < count && thread_start(clr, &threads[i], worker_body, &w) == S_OK; ++i)
         ++started;
     for (i = 0; i < started; ++i) {
-        thread_join(&threads[i], INFINITE);
-        thread_collect(&threads[i]);
+        thread_join(clr, &threads[i], INFINITE);
+        thread_forget(clr, &threads[i]);
     }
     return started == count ? 0 : 1;
 }
@@ -387,6 +415,10 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
     size_t length = colon ? (size_t)(colon - argument) : strlen(argument);
     int count = colon ? atoi(colon + 1) : 0, result, i;
     int violations = test_failures();
+    if (!clr->finalizer && clr->tm) {
+        printf("managed: the played CLR has no finalizer thread (clr_finalizer_start)\n");
+        return 200;
+    }
     if (length >= sizeof name) {
         printf("managed: unknown scenario '%s'\n", argument);
         return 100;
@@ -419,6 +451,8 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
         result = play_work(clr, natives, count > 0 && count <= MAX_THREADS ? count : 3);
     else if (strcmp(name, "sandbox") == 0)
         result = play_sandbox(clr, natives);
+    else if (strcmp(name, "settle") == 0)
+        result = play_settle(clr);
     else {
         printf("managed: unknown scenario '%s'\n", argument);
         return 100;

@@ -61,20 +61,6 @@ static HRESULT STDMETHODCALLTYPE host_SetHostControl(ICLRRuntimeHost *self, IHos
     return clr_set_host_control(&clr, hc);
 }
 
-static void wait_for_event(void *event)
-{
-    WaitForSingleObject((HANDLE)event, INFINITE);
-}
-
-/* The finalizer thread: one of the CLR's own waits, until the process ends. */
-static void finalizer_body(void *arg)
-{
-    HANDLE never = CreateEventW(NULL, TRUE, FALSE, NULL);
-    (void)arg;
-    if (never)
-        clr_blocking_wait(&clr, wait_for_event, never);
-}
-
 static HRESULT STDMETHODCALLTYPE host_Start(ICLRRuntimeHost *self)
 {
     HRESULT hr;
@@ -87,8 +73,11 @@ static HRESULT STDMETHODCALLTYPE host_Start(ICLRRuntimeHost *self)
     if (FAILED(hr))
         return hr;
     started = TRUE;
-    if (clr.tm) /* the CLR makes its finalizer thread during start-up */
-        hr = clr_create_thread(&clr, 0, finalizer_body, NULL, NULL, NULL);
+    /* The CLR makes its finalizer thread during start-up, and from then on
+       its own threads make calls of their own. */
+    hr = clr_finalizer_start(&clr);
+    if (hr == S_OK)
+        hr = clr_traffic_start(&clr);
     return hr;
 }
 

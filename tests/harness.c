@@ -440,11 +440,13 @@ static HRESULT STDMETHODCALLTYPE fct_ExitTask(ICLRTask *This)
             t->tm->lpVtbl->EnterRuntime(t->tm) != S_OK)
             T_INC(&t->callback_mismatches);
     }
-    if (t->owned) { /* the CLR's thread object dies and lets go of its IHostTask */
+    if (t->owned && !t->release_late) { /* the CLR's thread object dies and lets go of its IHostTask */
         IHostTask *owned = t->owned;
         t->owned = NULL;
+        t->released_on = test_thread_id();
         owned->lpVtbl->Release(owned);
     }
+    T_STORE(&t->detached, 1);
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE fct_Abort(ICLRTask *This) { (void)This; return E_NOTIMPL; }

@@ -35,6 +35,7 @@ extern const test_case com_tests[];
 extern const test_case driver_tests[];
 extern const test_case thread_tests[];
 extern const test_case reliability_tests[];
+extern const test_case played_clr_tests[];
 
 void test_harness_init(void); /* once, before any test */
 /* Runs the cases (up to the one with a NULL name) whose name contains one
@@ -144,16 +145,24 @@ void test_mutex_unlock(test_mutex *m);
 /* The CLR's per-thread object, as the host sees it: an ICLRTask. When the
    host calls ExitTask it does what the CLR's thread teardown does: asks for
    the current task again, makes one of the CLR's blocking waits, and drops
-   the IHostTask reference its thread object held (if it held one). */
+   the IHostTask reference its thread object held (if it held one and
+   release_late is not set). */
 typedef struct fake_clr_task {
     ICLRTask iface;
     long refs;
     long exit_calls;
+    long detached;          /* ExitTask has finished: the thread is detached */
     DWORD exit_thread;
     IHostTaskManager *tm;   /* for the calls back during ExitTask; NULL: none */
     IHostTask *expected;    /* what GetCurrentTask must give during ExitTask */
     IHostTask *owned;       /* a reference the thread object holds, dropped at ExitTask */
+    int release_late;       /* keep `owned` past ExitTask: the played finalizer drops it */
     long callback_mismatches;
+    /* The played CLR's per-thread state (tests/clr_driver.c). */
+    long interruptible;       /* in an interruptible wait (TS_Interruptible) */
+    long interrupt_requested; /* Thread.Interrupt came (m_UserInterrupt) */
+    int in_sta;               /* the thread's apartment is an STA */
+    DWORD released_on;        /* the thread that let go of `owned` */
 } fake_clr_task;
 
 fake_clr_task *fake_clr_task_new(IHostTaskManager *tm);

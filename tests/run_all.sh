@@ -38,7 +38,7 @@ FAILED=0
 PASSED=0
 SKIPPED=0
 WARN="-Wall -Wextra -Werror -pedantic" # everywhere: every system header here allows it
-SUITE_REST="tests/harness.c tests/clr_driver.c tests/test_com.c tests/test_driver.c tests/test_threads.c tests/test_reliability.c tests/main.c"
+SUITE_REST="tests/harness.c tests/clr_driver.c tests/clr_scenarios.c tests/test_com.c tests/test_driver.c tests/test_threads.c tests/test_reliability.c tests/test_played_clr.c tests/main.c"
 SRC="tests/impl.c $SUITE_REST"
 FUZZ_SRC="tests/fuzz/fuzz_calls.c tests/impl.c tests/harness.c"
 CHURN_SRC="tests/churn.c tests/impl.c tests/harness.c tests/clr_driver.c"
@@ -303,8 +303,8 @@ managed: nested     ok
 END
     diff "$B/demo-nested-expected.txt" "$B/demo-nested.txt" || return 1
     grep -qF "This program plays the CLR's part" "$B/demo.out" &&
-        grep -qF "tasks: 7 created by the CLR, 1 adopted, 7 ended, 1 live" "$B/demo.out" &&
-        grep -qF "LeaveRuntime 26, EnterRuntime 26, ReverseEnterRuntime 7, ReverseLeaveRuntime 7" "$B/demo.out" &&
+        grep -qF "tasks: 8 created by the CLR, 1 adopted, 7 ended, 2 live" "$B/demo.out" &&
+        grep -qF "LeaveRuntime 27, EnterRuntime 26, ReverseEnterRuntime 7, ReverseLeaveRuntime 7" "$B/demo.out" &&
         grep -qF "protocol errors 0" "$B/demo.out" &&
         [ "$(grep -c '^managed: .* ok$' "$B/demo.out")" -eq 7 ]
 }

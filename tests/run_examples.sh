@@ -58,7 +58,13 @@ else
         check "host_hello.exe ran scenario $scenario" grep -qE "^managed: $scenario +ok$" hello.txt
     done
     check "host_hello.exe printed the ended threads" has hello "created ended"
-    check "host_hello.exe printed the totals" has hello "Run returned 0. 9 tasks (8 created by the CLR, 1 adopted)"
+    # The scenarios' 7 threads, the finalizer and the AD-unload helper at
+    # least, plus the thread-pool workers of the played CLR's own traffic
+    # (how many depends on timing); the host's thread and the pool's gate
+    # thread adopted.
+    check "host_hello.exe printed the totals" sh -c \
+        "sed -n 's/^Run returned 0\. \([0-9]*\) tasks (\([0-9]*\) created by the CLR, 2 adopted).*/\1 \2/p' hello.txt |
+         awk '\$2 >= 9 && \$1 == \$2 + 2 { ok = 1 } END { exit !ok }'"
     check "host_hello.exe saw no protocol error" has hello " 0 protocol errors"
 
     run missing host_hello.exe Missing.dll

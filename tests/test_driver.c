@@ -308,7 +308,10 @@ static void test_created_threads(void)
         c[i].f = &f;
         c[i].native.f = &f;
         c[i].pinvokes = 3;
-        CHECK_HR(clr_create_thread(&f.clr, 0, created_body, &c[i], &join[i], &clr_task[i]), S_OK);
+        /* Both ways a created thread meets its task: asked for or not. */
+        CHECK_HR(clr_create_thread(&f.clr, i % 2 ? CLR_THREAD_POOL : CLR_THREAD_USER, 0, created_body, &c[i],
+                                   &join[i], &clr_task[i]),
+                 S_OK);
     }
     for (i = 0; i < 4; ++i) {
         CHECK_HR(join[i]->lpVtbl->Join(join[i], INFINITE, WAIT_NOTINDEADLOCK), S_OK);
@@ -351,7 +354,7 @@ static void test_created_thread_stack_size(void)
     const DWORD size = 16u * 1024u * 1024u; /* larger than any default */
     fixture_config(&f);
     fixture_start(&f, CLR_X64, NULL);
-    CHECK_HR(clr_create_thread(&f.clr, size, stack_body, &s, &join, &clr_task), S_OK);
+    CHECK_HR(clr_create_thread(&f.clr, CLR_THREAD_POOL, size, stack_body, &s, &join, &clr_task), S_OK);
     CHECK_HR(join->lpVtbl->Join(join, INFINITE, WAIT_NOTINDEADLOCK), S_OK);
     CHECK(s.usable >= size);
     join->lpVtbl->Release(join);
@@ -925,7 +928,7 @@ static void test_ad_unload_helper_leave_zero(void)
     memset(&c, 0, sizeof c);
     c.f = &f;
     c.native.f = c.reverse.f = &f;
-    CHECK_HR(clr_create_thread(&f.clr, 0, unload_helper_body, &c, &join, &clr_task), S_OK);
+    CHECK_HR(clr_create_thread(&f.clr, CLR_THREAD_USER, 0, unload_helper_body, &c, &join, &clr_task), S_OK);
     CHECK_HR(join->lpVtbl->Join(join, INFINITE, WAIT_NOTINDEADLOCK), S_OK);
     CHECK_HR(c.helper_start, S_OK);
     CHECK(c.off_scheduler == TRUE);
@@ -1133,7 +1136,7 @@ static void test_last_release_from_finalizer_thread(void)
     clrhost_task_manager_stats st;
     fixture_config(&f);
     fixture_start(&f, CLR_X64, NULL);
-    CHECK_HR(clr_create_thread(&f.clr, 0, NULL, NULL, &join, &clr_task), S_OK);
+    CHECK_HR(clr_create_thread(&f.clr, CLR_THREAD_POOL, 0, NULL, NULL, &join, &clr_task), S_OK);
     thread_object = clr_task->owned; /* not dropped at ExitTask, but by the finalizer */
     clr_task->owned = NULL;
     CHECK_HR(join->lpVtbl->Join(join, INFINITE, WAIT_NOTINDEADLOCK), S_OK);

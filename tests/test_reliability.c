@@ -72,7 +72,7 @@ static void oom_run(oom_scenario *s)
         CHECK_EQ(T_LOAD(&s->foreign->exit_calls), 1);
         fake_clr_task_free(s->foreign);
     }
-    while ((hr = clr_create_thread(&s->clr, 0, oom_quiet, NULL, &join, &created)) == E_OUTOFMEMORY)
+    while ((hr = clr_create_thread(&s->clr, CLR_THREAD_POOL, 0, oom_quiet, NULL, &join, &created)) == E_OUTOFMEMORY)
         ++s->failed; /* Thread.Start throws OutOfMemoryException; the program may retry */
     CHECK_HR(hr, S_OK);
     if (join) {

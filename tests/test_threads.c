@@ -698,7 +698,7 @@ static void test_thread_churn(void)
             c[i].clr = &clr;
             c[i].clr_thread = NULL;
             t[i] = test_thread_start(churn_adopted, &c[i]);
-            CHECK_HR(clr_create_thread(&clr, 0, NULL, NULL, &join[i], &created[i]), S_OK);
+            CHECK_HR(clr_create_thread(&clr, CLR_THREAD_POOL, 0, NULL, NULL, &join[i], &created[i]), S_OK);
         }
         for (i = 0; i < 8; ++i) {
             test_thread_join(t[i]);

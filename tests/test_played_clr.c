@@ -1,0 +1,122 @@
+/* The played CLR as a whole (tests/clr_scenarios.c over the CLR driver):
+   every scenario of examples/managed run the way the stand-in mscoree.dll
+   runs it, with the finalizer letting go of dead threads' tasks late and
+   on its own thread, and the CLR's own traffic underneath. What must hold
+   is what the validation kit checks on the real CLR: every scenario's
+   managed checks, no protocol error, every task ended and freed. */
+#include "clr_scenarios.h"
+
+#include <stdlib.h>
+
+/* ---- stand-ins for example_native.dll and kernel32 ------------------------ */
+
+static int played_add(int a, int b) { return a + b; }
+static int played_call_back(scenario_callback callback, int times)
+{
+    int sum = 0, i;
+    for (i = 0; i < times; ++i)
+        sum += callback(i);
+    return sum;
+}
+static void played_block_ms(unsigned ms) { test_sleep_ms(ms); }
+static DWORD WINAPI played_current_thread_id(void) { return test_thread_id(); }
+static const scenario_natives natives = {played_add, played_call_back, played_block_ms, played_current_thread_id};
+
+/* ---- a host that counts ---------------------------------------------------- */
+
+typedef struct played {
+    counting_allocator a;
+    clrhost_task_config cfg;
+    long ended, logged;
+    clrhost_task_manager *m;
+    IHostControl *hc;
+    clr_sim clr;
+    clr_pinvoke_style style;
+    int traffic;
+    const char *argument;
+    int result, settled;
+} played;
+
+static void on_end(void *user, clrhost_task *task)
+{
+    (void)task;
+    T_INC(&((played *)user)->ended);
+}
+
+static void on_log(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message)
+{
+    (void)task;
+    if (level <= CLRHOST_TASK_LOG_WARNING) {
+        T_INC(&((played *)user)->logged);
+        printf("    logged: %s\n", message);
+    }
+}
+
+/* The host's main thread: SetHostControl, Start (the CLR's finalizer and
+   its own traffic begin), ExecuteInDefaultAppDomain(argument), then a
+   settle, as the validation kit runs them. */
+static void host_main(void *arg)
+{
+    played *p = (played *)arg;
+    CHECK_HR(clr_set_host_control(&p->clr, p->hc), S_OK);
+    CHECK_HR(clr_start(&p->clr), S_OK);
+    CHECK_HR(clr_finalizer_start(&p->clr), S_OK);
+    if (p->traffic)
+        CHECK_HR(clr_traffic_start(&p->clr), S_OK);
+    p->result = clr_play(&p->clr, &natives, p->argument);
+    p->settled = clr_play(&p->clr, &natives, "settle");
+}
+
+static void run_scenario(clr_pinvoke_style style, int traffic, const char *argument)
+{
+    played p;
+    clrhost_task_manager_stats st;
+    test_thread *host;
+    memset(&p, 0, sizeof p);
+    test_config(&p.cfg, &p.a);
+    p.cfg.flags = CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS;
+    p.cfg.hooks.user = &p;
+    p.cfg.hooks.task_end = on_end;
+    p.cfg.log_fn = on_log;
+    p.traffic = traffic;
+    p.argument = argument;
+    CHECK_HR(clrhost_task_manager_create(&p.cfg, &p.m), S_OK);
+    CHECK_HR(clrhost_task_host_control_create(p.m, NULL, &p.hc), S_OK);
+    clr_init(&p.clr, style);
+    host = test_thread_start(host_main, &p);
+    test_thread_join(host); /* its task ended with it */
+    CHECK_EQ(p.result, 0);
+    CHECK_EQ(p.settled, 0);
+    /* A settle lets go of every scenario thread, on the finalizer thread. */
+    CHECK(T_LOAD(&p.clr.released_by_finalizer) > 0);
+    CHECK_EQ(T_LOAD(&p.clr.start_thread->exit_calls), 1);
+    if (traffic) /* it ran: the unload helper and workers, the gate adopted */
+        CHECK(T_LOAD(&p.clr.background_threads_made) >= 2);
+    fake_clr_task_free(p.clr.start_thread);
+    clr_shutdown(&p.clr); /* checks every dead thread's objects were freed */
+    CHECK_HR(clrhost_task_manager_get_stats(p.m, &st), S_OK);
+    CHECK_EQ(st.totals.protocol_errors, 0);
+    CHECK_EQ(st.tasks_live, 0);
+    CHECK_EQ(st.tasks_adopted, traffic ? 2 : 1); /* the host's thread, and the pool's gate thread */
+    CHECK_EQ(st.tasks_ended, T_LOAD(&p.ended));
+    CHECK_EQ(T_LOAD(&p.logged), 0);
+    CHECK_EQ(p.hc->lpVtbl->Release(p.hc), 0);
+    CHECK_EQ(clrhost_task_manager_release(p.m), 0);
+    CHECK_EQ(T_LOAD(&p.a.outstanding), 0);
+}
+
+static void test_all_x64(void) { run_scenario(CLR_X64, 0, "all"); }
+static void test_all_x86(void) { run_scenario(CLR_X86, 0, "all"); }
+static void test_all_under_traffic_x64(void) { run_scenario(CLR_X64, 1, "all"); }
+static void test_all_under_traffic_x86(void) { run_scenario(CLR_X86, 1, "all"); }
+static void test_churn_under_traffic(void) { run_scenario(CLR_X64, 1, "churn:200"); }
+static void test_work_under_traffic(void) { run_scenario(CLR_X64, 1, "work:4"); }
+
+const test_case played_clr_tests[] = {
+    {"played/all_x64", test_all_x64},
+    {"played/all_x86", test_all_x86},
+    {"played/all_under_traffic_x64", test_all_under_traffic_x64},
+    {"played/all_under_traffic_x86", test_all_under_traffic_x86},
+    {"played/churn_under_traffic", test_churn_under_traffic},
+    {"played/work_under_traffic", test_work_under_traffic},
+    {NULL, NULL}};
