@@ -117,9 +117,14 @@ static void example_fail(const char *program, const char *what, HRESULT hr)
 }
 
 /* Loads the v4.0.30319 runtime, gives it `hc` (before Start, as the CLR
-   requires) and starts it on this thread. Returns 0 and *out, or an exit
-   code after printing why. `program` prefixes the messages. */
-static int example_clr_start(const char *program, IHostControl *hc, ICLRRuntimeHost **out)
+   requires), names the default domain's AppDomainManager when
+   `manager_type` is not NULL (ICLRControl::SetAppDomainManagerType, also
+   before Start; the CLR hands the manager it makes to
+   IHostControl::SetAppDomainManager if it registers with the host) and
+   starts the runtime on this thread. Returns 0 and *out, or an exit code
+   after printing why. `program` prefixes the messages. */
+static int example_clr_start_with_manager(const char *program, IHostControl *hc, const wchar_t *manager_assembly,
+                                          const wchar_t *manager_type, ICLRRuntimeHost **out)
 {
     HMODULE mscoree;
     example_CLRCreateInstance_fn create_instance;
@@ -177,6 +182,21 @@ static int example_clr_start(const char *program, IHostControl *hc, ICLRRuntimeH
         host->lpVtbl->Release(host);
         return EXAMPLE_EXIT_NOT_STARTED;
     }
+    if (manager_type) {
+        ICLRControl *control = NULL;
+        hr = host->lpVtbl->GetCLRControl(host, &control);
+        if (SUCCEEDED(hr) && control) {
+            hr = control->lpVtbl->SetAppDomainManagerType(control, manager_assembly, manager_type);
+            control->lpVtbl->Release(control);
+        } else if (SUCCEEDED(hr)) {
+            hr = E_POINTER;
+        }
+        if (FAILED(hr)) {
+            example_fail(program, "the CLR refused the AppDomainManager (ICLRControl::SetAppDomainManagerType)", hr);
+            host->lpVtbl->Release(host);
+            return EXAMPLE_EXIT_NOT_STARTED;
+        }
+    }
     hr = host->lpVtbl->Start(host);
     if (FAILED(hr)) {
         example_fail(program, "the CLR did not start (ICLRRuntimeHost::Start)", hr);
@@ -186,6 +206,9 @@ static int example_clr_start(const char *program, IHostControl *hc, ICLRRuntimeH
     *out = host;
     return 0;
 }
+
+/* The same, with the default AppDomainManager. */
+#define example_clr_start(program, hc, out) example_clr_start_with_manager(program, hc, NULL, NULL, out)
 
 /* `name` as given if it has a directory part, else the file of that name
    beside this program's .exe (where the examples' build puts the

@@ -86,10 +86,14 @@ static HRESULT STDMETHODCALLTYPE my_GetHostManager(IHostControl *self, REFIID ri
     return E_NOINTERFACE;
 }
 
+/* The AppDomainManager of a domain (Scenarios.cs's DomainManager for the
+   default one), once the CLR made it. A host keeps it to talk to managed
+   code; this one only counts. */
 static HRESULT STDMETHODCALLTYPE my_SetAppDomainManager(IHostControl *self, DWORD app_domain, IUnknown *manager)
 {
     (void)app_domain;
-    (void)manager;
+    if (!manager)
+        return E_POINTER;
     InterlockedIncrement(&((my_host_control *)self)->app_domain_managers);
     return S_OK;
 }
@@ -120,7 +124,11 @@ int main(void)
         example_fail("existing_host_control", "could not create the task manager", hr);
         return 1;
     }
-    failure = example_clr_start("existing_host_control", hc, &host); /* was: ..., &mine.iface, ... */
+    /* Hosts that keep their own IHostControl often do so for an
+       AppDomainManager: the CLR hands it to SetAppDomainManager, which
+       ours forwards to yours. */
+    failure = example_clr_start_with_manager("existing_host_control", hc, /* was: ..., &mine.iface, ... */
+                                             L"Scenarios", L"ClrHostTask.Examples.DomainManager", &host);
     if (!failure)
         failure = example_clr_run("existing_host_control", host, L"Scenarios.dll",
                                   L"ClrHostTask.Examples.Scenarios", L"Run", L"threads", &result);

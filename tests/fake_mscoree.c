@@ -1,7 +1,9 @@
 /* A stand-in mscoree.dll, so that the example hosts run end to end under
    Wine (whose own mscoree.dll cannot load a task-hosting runtime). It
-   exports CLRCreateInstance and gives out ICLRMetaHost, ICLRRuntimeInfo
-   and ICLRRuntimeHost; SetHostControl and Start go through the CLR driver,
+   exports CLRCreateInstance and gives out ICLRMetaHost, ICLRRuntimeInfo,
+   ICLRRuntimeHost and ICLRControl; SetHostControl and Start go through
+   the CLR driver (Start also makes the finalizer, starts the CLR's own
+   background traffic and hands a named AppDomainManager to the host),
    and ExecuteInDefaultAppDomain plays the scenario its argument names
    (tests/clr_scenarios.c) against the real example_native.dll, loaded the
    way the CLR loads a P/Invoke target. It is a test double, not a CLR:
@@ -41,6 +43,61 @@ static HRESULT query(void *self, REFIID riid, const GUID *own_iid, void **out)
     return S_OK;
 }
 
+/* ---- ICLRControl and the default domain's AppDomainManager --------------------
+   Hosts with an AppDomainManager name it before Start; the CLR makes it
+   in the default domain and, when it registers with the host, hands it to
+   IHostControl::SetAppDomainManager (domain 1) before managed code runs
+   [DOC ICLRControl::SetAppDomainManagerType, IHostControl::
+   SetAppDomainManager; the moment, right after start-up, is inferred].
+   The stand-in knows the one manager Scenarios.dll has. */
+
+static const GUID fake_IID_ICLRControl = {0x9065597e, 0xd1a1, 0x4fb2, {0xb6, 0xba, 0x7e, 0x1f, 0xce, 0x23, 0x0f, 0x61}};
+static BOOL domain_manager_named;
+
+static HRESULT STDMETHODCALLTYPE control_QueryInterface(ICLRControl *self, REFIID riid, void **out)
+{
+    return query(self, riid, &fake_IID_ICLRControl, out);
+}
+static ULONG STDMETHODCALLTYPE control_AddRef(ICLRControl *self) { return static_AddRef(self); }
+static ULONG STDMETHODCALLTYPE control_Release(ICLRControl *self) { return static_Release(self); }
+
+static HRESULT STDMETHODCALLTYPE control_GetCLRManager(ICLRControl *self, REFIID riid, void **out)
+{
+    (void)self;
+    (void)riid;
+    if (!out)
+        return E_POINTER;
+    *out = NULL;
+    return E_NOINTERFACE; /* the stand-in has none of the CLR's managers */
+}
+
+static HRESULT STDMETHODCALLTYPE control_SetAppDomainManagerType(ICLRControl *self, LPCWSTR assembly, LPCWSTR type)
+{
+    (void)self;
+    if (!assembly || !type)
+        return E_POINTER;
+    if (started)
+        return HOST_E_INVALIDOPERATION; /* the default domain exists already */
+    if (wcscmp(assembly, L"Scenarios") != 0 || wcscmp(type, L"ClrHostTask.Examples.DomainManager") != 0)
+        return (HRESULT)0x80131522L; /* COR_E_TYPELOAD: the stand-in makes no other manager */
+    domain_manager_named = TRUE;
+    return S_OK;
+}
+
+static CONST_VTBL ICLRControlVtbl control_vtbl = {control_QueryInterface, control_AddRef, control_Release,
+                                                   control_GetCLRManager, control_SetAppDomainManagerType};
+static ICLRControl clr_control = {&control_vtbl};
+
+/* The DomainManager object as the host sees it: an IUnknown. */
+static HRESULT STDMETHODCALLTYPE manager_QueryInterface(IUnknown *self, REFIID riid, void **out)
+{
+    return query(self, riid, &fake_IID_IUnknown, out);
+}
+static ULONG STDMETHODCALLTYPE manager_AddRef(IUnknown *self) { return static_AddRef(self); }
+static ULONG STDMETHODCALLTYPE manager_Release(IUnknown *self) { return static_Release(self); }
+static CONST_VTBL IUnknownVtbl manager_vtbl = {manager_QueryInterface, manager_AddRef, manager_Release};
+static IUnknown domain_manager = {&manager_vtbl};
+
 /* ---- ICLRRuntimeHost ------------------------------------------------------- */
 
 static HRESULT STDMETHODCALLTYPE host_QueryInterface(ICLRRuntimeHost *self, REFIID riid, void **out)
@@ -78,6 +135,8 @@ static HRESULT STDMETHODCALLTYPE host_Start(ICLRRuntimeHost *self)
     hr = clr_finalizer_start(&clr);
     if (hr == S_OK)
         hr = clr_traffic_start(&clr);
+    if (hr == S_OK && domain_manager_named && clr.host_control) /* the result is not the CLR's concern */
+        (void)clr.host_control->lpVtbl->SetAppDomainManager(clr.host_control, 1, &domain_manager);
     return hr;
 }
 
@@ -86,9 +145,10 @@ static HRESULT STDMETHODCALLTYPE host_Stop(ICLRRuntimeHost *self) { (void)self; 
 static HRESULT STDMETHODCALLTYPE host_GetCLRControl(ICLRRuntimeHost *self, ICLRControl **out)
 {
     (void)self;
-    if (out)
-        *out = NULL;
-    return E_NOTIMPL;
+    if (!out)
+        return E_POINTER;
+    *out = &clr_control;
+    return S_OK;
 }
 
 static HRESULT STDMETHODCALLTYPE host_UnloadAppDomain(ICLRRuntimeHost *self, DWORD id, BOOL wait)

@@ -90,6 +90,8 @@ else
     check "existing_host_control.exe exits 0 (got $rc)" is $rc 0
     check "existing_host_control.exe: the host's control was never asked for the task manager" \
         grep -qE '^  IHostTaskManager +0 time\(s\)$' existing.txt
+    check "existing_host_control.exe: the AppDomainManager reached the host's control" \
+        has existing "and got 1 SetAppDomainManager call(s)."
     for manager in IHostMemoryManager IHostThreadpoolManager IHostIoCompletionManager IHostSyncManager \
         IHostAssemblyManager IHostGCManager IHostSecurityManager IHostPolicyManager; do
         check "existing_host_control.exe: $manager went to the host's control" \

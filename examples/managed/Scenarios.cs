@@ -23,6 +23,17 @@ using System.Threading;
 
 namespace ClrHostTask.Examples
 {
+    // The default domain's AppDomainManager for existing_host_control, which
+    // names it with ICLRControl::SetAppDomainManagerType: it registers with
+    // the host, so the CLR hands it to IHostControl::SetAppDomainManager.
+    public sealed class DomainManager : AppDomainManager
+    {
+        public override void InitializeNewDomain(AppDomainSetup appDomainInfo)
+        {
+            InitializationFlags = AppDomainManagerInitializationOptions.RegisterWithHost;
+        }
+    }
+
     public static class Scenarios
     {
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
