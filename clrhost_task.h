@@ -213,6 +213,9 @@
    CLRHOST_TASK_NO_USER32  implementation do not import user32.dll; pumping
                                           waits use an already loaded one
                                           (see QUICK START)
+   CLRHOST_TASK_NEGATIVE_CONTROL  implementation  1 to 5 breaks the header
+                                          on purpose, for the validation
+                                          kit's negative controls only
 
    Foreign threads (what admit_thread is asked about). Every thread that
    did not come from our CreateTask is foreign when it first asks for its
@@ -922,6 +925,10 @@ typedef struct clrhost_task_manager_stats {
     ULONGLONG tasks_live;      /* created or adopted and not yet ended */
     ULONGLONG tasks_ended;
     ULONGLONG threads_refused; /* times admit_thread turned a thread away */
+    ULONGLONG tasks_freed;     /* ended tasks whose last reference went: the CLR
+                                  lets go of them on its finalizer thread,
+                                  after a collection, so this lags behind
+                                  tasks_ended until the process settles */
     clrhost_task_counters totals; /* every task, live and ended, plus calls made
                                      on threads that have no task */
 } clrhost_task_manager_stats;
@@ -1030,6 +1037,24 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void);
 #ifndef CLRHOST_TASK_TEST_FAULT
 #define CLRHOST_TASK_TEST_FAULT(what) 0
 #endif
+
+/* For negative controls only: CLRHOST_TASK_NEGATIVE_CONTROL=N builds a
+   header that breaks one of its promises on purpose, so that a check (the
+   validation kit's, examples/validate) can be shown to catch it:
+     1  ICLRTask::ExitTask is never called
+     2  ReverseEnterRuntime passes the hook's success code through (S_FALSE
+        then stops the managed code from running)
+     3  IHostTask::Alert does nothing
+     4  SetUILocale answers E_NOTIMPL
+     5  CallNeedsHostHook answers TRUE without asking the policy
+   Never define it in a host. */
+#ifndef CLRHOST_TASK_NEGATIVE_CONTROL
+#define CLRHOST_TASK_NEGATIVE_CONTROL 0
+#endif
+#if CLRHOST_TASK_NEGATIVE_CONTROL < 0 || CLRHOST_TASK_NEGATIVE_CONTROL > 5
+#error "CLRHOST_TASK_NEGATIVE_CONTROL is 1 to 5 (a broken build for the validation kit), or undefined"
+#endif
+#define CLRHOST__BROKEN(n) (CLRHOST_TASK_NEGATIVE_CONTROL == (n))
 
 #ifndef CLRHOST_TASK_MAX_DEPTH
 #define CLRHOST_TASK_MAX_DEPTH 32
@@ -2328,6 +2353,7 @@ struct clrhost_task_manager {
     clrhost_task_counters ended_totals;
     /* rare events, updated with locked adds */
     ULONGLONG refused;
+    ULONGLONG freed;
     clrhost_task_counters taskless; /* calls on threads that have no task */
 };
 
@@ -2840,8 +2866,10 @@ static CLRHOST__COLD void clrhost__task_cancel(clrhost_task *t)
 static CLRHOST__NOINLINE ULONG clrhost__task_release_shared(clrhost_task *t, LONG owned)
 {
     LONG shared = clrhost__atomic_dec(&t->shared_refs);
-    if (shared == 0)
+    if (shared == 0) {
+        clrhost__atomic_add64(&t->manager->freed, 1); /* while the task still holds its manager */
         clrhost__task_free(t);
+    }
     else if (shared == CLRHOST__OWNER_BIAS + CLRHOST__UNSTARTED)
         clrhost__task_cancel(t);
     return clrhost__task_total(shared, owned);
@@ -2872,7 +2900,7 @@ static void clrhost__task_end(clrhost_task *t)
     /* Our reference moves out first, so that it outlives the call even if
        the CLR calls SetCLRTask(NULL) from inside ExitTask. */
     clrhost__ICLRTask *clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
-    if (clr) {
+    if (clr && !CLRHOST__BROKEN(1)) {
         /* When a task manager is present the CLR keeps its thread object at
            thread exit: "the host will call ExitTask" (vm/threads.cpp,
            DestroyThread). The task stays current: ExitTask may call back. */
@@ -2984,6 +3012,8 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Start(clrhost__IHostTask *This)
 static HRESULT STDMETHODCALLTYPE clrhost__task_Alert(clrhost__IHostTask *This)
 {
     clrhost_task *t = clrhost__task_from(This);
+    if (CLRHOST__BROKEN(3))
+        return S_OK;
     clrhost__atomic_store(&t->alert_pending, 1);
     clrhost__os_thread_alert(&t->thread);
     return S_OK;
@@ -3232,7 +3262,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetUILocale(clrhost__IHostTaskMana
        (clr-contract.md section 2); the CLR keeps the UI culture itself. */
     (void)This;
     (void)lcid;
-    return S_OK;
+    return CLRHOST__BROKEN(4) ? E_NOTIMPL : S_OK;
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetLocale(clrhost__IHostTaskManager *This, LCID lcid)
@@ -3487,8 +3517,9 @@ static CLRHOST__NOINLINE HRESULT clrhost__leave_full(clrhost_task_manager *m, cl
 
 static CLRHOST__NOINLINE HRESULT clrhost__reverse_enter_full(clrhost_task_manager *m, clrhost_task *t)
 {
+    HRESULT hr = S_OK;
     if (m->hooks.reverse_enter_runtime) {
-        HRESULT hr = clrhost__call_reverse_enter_hook(m, t);
+        hr = clrhost__call_reverse_enter_hook(m, t);
         if (FAILED(hr)) { /* managed code does not run, and no ReverseLeaveRuntime follows */
             clrhost__count(&t->counts.reverse_enter_vetoed, 1);
             return hr;
@@ -3496,7 +3527,7 @@ static CLRHOST__NOINLINE HRESULT clrhost__reverse_enter_full(clrhost_task_manage
     }
     clrhost__count(&t->counts.reverse_enter_runtime, 1);
     clrhost__push_frame(m, t, CLRHOST__FRAME_MANAGED, 0);
-    return S_OK; /* exactly S_OK: the CLR treats even S_FALSE as a refusal */
+    return CLRHOST__BROKEN(2) ? hr : S_OK; /* exactly S_OK: the CLR treats even S_FALSE as a refusal */
 }
 
 /* EnterRuntime (managed = 0) and ReverseLeaveRuntime (managed = 1) when
@@ -3860,6 +3891,8 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
                                  : FALSE;
     if (m->policy == CLRHOST__POLICY_CONSTANT && !(m->flags & CLRHOST_TASK_COUNT_ASKS))
         m->iface.lpVtbl = m->constant_answer ? &clrhost__manager_vtbl_always : &clrhost__manager_vtbl_never;
+    if (CLRHOST__BROKEN(5))
+        m->iface.lpVtbl = &clrhost__manager_vtbl_always;
     m->tick_frequency = clrhost__os_tick_frequency();
     if (m->flags & CLRHOST_TASK_TIMING)
         m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
@@ -3927,6 +3960,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
     clrhost__os_mutex_unlock(&m->lock);
     clrhost__counters_add(&out->totals, &m->taskless);
     out->threads_refused = clrhost__load64(&m->refused);
+    out->tasks_freed = clrhost__load64(&m->freed);
     clrhost__counters_finish(&out->totals, m);
     return S_OK;
 }

@@ -330,6 +330,7 @@ static void test_created_threads(void)
     CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
     CHECK_EQ(st.tasks_created, 4);
     CHECK_EQ(st.tasks_ended, 4);
+    CHECK_EQ(st.tasks_freed, 4); /* the last references went above */
     CHECK_EQ(st.totals.leave_runtime, 12 + 4); /* 4 threads' ExitTask waits */
     CHECK_EQ(st.totals.enter_runtime, 12 + 4);
     CHECK_EQ(st.totals.needs_hook_asks, 12);    /* the CLR's waits are never asked about */

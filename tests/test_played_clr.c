@@ -99,6 +99,7 @@ static void run_scenario(clr_pinvoke_style style, int traffic, const char *argum
     CHECK_EQ(st.tasks_live, 0);
     CHECK_EQ(st.tasks_adopted, traffic ? 2 : 1); /* the host's thread, and the pool's gate thread */
     CHECK_EQ(st.tasks_ended, T_LOAD(&p.ended));
+    CHECK_EQ(st.tasks_freed, st.tasks_ended); /* the CLR let go of every one */
     CHECK_EQ(T_LOAD(&p.logged), 0);
     CHECK_EQ(p.hc->lpVtbl->Release(p.hc), 0);
     CHECK_EQ(clrhost_task_manager_release(p.m), 0);
