@@ -4,7 +4,8 @@
 #   sh examples/build.sh x86_64|i686 OUTDIR
 #
 # OUTDIR gets host_hello.exe, native_time.exe, existing_host_control.exe,
-# sandbox.exe, validate.exe and example_native.dll, and Scenarios.dll when
+# sandbox.exe, validate.exe, the kit's negative controls
+# validate-control-1.exe to -5.exe, and example_native.dll, and Scenarios.dll when
 # mcs (Debian's mono-mcs) is installed: everything a Windows machine with
 # the .NET Framework 4.x needs to run them, side by side. (`make examples`
 # builds both into build/examples/.)
@@ -20,6 +21,11 @@ for host in host_hello native_time existing_host_control sandbox; do
     $cc $flags $host.c -o "$out/$host.exe"
 done
 $cc $flags validate/validate.c -o "$out/validate.exe"
+# The kit's negative controls: the header broken on purpose, one promise
+# each; each must report the FAIL it was built to find (validate/README.md).
+for n in 1 2 3 4 5; do
+    $cc $flags -DCLRHOST_TASK_NEGATIVE_CONTROL=$n validate/validate.c -o "$out/validate-control-$n.exe"
+done
 $cc $flags -shared native/example_native.c -o "$out/example_native.dll"
 if command -v mcs >/dev/null 2>&1; then
     # mscorlib 4.0.0.0, runtime v4.0.30319: the .NET Framework 4.x

@@ -28,6 +28,7 @@ void clr_init(clr_sim *clr, clr_pinvoke_style style)
     memset(clr, 0, sizeof *clr);
     clr->style = style;
     fake_clr_task_manager_init(&clr->clr_task_manager);
+    clr->clr_task_manager.current = clr_current_thread;
     clr->lock = test_mutex_new();
 }
 
@@ -73,6 +74,7 @@ HRESULT clr_thread_enter(clr_sim *clr, fake_clr_task **out)
         return S_OK; /* refused: the CLR runs no managed code on this thread */
     fake = fake_clr_task_new(clr->tm);
     fake->expected = task;
+    fake->task_type = TT_USER; /* a thread with a CLR Thread object and no other kind */
     /* IsHostedThread / GetCurrentHostTask (vm/threads.cpp) release the task
        at once and keep using the raw pointer. */
     task->lpVtbl->Release(task);
@@ -152,8 +154,7 @@ static DWORD WINAPI clr_thread_start(LPVOID p)
     current_thread = a->fake;
     if (a->body)
         a->body(a->arg);
-    current_thread = NULL;
-    free(a);
+    free(a); /* current_thread stays until the thread ends: ExitTask detaches it */
     return 0;
 }
 
@@ -183,6 +184,7 @@ HRESULT clr_create_thread(clr_sim *clr, clr_thread_kind kind, DWORD stack_size, 
     a->fake->expected = task;
     a->fake->owned = task; /* the CLR's thread object holds the CreateTask reference */
     a->fake->release_late = clr->finalizer != NULL; /* ... until the finalizer lets it go */
+    a->fake->task_type = kind == CLR_THREAD_POOL ? TT_THREADPOOL_WORKER : TT_USER;
     a->body = body;
     a->arg = arg;
     if (clr_task)
@@ -440,6 +442,8 @@ HRESULT clr_finalizer_start(clr_sim *clr)
     if (!clr->tm || clr->finalizer)
         return S_OK;
     hr = clr_create_thread(clr, CLR_THREAD_USER, 0, finalizer_body, clr, &clr->finalizer_join, &finalizer);
+    if (finalizer)
+        T_STORE(&finalizer->task_type, TT_FINALIZER);
     clr->finalizer = finalizer; /* from now on the threads made wait for it to be let go of */
     return hr;
 }
@@ -518,7 +522,7 @@ static void finalizer_stop(clr_sim *clr)
 /* ---- the CLR's own traffic -------------------------------------------------- */
 
 #define TRAFFIC_WORKERS 2          /* thread-pool workers alive at a time */
-#define TRAFFIC_WORKER_ROUNDS 20   /* rounds of calls before a worker retires */
+#define TRAFFIC_WORKER_ROUNDS 200  /* rounds of calls (about 1 ms each) before a worker retires */
 
 struct clr_traffic {
     clr_sim *clr;
@@ -567,6 +571,7 @@ static void gate_body(void *p)
     CHECK_HR(clr_thread_enter(clr, &self), S_OK);
     if (!self)
         return; /* a host may refuse it; the CLR runs the pool without it */
+    T_STORE(&self->task_type, TT_THREADPOOL_GATE);
     while (!T_LOAD(&traffic->stop)) {
         background_round(clr);
         if (T_LOAD(&traffic->workers_live) < TRAFFIC_WORKERS) {
@@ -606,6 +611,7 @@ static void unload_helper_body(void *p)
 HRESULT clr_traffic_start(clr_sim *clr)
 {
     clr_traffic *traffic;
+    fake_clr_task *helper = NULL;
     HRESULT hr;
     if (!clr->tm || clr->traffic || !clr->finalizer)
         return clr->tm && !clr->finalizer ? E_UNEXPECTED : S_OK;
@@ -615,9 +621,11 @@ HRESULT clr_traffic_start(clr_sim *clr)
     traffic->clr = clr;
     clr->traffic = traffic;
     traffic->helper_live = 1;
-    hr = clr_create_thread(clr, CLR_THREAD_USER, 0, unload_helper_body, traffic, NULL, NULL);
-    if (hr == S_OK)
+    hr = clr_create_thread(clr, CLR_THREAD_USER, 0, unload_helper_body, traffic, NULL, &helper);
+    if (hr == S_OK) {
+        T_STORE(&helper->task_type, TT_ADUNLOAD);
         T_INC(&clr->background_threads_made);
+    }
     else
         traffic->helper_live = 0;
     traffic->gate = test_thread_start(gate_body, traffic);

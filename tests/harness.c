@@ -493,10 +493,30 @@ static HRESULT STDMETHODCALLTYPE fctm_QueryInterface(ICLRTaskManager *This, REFI
 static ULONG STDMETHODCALLTYPE fctm_AddRef(ICLRTaskManager *This) { return (ULONG)T_INC(&fake_tm_from(This)->refs); }
 static ULONG STDMETHODCALLTYPE fctm_Release(ICLRTaskManager *This) { return (ULONG)T_DEC(&fake_tm_from(This)->refs); }
 static HRESULT STDMETHODCALLTYPE fctm_CreateTask(ICLRTaskManager *This, ICLRTask **p) { (void)This; if (p) *p = NULL; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE fctm_GetCurrentTask(ICLRTaskManager *This, ICLRTask **p) { (void)This; if (p) *p = NULL; return E_NOTIMPL; }
+/* The calling thread's CLR task, while it is attached. */
+static fake_clr_task *fctm_attached(ICLRTaskManager *This)
+{
+    fake_clr_task *t = fake_tm_from(This)->current ? fake_tm_from(This)->current() : NULL;
+    return t && !T_LOAD(&t->detached) ? t : NULL;
+}
+static HRESULT STDMETHODCALLTYPE fctm_GetCurrentTask(ICLRTaskManager *This, ICLRTask **p)
+{
+    fake_clr_task *t = fctm_attached(This);
+    if (!p)
+        return E_POINTER;
+    *p = t ? &t->iface : NULL; /* no AddRef, as the CLR's */
+    return S_OK;
+}
 static HRESULT STDMETHODCALLTYPE fctm_SetUILocale(ICLRTaskManager *This, LCID l) { (void)This; (void)l; return S_OK; }
 static HRESULT STDMETHODCALLTYPE fctm_SetLocale(ICLRTaskManager *This, LCID l) { (void)This; (void)l; return S_OK; }
-static HRESULT STDMETHODCALLTYPE fctm_GetCurrentTaskType(ICLRTaskManager *This, ETaskType *p) { (void)This; if (p) *p = TT_USER; return S_OK; }
+static HRESULT STDMETHODCALLTYPE fctm_GetCurrentTaskType(ICLRTaskManager *This, ETaskType *p)
+{
+    fake_clr_task *t = fctm_attached(This);
+    if (!p)
+        return E_POINTER;
+    *p = t ? (ETaskType)T_LOAD(&t->task_type) : TT_UNKNOWN;
+    return S_OK;
+}
 
 static const ICLRTaskManagerVtbl fake_clr_task_manager_vtbl = {
     fctm_QueryInterface, fctm_AddRef, fctm_Release, fctm_CreateTask, fctm_GetCurrentTask,

@@ -162,15 +162,21 @@ typedef struct fake_clr_task {
     long interruptible;       /* in an interruptible wait (TS_Interruptible) */
     long interrupt_requested; /* Thread.Interrupt came (m_UserInterrupt) */
     int in_sta;               /* the thread's apartment is an STA */
+    long task_type;           /* its ETaskType, for ICLRTaskManager::GetCurrentTaskType */
     DWORD released_on;        /* the thread that let go of `owned` */
 } fake_clr_task;
 
 fake_clr_task *fake_clr_task_new(IHostTaskManager *tm);
 void fake_clr_task_free(fake_clr_task *t); /* checks that no reference is left */
 
+/* The CLR's ICLRTaskManager: GetCurrentTask and GetCurrentTaskType answer
+   for the calling thread's CLR task, which `current` (if set) gives:
+   NULL, and TT_UNKNOWN, on a thread that has none or after its ExitTask
+   (the CLR's GetThread() of a detached thread). */
 typedef struct fake_clr_task_manager {
     ICLRTaskManager iface;
     long refs;
+    fake_clr_task *(*current)(void);
 } fake_clr_task_manager;
 void fake_clr_task_manager_init(fake_clr_task_manager *m);
 

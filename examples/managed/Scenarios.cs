@@ -89,6 +89,7 @@ namespace ClrHostTask.Examples
             case "churn": result = Churn(count > 0 ? count : 1000); break;
             case "work": result = Work(count > 0 ? count : 3); break;
             case "sandbox": result = Sandbox(); break;
+            case "settle": result = Settle(); break;
             default:
                 Console.WriteLine("managed: unknown scenario '{0}'", argument);
                 return 100;
@@ -189,6 +190,7 @@ namespace ClrHostTask.Examples
             Thread joiner = new Thread(delegate() {
                 try { longSleeper.Join(); } catch (ThreadInterruptedException) { joinerWoken = true; }
             });
+            joiner.SetApartmentState(ApartmentState.STA); // so that its Join pumps (WAIT_MSGPUMP)
             joiner.Start();
             WaitUntilBlocked(joiner);
             joiner.Interrupt();
@@ -254,6 +256,19 @@ namespace ClrHostTask.Examples
                 }
                 for (int i = 0; i < count; ++i)
                     threads[i].Join();
+            }
+            return 0;
+        }
+
+        // What ends a thread's life on the CLR: a collection of its Thread
+        // object, then the finalizer's clean-up, which lets go of the
+        // host's task. Three rounds, as a thread cleaned up in one round
+        // may have its last references go in the next.
+        static int Settle()
+        {
+            for (int i = 0; i < 3; ++i) {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
             }
             return 0;
         }
