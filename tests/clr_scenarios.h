@@ -26,7 +26,10 @@ typedef struct scenario_natives {
 } scenario_natives;
 
 /* Plays Scenarios.Run(argument) on the calling thread, which must have
-   entered the runtime (clr_start or clr_thread_enter). Prints the lines
+   entered the runtime (clr_start or clr_thread_enter), once the
+   finalizer runs (clr_finalizer_start; clr_traffic_start is up to the
+   caller). "settle" is GC.Collect() and GC.WaitForPendingFinalizers()
+   three times: every ended scenario thread's task let go of. Prints the lines
    Scenarios.cs prints ("managed: <name> ok") and returns what Run
    returns: 0 when every check held, else the number of the first that
    failed, 100 for an unknown scenario, 200 when the host broke the

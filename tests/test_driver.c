@@ -827,6 +827,60 @@ static void test_reverse_call_exception_exit(void)
     fixture_finish(&f);
 }
 
+/* An exception thrown by a callback, caught by the managed code that made
+   the P/Invoke: the unwind closes the reverse frame first, skips the rest
+   of the native code, then closes the native frame. */
+typedef struct unwind_ctx {
+    fixture *f;
+    int native_resumed; /* the native code ran on after the callback: must not */
+    int managed_ran;
+    HRESULT pinvoke_result;
+    unsigned depth_after;
+    fake_clr_task *clr_thread;
+} unwind_ctx;
+
+static int throwing_callback(void *p)
+{
+    ((unwind_ctx *)p)->managed_ran = 1;
+    return 1; /* throws */
+}
+
+static void native_calling_back(void *p)
+{
+    unwind_ctx *c = (unwind_ctx *)p;
+    (void)clr_reverse_call(&c->f->clr, throwing_callback, c);
+    c->native_resumed = 1;
+}
+
+static void unwind_body(void *p)
+{
+    unwind_ctx *c = (unwind_ctx *)p;
+    CHECK_HR(clr_thread_enter(&c->f->clr, &c->clr_thread), S_OK);
+    c->pinvoke_result = clr_pinvoke(&c->f->clr, (SIZE_T)&native_calling_back, native_calling_back, c);
+    c->depth_after = clrhost_task_depth(clrhost_task_current(c->f->m));
+}
+
+static void test_exception_unwinds_past_native_frames(void)
+{
+    fixture f;
+    unwind_ctx c;
+    clrhost_task_manager_stats st;
+    fixture_config(&f);
+    fixture_start(&f, CLR_X64, NULL);
+    memset(&c, 0, sizeof c);
+    c.f = &f;
+    run_on_thread(unwind_body, &c);
+    CHECK(c.managed_ran);
+    CHECK(!c.native_resumed);
+    CHECK_HR(c.pinvoke_result, CLR_MANAGED_THREW); /* caught by the P/Invoke's caller */
+    CHECK_EQ(c.depth_after, 0);
+    check_events(&f.r, "LRrE" EXIT_EVENTS); /* innermost first */
+    CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
+    CHECK_EQ(st.totals.protocol_errors, 0);
+    fake_clr_task_free(c.clr_thread);
+    fixture_finish(&f);
+}
+
 /* ---- vetoes --------------------------------------------------------------- */
 
 typedef struct veto_ctx {
@@ -1299,6 +1353,7 @@ const test_case driver_tests[] = {
     {"driver/nested_documentation_example", test_nested_documentation_example},
     {"driver/reverse_call_without_enclosing_call", test_reverse_call_without_enclosing_call},
     {"driver/reverse_call_exception_exit", test_reverse_call_exception_exit},
+    {"driver/exception_unwinds_past_native_frames", test_exception_unwinds_past_native_frames},
     {"driver/vetoes", test_vetoes},
     {"driver/ad_unload_helper_leave_zero", test_ad_unload_helper_leave_zero},
     {"driver/protocol_errors", test_protocol_errors},
