@@ -1,4 +1,4 @@
-/* clrhost_task.h - v0.2.0 - public domain or MIT, your choice (see end of file)
+/* clrhost_task.h - v0.2.1 - public domain or MIT, your choice (see end of file)
 
    A complete, correct IHostTaskManager for native (C or C++) hosts of the
    .NET Framework CLR 2.0-4.8, with hooks on every managed/native transition.
@@ -370,6 +370,10 @@
    CHANGES
    ===========================================================================
 
+   0.2.1  clrhost_task_manager_stats.tasks_freed (the CLR lets go of a dead
+          thread's task late, on its finalizer thread);
+          CLRHOST_TASK_NEGATIVE_CONTROL, deliberately broken builds for the
+          validation kit.
    0.2.0  hardening: the module policy remembers an answer per target
           (lock-free, any number of modules and targets) and follows module
           loads and unloads; LeaveRuntime(0) is never vetoed
@@ -413,7 +417,7 @@
 
 #define CLRHOST_TASK_VERSION_MAJOR 0
 #define CLRHOST_TASK_VERSION_MINOR 2
-#define CLRHOST_TASK_VERSION_PATCH 0
+#define CLRHOST_TASK_VERSION_PATCH 1
 
 /* ------------------------------------------------------------------------
    Platform types. On Windows the toolchain's own headers come first, so
