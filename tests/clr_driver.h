@@ -53,7 +53,6 @@ typedef struct clr_sim {
     fake_clr_task **garbage;      /* dead threads' CLR objects not yet freed */
     int garbage_count, garbage_capacity;
     long released_by_finalizer;   /* IHostTask references it let go of */
-    long dead_threads_freed;      /* CLR thread objects it deleted */
     clr_traffic *traffic;         /* NULL: no background traffic */
     long background_threads_made; /* by the traffic: workers, the unload helper */
 } clr_sim;

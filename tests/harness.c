@@ -445,7 +445,6 @@ static HRESULT STDMETHODCALLTYPE fct_ExitTask(ICLRTask *This)
     if (t->owned && !t->release_late) { /* the CLR's thread object dies and lets go of its IHostTask */
         IHostTask *owned = t->owned;
         t->owned = NULL;
-        t->released_on = test_thread_id();
         owned->lpVtbl->Release(owned);
     }
     T_STORE(&t->detached, 1);

@@ -163,7 +163,6 @@ typedef struct fake_clr_task {
     long interrupt_requested; /* Thread.Interrupt came (m_UserInterrupt) */
     int in_sta;               /* the thread's apartment is an STA */
     long task_type;           /* its ETaskType, for ICLRTaskManager::GetCurrentTaskType */
-    DWORD released_on;        /* the thread that let go of `owned` */
 } fake_clr_task;
 
 fake_clr_task *fake_clr_task_new(IHostTaskManager *tm);
