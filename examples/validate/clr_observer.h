@@ -4,7 +4,8 @@
    header's and count what they pass on, so that the kit can print what
    the CLR did (the option bits of every Join and Sleep, each Alert, each
    CreateTask, which thread let go of each task) apart from what the
-   header says it did.
+   header says it did; and the CLR's ICLRTask reaches the header behind
+   one more, which counts the header's ExitTask calls and their results.
 
    Identity is kept the way the CLR needs it: one observed IHostTask per
    task of the header's, so GetCurrentTask on a thread CreateTask made
@@ -35,6 +36,9 @@ typedef struct clr_calls {
                                    index: 2 TT_FINALIZER, 8 TT_USER; the last one:
                                    TT_UNKNOWN, no CLR thread) */
     LONG released_by_own_thread; /* ... on the task's own thread */
+    LONG exit_task;             /* ICLRTask::ExitTask, as the header called it */
+    LONG exit_task_user;        /* ... on TT_USER threads (Thread.Start's) */
+    LONG exit_task_failed;      /* ... and it answered other than S_OK */
 } clr_calls;
 
 static clr_calls observed_calls;
@@ -46,11 +50,88 @@ static const GUID observer_IID_IUnknown = {0x00000000, 0x0000, 0x0000, {0xc0, 0,
 static const GUID observer_IID_IHostControl = {0x02ca073c, 0x7079, 0x4860, {0x88, 0x0a, 0xc2, 0xf7, 0xa4, 0x49, 0xc9, 0x91}};
 static const GUID observer_IID_IHostTaskManager = {0x997ff24c, 0x43b7, 0x4352, {0x86, 0x67, 0x0d, 0xc0, 0x4f, 0xaf, 0xd3, 0x54}};
 static const GUID observer_IID_IHostTask = {0xc2275828, 0xc4b1, 0x4b55, {0x82, 0xc9, 0x92, 0x13, 0x5f, 0x74, 0xdf, 0x1a}};
+static const GUID observer_IID_ICLRTask = {0x28e66a4a, 0x9906, 0x4225, {0xb2, 0x31, 0x91, 0x87, 0xc3, 0xeb, 0x86, 0x11}};
 
 static unsigned observed_option_index(DWORD option)
 {
     return option < OBSERVED_OPTION_SETS - 1 ? (unsigned)option : OBSERVED_OPTION_SETS - 1;
 }
+
+/* The calling thread's kind, as the CLR tells it. */
+static ETaskType observed_current_type(void)
+{
+    ETaskType type = TT_UNKNOWN;
+    struct ICLRTaskManager *clr = observed_clr_task_manager;
+    if (!clr || FAILED(clr->lpVtbl->GetCurrentTaskType(clr, &type)))
+        type = TT_UNKNOWN;
+    return type;
+}
+
+/* ---- the CLR's tasks, as the header sees them ----------------------------------
+   What SetCLRTask hands the header is the CLR's ICLRTask behind one of
+   these, so that the kit sees every ExitTask and what it answered. It
+   holds one reference to the CLR's object while the header holds it. */
+
+typedef struct observed_clr_task {
+    struct ICLRTask iface; /* first */
+    LONG refs;
+    struct ICLRTask *inner;
+} observed_clr_task;
+
+static observed_clr_task *observed_clr_from(struct ICLRTask *self) { return (observed_clr_task *)(void *)self; }
+#define CLR_INNER(self) (observed_clr_from(self)->inner)
+
+static HRESULT STDMETHODCALLTYPE oct_QueryInterface(struct ICLRTask *self, REFIID riid, void **out)
+{
+    if (!out)
+        return E_POINTER;
+    if (!IsEqualGUID(riid, &observer_IID_IUnknown) && !IsEqualGUID(riid, &observer_IID_ICLRTask))
+        return CLR_INNER(self)->lpVtbl->QueryInterface(CLR_INNER(self), riid, out); /* ICLRTask2 and the like */
+    *out = self;
+    self->lpVtbl->AddRef(self);
+    return S_OK;
+}
+static ULONG STDMETHODCALLTYPE oct_AddRef(struct ICLRTask *self)
+{
+    return (ULONG)InterlockedIncrement(&observed_clr_from(self)->refs);
+}
+static ULONG STDMETHODCALLTYPE oct_Release(struct ICLRTask *self)
+{
+    observed_clr_task *t = observed_clr_from(self);
+    LONG left = InterlockedDecrement(&t->refs);
+    if (left == 0) {
+        t->inner->lpVtbl->Release(t->inner);
+        free(t);
+    }
+    return (ULONG)left;
+}
+static HRESULT STDMETHODCALLTYPE oct_SwitchIn(struct ICLRTask *self, HANDLE h) { return CLR_INNER(self)->lpVtbl->SwitchIn(CLR_INNER(self), h); }
+static HRESULT STDMETHODCALLTYPE oct_SwitchOut(struct ICLRTask *self) { return CLR_INNER(self)->lpVtbl->SwitchOut(CLR_INNER(self)); }
+static HRESULT STDMETHODCALLTYPE oct_GetMemStats(struct ICLRTask *self, COR_GC_THREAD_STATS *stats) { return CLR_INNER(self)->lpVtbl->GetMemStats(CLR_INNER(self), stats); }
+static HRESULT STDMETHODCALLTYPE oct_Reset(struct ICLRTask *self, BOOL full) { return CLR_INNER(self)->lpVtbl->Reset(CLR_INNER(self), full); }
+static HRESULT STDMETHODCALLTYPE oct_ExitTask(struct ICLRTask *self)
+{
+    ETaskType type = observed_current_type(); /* before: the thread is UNKNOWN once detached */
+    HRESULT hr = CLR_INNER(self)->lpVtbl->ExitTask(CLR_INNER(self));
+    InterlockedIncrement(&observed_calls.exit_task);
+    if (type == TT_USER)
+        InterlockedIncrement(&observed_calls.exit_task_user);
+    if (hr != S_OK)
+        InterlockedIncrement(&observed_calls.exit_task_failed);
+    return hr;
+}
+static HRESULT STDMETHODCALLTYPE oct_Abort(struct ICLRTask *self) { return CLR_INNER(self)->lpVtbl->Abort(CLR_INNER(self)); }
+static HRESULT STDMETHODCALLTYPE oct_RudeAbort(struct ICLRTask *self) { return CLR_INNER(self)->lpVtbl->RudeAbort(CLR_INNER(self)); }
+static HRESULT STDMETHODCALLTYPE oct_NeedsPriorityScheduling(struct ICLRTask *self, BOOL *out) { return CLR_INNER(self)->lpVtbl->NeedsPriorityScheduling(CLR_INNER(self), out); }
+static HRESULT STDMETHODCALLTYPE oct_YieldTask(struct ICLRTask *self) { return CLR_INNER(self)->lpVtbl->YieldTask(CLR_INNER(self)); }
+static HRESULT STDMETHODCALLTYPE oct_LocksHeld(struct ICLRTask *self, SIZE_T *out) { return CLR_INNER(self)->lpVtbl->LocksHeld(CLR_INNER(self), out); }
+static HRESULT STDMETHODCALLTYPE oct_SetTaskIdentifier(struct ICLRTask *self, TASKID id) { return CLR_INNER(self)->lpVtbl->SetTaskIdentifier(CLR_INNER(self), id); }
+#undef CLR_INNER
+
+static CONST_VTBL ICLRTaskVtbl observed_clr_task_vtbl = {
+    oct_QueryInterface, oct_AddRef, oct_Release, oct_SwitchIn, oct_SwitchOut, oct_GetMemStats, oct_Reset,
+    oct_ExitTask, oct_Abort, oct_RudeAbort, oct_NeedsPriorityScheduling, oct_YieldTask, oct_LocksHeld,
+    oct_SetTaskIdentifier};
 
 /* ---- observed tasks ----------------------------------------------------------- */
 
@@ -69,16 +150,6 @@ static CRITICAL_SECTION observed_lock;
 static observed_task *observed_tasks;
 
 static observed_task *observed_from(IHostTask *self) { return (observed_task *)(void *)self; }
-
-/* The calling thread's kind, as the CLR tells it. */
-static ETaskType observed_current_type(void)
-{
-    ETaskType type = TT_UNKNOWN;
-    struct ICLRTaskManager *clr = observed_clr_task_manager;
-    if (!clr || FAILED(clr->lpVtbl->GetCurrentTaskType(clr, &type)))
-        type = TT_UNKNOWN;
-    return type;
-}
 
 static void observed_count_release(const observed_task *t)
 {
@@ -161,8 +232,21 @@ static HRESULT STDMETHODCALLTYPE ot_GetPriority(IHostTask *self, int *priority)
 static HRESULT STDMETHODCALLTYPE ot_SetCLRTask(IHostTask *self, struct ICLRTask *clr_task)
 {
     observed_task *t = observed_from(self);
+    observed_clr_task *seen_by_header;
+    HRESULT hr;
     t->thread_id = GetCurrentThreadId(); /* the CLR sets a task up on its own thread */
-    return t->inner->lpVtbl->SetCLRTask(t->inner, clr_task);
+    if (!clr_task)
+        return t->inner->lpVtbl->SetCLRTask(t->inner, clr_task);
+    seen_by_header = (observed_clr_task *)calloc(1, sizeof *seen_by_header);
+    if (!seen_by_header)
+        return E_OUTOFMEMORY;
+    seen_by_header->iface.lpVtbl = &observed_clr_task_vtbl;
+    seen_by_header->refs = 1; /* ours, for the call */
+    seen_by_header->inner = clr_task;
+    clr_task->lpVtbl->AddRef(clr_task);
+    hr = t->inner->lpVtbl->SetCLRTask(t->inner, &seen_by_header->iface);
+    seen_by_header->iface.lpVtbl->Release(&seen_by_header->iface); /* the header keeps its own, if any */
+    return hr;
 }
 
 static CONST_VTBL IHostTaskVtbl observed_task_vtbl = {ot_QueryInterface, ot_AddRef, ot_Release, ot_Start, ot_Alert,

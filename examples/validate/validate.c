@@ -549,6 +549,10 @@ int main(int argc, char **argv)
               DELTA(ended_with_ours), THREADS, "[SRC]");
     expect_eq("threads/exit_task_seen", "of them, unknown to the CLR in task_end (ExitTask detached them)",
               DELTA(switched_out), THREADS, "[SRC]");
+    expect_eq("threads/exit_task_calls", "ExitTask calls on the CLR's user threads", CALLS(exit_task_user),
+              DELTA(ended_with_ours), "[HDR]");
+    expect_eq("threads/exit_task_results", "ExitTask calls the CLR answered other than S_OK", CALLS(exit_task_failed),
+              0, "[SRC]");
     expect_eq("threads/leave", "LeaveRuntime into example_native.dll", DELTA(ours_leave), THREADS, "[SRC]");
     printf("INFO  CreateTask calls during the scenario, all threads: %ld\n", CALLS(create_task));
     /* What the CLR passed is checked even when the managed checks failed. */
@@ -586,6 +590,10 @@ int main(int argc, char **argv)
                       "[SRC]");
             expect_eq("churn/exit_task_seen", "of them, unknown to the CLR in task_end (ExitTask detached them)",
                       DELTA(switched_out), churn, "[SRC]");
+            expect_eq("churn/exit_task_calls", "ExitTask calls on the CLR's user threads", CALLS(exit_task_user),
+                      churn, "[HDR]");
+            expect_eq("churn/exit_task_results", "ExitTask calls the CLR answered other than S_OK",
+                      CALLS(exit_task_failed), 0, "[SRC]");
             settle(&first);
             expect_eq("churn/freed", "tasks ended but not freed once settled (after N threads)",
                       (long)(first.stats.tasks_ended - first.stats.tasks_freed), 0, "[SRC] [HDR]");
@@ -607,11 +615,11 @@ int main(int argc, char **argv)
     expect_eq("all/protocol_errors", "protocol errors counted over the whole run",
               (long)after.stats.totals.protocol_errors, 0, "[HDR]");
     expect_eq("all/logged", "warnings and errors logged (strict mode)", seen.log_lines, 0, "[HDR]");
-    printf("INFO  over the whole run: CreateTask %ld, GetCurrentTask %ld, SwitchToTask %ld, tasks freed %lu of %lu "
-           "ended\n",
+    printf("INFO  over the whole run: CreateTask %ld, GetCurrentTask %ld, SwitchToTask %ld, ExitTask %ld (%ld not "
+           "S_OK), tasks freed %lu of %lu ended\n",
            (long)observed_calls.create_task, (long)observed_calls.get_current_task,
-           (long)observed_calls.switch_to_task, (unsigned long)after.stats.tasks_freed,
-           (unsigned long)after.stats.tasks_ended);
+           (long)observed_calls.switch_to_task, (long)observed_calls.exit_task, (long)observed_calls.exit_task_failed,
+           (unsigned long)after.stats.tasks_freed, (unsigned long)after.stats.tasks_ended);
     print_options("Sleep options over the run (option calls;):", start.calls.sleep, observed_calls.sleep);
     print_releases();
     print_foreign_targets();
