@@ -14,33 +14,19 @@
 
 #include <stdlib.h>
 
-/* ---- stand-ins for example_native.dll and kernel32 -------------------------- */
+/* ---- the native functions the managed code calls ------------------------------ */
 
-static int demo_add(int a, int b) { return a + b; }
-
-static int demo_call_back(scenario_callback callback, int times)
-{
-    int sum = 0, i;
-    for (i = 0; i < times; ++i)
-        sum += callback(i);
-    return sum;
-}
-
-static void demo_block_ms(unsigned ms) { test_sleep_ms(ms); }
-
-static DWORD WINAPI demo_current_thread_id(void) { return test_thread_id(); }
-
-static const scenario_natives natives = {demo_add, demo_call_back, demo_block_ms, demo_current_thread_id};
+static const scenario_natives *const natives = &clr_stand_in_natives;
 
 static const char *target_name(SIZE_T target)
 {
-    if (target == (SIZE_T)demo_add)
+    if (target == (SIZE_T)natives->add)
         return "example_add";
-    if (target == (SIZE_T)demo_call_back)
+    if (target == (SIZE_T)natives->call_back)
         return "example_call_back";
-    if (target == (SIZE_T)demo_block_ms)
+    if (target == (SIZE_T)natives->block_ms)
         return "example_block_ms";
-    if (target == (SIZE_T)demo_current_thread_id)
+    if (target == (SIZE_T)natives->current_thread_id)
         return "GetCurrentThreadId";
     if (target == test_clr_wait_target())
         return "the CLR's own wait (WaitForMultipleObjectsEx)";
@@ -131,7 +117,7 @@ int main(void)
         return 1;
     }
     printf("\nExecuteInDefaultAppDomain(\"Scenarios.dll\", ..., \"Run\", \"all\"):\n");
-    result = clr_play(&clr, &natives, "all");
+    result = clr_play(&clr, natives, "all");
 
     clrhost_task_manager_get_stats(tm, &st);
     printf("\nStatistics (clrhost_task_manager_get_stats):\n"

@@ -44,6 +44,20 @@ static void call_current_thread_id(void *p)
 
 #define TARGET(fn) ((SIZE_T)(fn))
 
+static int stand_in_add(int a, int b) { return a + b; }
+static int stand_in_call_back(scenario_callback callback, int times)
+{
+    int sum = 0, i;
+    for (i = 0; i < times; ++i)
+        sum += callback(i);
+    return sum;
+}
+static void stand_in_block_ms(unsigned ms) { test_sleep_ms(ms); }
+static DWORD WINAPI stand_in_current_thread_id(void) { return test_thread_id(); }
+
+const scenario_natives clr_stand_in_natives = {stand_in_add, stand_in_call_back, stand_in_block_ms,
+                                               stand_in_current_thread_id};
+
 /* A call not yet made: result -1 stays when the host refuses it (the CLR
    would have thrown at the call site). */
 static native_call native_call_for(const scenario_natives *n)

@@ -25,6 +25,10 @@ typedef struct scenario_natives {
     DWORD(WINAPI *current_thread_id)(void);
 } scenario_natives;
 
+/* Stand-ins with the same behaviour, for runs with no example_native.dll
+   (make demo, the suite). */
+extern const scenario_natives clr_stand_in_natives;
+
 /* Plays Scenarios.Run(argument) on the calling thread, which must have
    entered the runtime (clr_start or clr_thread_enter), once the
    finalizer runs (clr_finalizer_start; clr_traffic_start is up to the

@@ -8,20 +8,6 @@
 
 #include <stdlib.h>
 
-/* ---- stand-ins for example_native.dll and kernel32 ------------------------ */
-
-static int played_add(int a, int b) { return a + b; }
-static int played_call_back(scenario_callback callback, int times)
-{
-    int sum = 0, i;
-    for (i = 0; i < times; ++i)
-        sum += callback(i);
-    return sum;
-}
-static void played_block_ms(unsigned ms) { test_sleep_ms(ms); }
-static DWORD WINAPI played_current_thread_id(void) { return test_thread_id(); }
-static const scenario_natives natives = {played_add, played_call_back, played_block_ms, played_current_thread_id};
-
 /* ---- a host that counts ---------------------------------------------------- */
 
 typedef struct played {
@@ -63,8 +49,8 @@ static void host_main(void *arg)
     CHECK_HR(clr_finalizer_start(&p->clr), S_OK);
     if (p->traffic)
         CHECK_HR(clr_traffic_start(&p->clr), S_OK);
-    p->result = clr_play(&p->clr, &natives, p->argument);
-    p->settled = clr_play(&p->clr, &natives, "settle");
+    p->result = clr_play(&p->clr, &clr_stand_in_natives, p->argument);
+    p->settled = clr_play(&p->clr, &clr_stand_in_natives, "settle");
 }
 
 static void run_scenario(clr_pinvoke_style style, int traffic, const char *argument)
