@@ -1,5 +1,6 @@
 #include "clr_driver.h"
 
+#include <setjmp.h>
 #include <stdlib.h>
 
 #define POISON ((void *)(size_t)0xdeadbeef)

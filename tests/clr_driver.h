@@ -8,8 +8,6 @@
 
 #include "harness.h"
 
-#include <setjmp.h>
-
 #define CLR_MAX_BOUND_TARGETS 64
 
 typedef enum clr_pinvoke_style {
@@ -97,8 +95,9 @@ void clr_collect(clr_sim *clr);
    after clr_start (and clr_finalizer_start), running until clr_shutdown:
    thread-pool workers created through CreateTask mid-run (CLR_THREAD_POOL,
    asking GetCurrentTask) that make notified waits, Sleep(0, 0) back-offs
-   and SwitchToTask(0) spins and then retire; the thread-pool's wait
-   thread, a foreign thread adopted through GetCurrentTask; a server GC
+   and SwitchToTask(0) spins and then retire; the thread pool's gate
+   thread (made, like its wait and timer threads, with plain
+   CreateThread), a foreign thread adopted through GetCurrentTask; a server GC
    thread with no task calling SwitchToTask(0); the AppDomain-unload
    helper's LeaveRuntime(0) (vm/appdomain.cpp ~13348); the finalizer's own
    waits. None of it may cost a protocol error or a leak. */

@@ -189,10 +189,11 @@ static int play_reverse(clr_sim *clr, const scenario_natives *n)
 static int play_exception(clr_sim *clr, const scenario_natives *n)
 {
     int result;
+    HRESULT hr;
     use_callbacks(clr, n);
     /* EnterRuntime for example_call_back comes from the unwind, and the
        exception reaches this frame, which catches it. */
-    HRESULT hr = pinvoke_call_back(clr, n, delegate_throw, 1, &result);
+    hr = pinvoke_call_back(clr, n, delegate_throw, 1, &result);
     return hr == CLR_MANAGED_THREW ? 0 : 1;
 }
 
