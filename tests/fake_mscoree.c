@@ -68,6 +68,8 @@ static HRESULT STDMETHODCALLTYPE control_GetCLRManager(ICLRControl *self, REFIID
     if (!out)
         return E_POINTER;
     *out = NULL;
+    if (started) /* "do not allow user to obtain CLR managers" (vm/corhost.cpp CCLRControl::GetCLRManager) */
+        return HOST_E_INVALIDOPERATION;
     return E_NOINTERFACE; /* the stand-in has none of the CLR's managers */
 }
 
