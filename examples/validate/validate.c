@@ -230,10 +230,11 @@ static void on_task_begin(void *user, clrhost_task *task)
 }
 
 /* After the CLR's ExitTask, which the header calls just before: the CLR
-   has detached the thread, so its own ICLRTaskManager::GetCurrentTask
-   gives NULL here [SRC vm/corhost.cpp CCLRTaskManager::GetCurrentTask is
-   GetThread(), which ExitTask's detach clears]. Without ExitTask the
-   CLR would still know the thread. */
+   has switched the thread out, so its own ICLRTaskManager::GetCurrentTask
+   gives NULL here [SRC: CLRTaskManager::GetCurrentTask is GetThread(),
+   vm/corhost.cpp; Thread::ExitTask ends in InternalSwitchOut, "and then
+   GetThread()=NULL", vm/threads.cpp ~11872]. Without ExitTask the CLR
+   would still know the thread. */
 static void on_task_end(void *user, clrhost_task *task)
 {
     task_record *r = (task_record *)clrhost_task_get_user(task);
