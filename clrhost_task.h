@@ -517,7 +517,7 @@ struct IUnknown { CONST_VTBL IUnknownVtbl *lpVtbl; };
 #endif /* _WIN32 */
 
 /* ------------------------------------------------------------------------
-   CLR hosting constants (clr-contract.md section 1; corerror.h, mscoree.idl).
+   CLR hosting constants (the Windows SDK's corerror.h and mscoree.idl).
    ------------------------------------------------------------------------ */
 
 #ifndef HOST_E_DEADLOCK
@@ -1197,8 +1197,8 @@ typedef struct clrhost__IHostControlVtbl {
 } clrhost__IHostControlVtbl;
 struct clrhost__IHostControl { const clrhost__IHostControlVtbl *lpVtbl; };
 
-/* The slots of clr-contract.md section 1 (mscoree.idl): each vtable's
-   size, and every method's offset. */
+/* The slots as mscoree.idl orders them: each vtable's size, and every
+   method's offset. */
 #define CLRHOST__SLOT_SIZE sizeof(void (*)(void))
 #define CLRHOST__SLOT(itf, method, n) \
     CLRHOST__STATIC_CHECK(itf##_##method, offsetof(clrhost__##itf##Vtbl, method) == (n) * CLRHOST__SLOT_SIZE)
@@ -1253,7 +1253,7 @@ CLRHOST__SLOT(IHostTaskManager, SetCLRTaskManager, 20);
 CLRHOST__SLOT(IHostControl, GetHostManager, 3);
 CLRHOST__SLOT(IHostControl, SetAppDomainManager, 4);
 
-/* IIDs from mscoree.idl (clr-contract.md section 1). Private copies: no
+/* IIDs from mscoree.idl. Private copies: no
    DEFINE_GUID, no uuid.lib, no clash with the SDK's IID_ symbols. */
 static const GUID clrhost__IID_IUnknown =
     {0x00000000, 0x0000, 0x0000, {0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46}};
@@ -1586,7 +1586,7 @@ static HRESULT clrhost__os_thread_get_priority(clrhost__os_thread *t, int *prior
 static HRESULT clrhost__os_set_locale(LCID lcid)
 {
     /* The CLR skips SetThreadLocale when a task manager is present
-       (clr-contract.md section 2), so a 1:1 host does it. [INF] */
+       (vm/util.cpp, ThreadLocaleHolder), so a 1:1 host does it. [INF] */
     return SetThreadLocale(lcid) ? S_OK : clrhost__win32_error();
 }
 
@@ -1835,7 +1835,7 @@ static void clrhost__win32_watch_modules(HMODULE ntdll)
 static LONG clrhost__os_modules_generation(void) { return clrhost__atomic_load(&clrhost__win32_module_events); }
 
 /* The CLR's own blocking calls notify LeaveRuntime with the address of the
-   kernel32 export it calls (clr-contract.md section 2). GetProcAddress
+   kernel32 export it calls (vm/threads.cpp, LeaveRuntimeHolder). GetProcAddress
    follows export forwarders as the loader does for the CLR's imports, so
    the addresses agree. [INF] */
 static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
@@ -3263,7 +3263,8 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask(clrhost__IHostTaskMan
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetUILocale(clrhost__IHostTaskManager *This, LCID lcid)
 {
     /* Anything but S_OK makes the CurrentUICulture setter throw
-       (clr-contract.md section 2); the CLR keeps the UI culture itself. */
+       (vm/comsynchronizable.cpp, the UI culture setter's native half);
+       the CLR keeps the UI culture itself. */
     (void)This;
     (void)lcid;
     return CLRHOST__BROKEN(4) ? E_NOTIMPL : S_OK;

@@ -2,7 +2,8 @@
    (here example_native.dll) while everything else keeps working. The
    leave_runtime hook vetoes the call: the CLR does not call the target,
    sends no EnterRuntime, and raises a managed exception at the call site
-   (clr-contract.md: "FAILED(hr): a managed exception at the call site").
+   (the P/Invoke stub throws a failed LeaveRuntime's HRESULT:
+   Thread::LeaveRuntimeThrowComplus, vm/threads.cpp).
 
      sandbox [dll-name]
 

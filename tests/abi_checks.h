@@ -1,9 +1,9 @@
 /* Compile-time checks of the interfaces as the including program sees them
    (declared by clrhost_task.h, by MinGW-w64's mscoree.h or by the Windows
-   SDK's), against clr-contract.md section 1: the slot of every method in
+   SDK's), against mscoree.idl and corerror.h: the slot of every method in
    the C declarations, and the value of every HOST_E_ code. Included by
    every program of the compile matrix. Slot lists written out once from
-   the contract; the header checks its own private vtables the same way. */
+   mscoree.idl; the header checks its own private vtables the same way. */
 #ifndef CLRHOST_TEST_ABI_CHECKS_H
 #define CLRHOST_TEST_ABI_CHECKS_H
 

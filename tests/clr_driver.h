@@ -1,5 +1,6 @@
 /* A stand-in for the CLR: it calls a task manager exactly the way the
-   .NET Framework CLR 4.x does (clr-contract.md section 2), in the same order,
+   .NET Framework CLR 4.x does (its source, dotnet/coreclr at ef1e2ab3,
+   under vm/; each function cites where), in the same order,
    from the same threads, and handles the HRESULTs the way the CLR does.
    No CLR that runs on Linux (or under Wine) ever calls these interfaces, so
    this is how the tests exercise them. */

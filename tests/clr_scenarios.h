@@ -4,7 +4,8 @@
    `make demo` shows and what the stand-in mscoree.dll
    (tests/fake_mscoree.c) runs for ExecuteInDefaultAppDomain, so the
    example hosts run end to end here. It is not the CLR: it makes the
-   calls clr-contract.md describes, in that order, and nothing else. */
+   calls the CLR 4.x source makes for that code (clr_driver.h cites
+   where), in that order, and nothing else. */
 #ifndef CLRHOST_TEST_CLR_SCENARIOS_H
 #define CLRHOST_TEST_CLR_SCENARIOS_H
 

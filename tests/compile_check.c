@@ -9,7 +9,7 @@
 #include "../clrhost_task.h"
 #include "abi_checks.h"
 
-/* IIDs as clr-contract.md section 1 gives them: our objects must answer. */
+/* IIDs as mscoree.idl gives them: our objects must answer. */
 static const GUID check_IID_IUnknown =
     {0x00000000, 0x0000, 0x0000, {0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46}};
 static const GUID check_IID_IHostTaskManager =

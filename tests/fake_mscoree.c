@@ -8,8 +8,8 @@
    (tests/clr_scenarios.c) against the real example_native.dll, loaded the
    way the CLR loads a P/Invoke target. It is a test double, not a CLR:
    what it shows is that the examples drive the hosting API and read the
-   results correctly, given a CLR that makes the calls clr-contract.md
-   describes.
+   results correctly, given a CLR that makes the calls the CLR 4.x source
+   makes (tests/clr_driver.h cites where).
 
    Put it beside the host's .exe and run with WINEDLLOVERRIDES=mscoree=n.
    Limits: one runtime per process, and ExecuteInDefaultAppDomain must be

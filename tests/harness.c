@@ -78,7 +78,7 @@ int test_summary(int passed, int failed)
     return failed ? 1 : 0;
 }
 
-/* ---- IIDs (clr-contract.md section 1; mscoree.idl) -------------------- */
+/* ---- IIDs (mscoree.idl) ------------------------------------------------ */
 
 const GUID test_IID_IUnknown = {0x00000000, 0x0000, 0x0000, {0xC0, 0, 0, 0, 0, 0, 0, 0x46}};
 const GUID test_IID_IHostTaskManager = {0x997FF24C, 0x43B7, 0x4352, {0x86, 0x67, 0x0D, 0xC0, 0x4F, 0xAF, 0xD3, 0x54}};

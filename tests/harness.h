@@ -57,7 +57,7 @@ int test_failures(void); /* failed checks so far, all threads */
 void test_fail_hr(const char *file, int line, const char *what, HRESULT got, HRESULT expected);
 void test_fail_eq(const char *file, int line, const char *what, unsigned long long got, unsigned long long expected);
 
-/* ---- IIDs as clr-contract.md section 1 gives them (not the header's) ---- */
+/* ---- IIDs as mscoree.idl gives them (not the header's) ----------------- */
 
 extern const GUID test_IID_IUnknown;
 extern const GUID test_IID_IHostTaskManager;

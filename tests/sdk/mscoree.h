@@ -3,8 +3,8 @@
    per-interface guard macros and names, MIDL_INTERFACE abstract classes in
    C++ and lpVtbl structs in C, DEFINE_GUID IIDs, and TASKID, WAIT_OPTION and
    ETaskType at file scope, as the SDK has them. Only the task-hosting part
-   is here, written out once from the slot lists of clr-contract.md
-   section 1; it is not the SDK's text. */
+   is here, written out once from the slot lists of mscoree.idl; it is
+   not the SDK's text. */
 #ifndef __mscoree_h__
 #define __mscoree_h__
 
