@@ -550,21 +550,25 @@ static void finalizer_stop(clr_sim *clr)
 
 /* ---- the CLR's own traffic -------------------------------------------------- */
 
-#define TRAFFIC_WORKERS 2          /* thread-pool workers alive at a time */
-#define TRAFFIC_WORKER_ROUNDS 200  /* rounds of calls (about 1 ms each) before a worker retires */
+#define TRAFFIC_WORKERS 2         /* thread-pool workers alive at a time */
+#define TRAFFIC_WORKER_ROUNDS 50  /* rounds of calls before a worker retires */
+/* A round's wait: often enough to run through every scenario, seldom
+   enough not to swamp Wine's server, which every wait goes through. */
+#define TRAFFIC_ROUND_MS 10
 
 struct clr_traffic {
     clr_sim *clr;
     long stop;
     long workers_live;       /* started and not yet past their last call */
     long helper_live;
+    long gate_running;       /* the gate thread was adopted and made its first worker */
     test_thread *gate, *server_gc;
 };
 
-static void wait_1_ms(void *p)
+static void wait_a_round(void *p)
 {
     (void)p;
-    test_sleep_ms(1);
+    test_sleep_ms(TRAFFIC_ROUND_MS);
 }
 
 /* What a thread-pool worker and the JIT do between work items: a
@@ -573,7 +577,7 @@ static void wait_1_ms(void *p)
    (vm/threads.cpp, vm/gc*.cpp spin loops). */
 static void background_round(clr_sim *clr)
 {
-    CHECK_HR(clr_blocking_wait(clr, wait_1_ms, NULL), S_OK);
+    CHECK_HR(clr_blocking_wait(clr, wait_a_round, NULL), S_OK);
     CHECK_HR(clr->tm->lpVtbl->Sleep(clr->tm, 0, 0), S_OK);
     CHECK_HR(clr->tm->lpVtbl->SwitchToTask(clr->tm, 0), S_OK);
 }
@@ -598,11 +602,12 @@ static void gate_body(void *p)
     clr_sim *clr = traffic->clr;
     fake_clr_task *self = NULL;
     CHECK_HR(clr_thread_enter(clr, &self), S_OK);
-    if (!self)
+    if (!self) {
+        T_STORE(&traffic->gate_running, 1);
         return; /* a host may refuse it; the CLR runs the pool without it */
+    }
     T_STORE(&self->task_type, TT_THREADPOOL_GATE);
     while (!T_LOAD(&traffic->stop)) {
-        background_round(clr);
         if (T_LOAD(&traffic->workers_live) < TRAFFIC_WORKERS) {
             T_INC(&traffic->workers_live);
             if (clr_create_thread(clr, CLR_THREAD_POOL, 0, worker_body, traffic, NULL, NULL) == S_OK)
@@ -610,6 +615,8 @@ static void gate_body(void *p)
             else
                 T_DEC(&traffic->workers_live);
         }
+        T_STORE(&traffic->gate_running, 1);
+        background_round(clr);
     }
     clr_thread_unreachable(clr, self); /* ExitTask comes from the host's thread-exit callback */
 }
@@ -621,7 +628,7 @@ static void server_gc_body(void *p)
     clr_traffic *traffic = (clr_traffic *)p;
     while (!T_LOAD(&traffic->stop)) {
         CHECK_HR(traffic->clr->tm->lpVtbl->SwitchToTask(traffic->clr->tm, 0), S_OK);
-        test_sleep_ms(1);
+        test_sleep_ms(TRAFFIC_ROUND_MS);
     }
 }
 
@@ -632,7 +639,7 @@ static void unload_helper_body(void *p)
     clr_traffic *traffic = (clr_traffic *)p;
     CHECK_HR(clr_ad_unload_helper_begins(traffic->clr), S_OK);
     while (!T_LOAD(&traffic->stop))
-        CHECK_HR(clr_blocking_wait(traffic->clr, wait_1_ms, NULL), S_OK);
+        CHECK_HR(clr_blocking_wait(traffic->clr, wait_a_round, NULL), S_OK);
     clr_thread_unreachable(traffic->clr, clr_current_thread());
     T_DEC(&traffic->helper_live);
 }
@@ -659,6 +666,8 @@ HRESULT clr_traffic_start(clr_sim *clr)
         traffic->helper_live = 0;
     traffic->gate = test_thread_start(gate_body, traffic);
     traffic->server_gc = test_thread_start(server_gc_body, traffic);
+    while (!T_LOAD(&traffic->gate_running)) /* so that every run has some */
+        test_sleep_ms(1);
     return hr;
 }
 
