@@ -304,11 +304,20 @@ static DWORD handle_count(void)
     return n;
 }
 
+/* The counters, between scenarios. Handles and OS threads are counted
+   only when settled (measure_process): probing every handle value takes
+   seconds under Wine. */
 static void take(clrhost_task_manager *tm, snapshot *s)
 {
     s->seen = seen; /* the scenario's threads have all been joined */
     s->calls = observed_calls;
     clrhost_task_manager_get_stats(tm, &s->stats);
+    s->handles = 0;
+    s->threads = 0;
+}
+
+static void measure_process(snapshot *s)
+{
     s->handles = handle_count();
     s->threads = thread_count();
 }
@@ -341,9 +350,10 @@ static void settle(snapshot *after)
                               L"settle", &result);
         take(tm, after);
         if (after->stats.tasks_freed == after->stats.tasks_ended)
-            return;
+            break;
         Sleep(100); /* a thread that just ended may not be detached yet */
     }
+    measure_process(after);
 }
 
 #define DELTA(field) ((long)(after.seen.field - before.seen.field))
