@@ -121,7 +121,7 @@ void *counting_alloc(void *user, size_t size)
     h->size = size;
     T_INC(&a->allocations);
     T_INC(&a->outstanding);
-    __atomic_add_fetch(&a->bytes, (long long)size, __ATOMIC_SEQ_CST);
+    T_ADD(&a->bytes, (long long)size);
     return h + 1;
 }
 
@@ -133,7 +133,7 @@ void counting_free(void *user, void *p)
         return;
     h = (alloc_header *)p - 1;
     T_INC(&a->frees);
-    __atomic_sub_fetch(&a->bytes, (long long)h->size, __ATOMIC_SEQ_CST);
+    T_ADD(&a->bytes, -(long long)h->size);
     /* Last: a test that waits for outstanding to reach 0 may end, and its
        allocator (on its stack) with it, the moment this is seen. */
     T_DEC(&a->outstanding);

@@ -79,12 +79,49 @@ extern const GUID test_IID_IHostPolicyManager;
 #define TEST_IID(x) (&(x))
 #endif
 
-/* ---- atomics for the tests (GCC/Clang builtins) ----------------------- */
+/* ---- atomics for the tests ---------------------------------------------
+   Sequentially consistent, on 32-bit and 64-bit integers: GCC and Clang
+   builtins, or MSVC's _Interlocked intrinsics (one for each size, picked
+   by sizeof; values come back as __int64 there). CLRHOST_TEST_MSVC_ATOMICS
+   picks the second with another compiler, to test it. */
 
+#if defined(_MSC_VER) && !defined(__clang__) || defined(CLRHOST_TEST_MSVC_ATOMICS)
+#include <intrin.h>
+#ifdef _MSC_VER
+#define T_INLINE __inline
+#else
+#define T_INLINE inline
+#endif
+static T_INLINE __int64 t_add(volatile void *p, size_t size, __int64 v)
+{
+    return size == 8 ? _InterlockedExchangeAdd64((volatile __int64 *)p, v) + v
+                     : (__int64)_InterlockedExchangeAdd((volatile long *)p, (long)v) + v;
+}
+/* A compare-exchange of 0 with 0: it stores only the value already there. */
+static T_INLINE __int64 t_load(const volatile void *p, size_t size)
+{
+    return size == 8 ? _InterlockedCompareExchange64((volatile __int64 *)(size_t)p, 0, 0)
+                     : (__int64)_InterlockedCompareExchange((volatile long *)(size_t)p, 0, 0);
+}
+static T_INLINE void t_store(volatile void *p, size_t size, __int64 v)
+{
+    if (size == 8)
+        (void)_InterlockedExchange64((volatile __int64 *)p, v);
+    else
+        (void)_InterlockedExchange((volatile long *)p, (long)v);
+}
+#define T_ADD(p, v) t_add((p), sizeof(*(p)), (__int64)(v))
+#define T_INC(p) T_ADD(p, 1)
+#define T_DEC(p) T_ADD(p, -1)
+#define T_LOAD(p) t_load((p), sizeof(*(p)))
+#define T_STORE(p, v) t_store((p), sizeof(*(p)), (__int64)(v))
+#else
+#define T_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
 #define T_INC(p) __atomic_add_fetch((p), 1, __ATOMIC_SEQ_CST)
 #define T_DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_SEQ_CST)
 #define T_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define T_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#endif
 
 /* ---- counting allocator ------------------------------------------------ */
 

@@ -130,11 +130,15 @@ for depth in 32 1 1100 2048; do
 done
 impl_cxx_native() { suite_impl_cxx g++ gcc "$B/tests-impl-cxx" -pthread -ldl && timeout $LIMIT "$B/tests-impl-cxx"; }
 part suite/impl-in-c++ gcc g++ -- impl_cxx_native
+# -O0 also takes the tests' atomics through their MSVC branch (the
+# _Interlocked intrinsics, from MinGW-w64's intrin.h).
 for opt in O2 O0; do
-    part suite/mingw64-gcc-$opt-wine x86_64-w64-mingw32-gcc wine -- \
-        run_wine "$B/tests-x64-$opt.exe" x86_64-w64-mingw32-gcc -std=c99 -$opt -g $WARN -static $SRC
-    part suite/mingw32-gcc-$opt-build i686-w64-mingw32-gcc -- \
-        build_only "$B/tests-x86-$opt.exe" i686-w64-mingw32-gcc -std=c99 -$opt $WARN -static $SRC
+    atomics= name=$opt
+    [ $opt = O0 ] && atomics=-DCLRHOST_TEST_MSVC_ATOMICS name=O0-msvc-atomics
+    part suite/mingw64-gcc-$name-wine x86_64-w64-mingw32-gcc wine -- \
+        run_wine "$B/tests-x64-$opt.exe" x86_64-w64-mingw32-gcc -std=c99 -$opt -g $WARN $atomics -static $SRC
+    part suite/mingw32-gcc-$name-build i686-w64-mingw32-gcc -- \
+        build_only "$B/tests-x86-$opt.exe" i686-w64-mingw32-gcc -std=c99 -$opt $WARN $atomics -static $SRC
 done
 # The module policy against modules that come and go (tests/module_policy.c):
 # module_policy CC-FOR-MODULES RUNNER COMPILER-AND-FLAGS...
