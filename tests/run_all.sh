@@ -133,11 +133,11 @@ part suite/impl-in-c++ gcc g++ -- impl_cxx_native
 # -O0 also takes the tests' atomics through their MSVC branch (the
 # _Interlocked intrinsics, from MinGW-w64's intrin.h).
 for opt in O2 O0; do
-    atomics= name=$opt
-    [ $opt = O0 ] && atomics=-DCLRHOST_TEST_MSVC_ATOMICS name=O0-msvc-atomics
-    part suite/mingw64-gcc-$name-wine x86_64-w64-mingw32-gcc wine -- \
+    atomics= variant=$opt # not "name": part() sets that
+    [ $opt = O0 ] && atomics=-DCLRHOST_TEST_MSVC_ATOMICS variant=O0-msvc-atomics
+    part suite/mingw64-gcc-$variant-wine x86_64-w64-mingw32-gcc wine -- \
         run_wine "$B/tests-x64-$opt.exe" x86_64-w64-mingw32-gcc -std=c99 -$opt -g $WARN $atomics -static $SRC
-    part suite/mingw32-gcc-$name-build i686-w64-mingw32-gcc -- \
+    part suite/mingw32-gcc-$variant-build i686-w64-mingw32-gcc -- \
         build_only "$B/tests-x86-$opt.exe" i686-w64-mingw32-gcc -std=c99 -$opt $WARN $atomics -static $SRC
 done
 # The module policy against modules that come and go (tests/module_policy.c):
