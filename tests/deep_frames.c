@@ -105,28 +105,19 @@ static void run_deep(unsigned flags, int hooks)
     r.flags = flags;
     r.hooks = hooks;
     CHECK_HR(clrhost_task_manager_create(&cfg, &r.m), S_OK);
-    test_thread_join(test_thread_start(nest_and_unwind, &r));
+    test_run_on_thread(nest_and_unwind, &r);
     CHECK_EQ(clrhost_task_manager_release(r.m), 0);
     CHECK_EQ(T_LOAD(&a.outstanding), 0);
 }
 
+TEST_CASE(test_plain, "deep/plain") { run_deep(0, 0); }
+TEST_CASE(test_plain_hooks, "deep/plain+hooks") { run_deep(0, 1); }
+TEST_CASE(test_timing, "deep/timing") { run_deep(CLRHOST_TASK_TIMING, 0); }
+TEST_CASE(test_timing_hooks, "deep/timing+hooks") { run_deep(CLRHOST_TASK_TIMING, 1); }
+
 int main(void)
 {
-    static const unsigned flag_sets[2] = {0, CLRHOST_TASK_TIMING};
-    int passed = 0, failed = 0, f, hooks;
     test_harness_init();
     printf("CLRHOST_TASK_MAX_DEPTH %d, %d nested frames\n", CLRHOST_TASK_MAX_DEPTH, NESTED);
-    for (f = 0; f < 2; ++f)
-        for (hooks = 0; hooks < 2; ++hooks) {
-            int before = test_failures();
-            run_deep(flag_sets[f], hooks);
-            if (test_failures() == before) {
-                ++passed;
-                printf("ok   deep/%s%s\n", f ? "timing" : "plain", hooks ? "+hooks" : "");
-            } else {
-                ++failed;
-                printf("FAIL deep/%s%s\n", f ? "timing" : "plain", hooks ? "+hooks" : "");
-            }
-        }
-    return test_summary(passed, failed);
+    return test_run_registered(0, NULL);
 }

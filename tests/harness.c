@@ -53,27 +53,52 @@ static int test_selected(const char *name, int count, char **filters)
     return count == 0;
 }
 
-void test_run_cases(const test_case *cases, int count, char **filters, int *passed, int *failed)
+static test_case *registered;
+static int registered_count;
+
+/* Before main: one thread, so no lock. */
+void test_register(test_case *t)
 {
-    const test_case *t;
-    for (t = cases; t->name; ++t) {
+    t->next = registered;
+    registered = t;
+    ++registered_count;
+}
+
+/* By file, then line: the order a reader sees, whatever order the
+   constructors ran in (it differs between ELF and PE). */
+static int test_order(const void *a, const void *b)
+{
+    const test_case *x = *(const test_case *const *)a, *y = *(const test_case *const *)b;
+    int by_file = strcmp(x->file, y->file);
+    return by_file ? by_file : (x->line > y->line) - (x->line < y->line);
+}
+
+int test_run_registered(int count, char **filters)
+{
+    test_case **order = (test_case **)calloc((size_t)registered_count + 1, sizeof *order);
+    test_case *t;
+    int i = 0, passed = 0, failed = 0;
+    if (!order)
+        abort();
+    for (t = registered; t; t = t->next)
+        order[i++] = t;
+    qsort(order, (size_t)registered_count, sizeof *order, test_order);
+    for (i = 0; i < registered_count; ++i) {
         int before;
+        t = order[i];
         if (!test_selected(t->name, count, filters))
             continue;
         before = test_failures();
         t->run();
         if (test_failures() == before) {
-            ++*passed;
+            ++passed;
             printf("ok   %s\n", t->name);
         } else {
-            ++*failed;
+            ++failed;
             printf("FAIL %s\n", t->name);
         }
     }
-}
-
-int test_summary(int passed, int failed)
-{
+    free(order);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
@@ -203,6 +228,11 @@ test_thread *test_thread_start(void (*fn)(void *), void *arg)
         abort();
 #endif
     return t;
+}
+
+void test_run_on_thread(void (*fn)(void *), void *arg)
+{
+    test_thread_join(test_thread_start(fn, arg));
 }
 
 void test_thread_join(test_thread *t)

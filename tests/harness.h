@@ -24,26 +24,55 @@ typedef struct ICLRTaskManager ICLRTaskManager;
 #include <stdio.h>
 #include <string.h>
 
-/* ---- runner ---------------------------------------------------------- */
+/* ---- runner ----------------------------------------------------------
+   A test is written
+       TEST_CASE(test_something, "group/something") { ...checks... }
+   and registers itself before main runs (a constructor with GCC and
+   Clang, a .CRT$XCU entry with MSVC): there is no list of tests to keep. */
 
 typedef struct test_case {
     const char *name;
     void (*run)(void);
+    const char *file;
+    int line;
+    struct test_case *next; /* the registry's */
 } test_case;
 
-extern const test_case com_tests[];
-extern const test_case driver_tests[];
-extern const test_case thread_tests[];
-extern const test_case reliability_tests[];
-extern const test_case played_clr_tests[];
-
+void test_register(test_case *t);
 void test_harness_init(void); /* once, before any test */
-/* Runs the cases (up to the one with a NULL name) whose name contains one
-   of the `count` filters, or all of them when count is 0, printing "ok" or
-   "FAIL" and the name of each, and adds them to *passed and *failed. */
-void test_run_cases(const test_case *cases, int count, char **filters, int *passed, int *failed);
-/* Prints the closing line "N passed, N failed"; the exit status to return. */
-int test_summary(int passed, int failed);
+/* Runs the registered tests whose name contains one of the `count`
+   filters, or all of them when count is 0, in the order of their files'
+   names and then of their lines; prints "ok" or "FAIL" and the name of
+   each, then "N passed, N failed". Returns the exit status. */
+int test_run_registered(int count, char **filters);
+
+#if defined(_MSC_VER) && !defined(__clang__) || defined(CLRHOST_TEST_MSVC_REGISTRY)
+/* A pointer in .CRT$XCU, which the C runtime calls before main; kept by
+   the linker through /include (x86 names carry a leading underscore). */
+#ifdef _WIN64
+#define TEST_SYMBOL_PREFIX ""
+#else
+#define TEST_SYMBOL_PREFIX "_"
+#endif
+#define TEST_AT_START(f) \
+    static void __cdecl f(void); \
+    __pragma(section(".CRT$XCU", read)) __declspec(allocate(".CRT$XCU")) void(__cdecl * f##_at_start)(void) = f; \
+    __pragma(comment(linker, "/include:" TEST_SYMBOL_PREFIX #f "_at_start")) \
+    static void __cdecl f(void)
+#else
+#define TEST_AT_START(f) \
+    static void f(void) __attribute__((constructor)); \
+    static void f(void)
+#endif
+
+#define TEST_CASE(fn, test_name) \
+    static void fn(void); \
+    static test_case fn##_case = {test_name, fn, __FILE__, __LINE__, NULL}; \
+    TEST_AT_START(fn##_register) { test_register(&fn##_case); } \
+    static void fn(void)
+
+/* Runs fn(arg) on a new thread and waits for it to be gone. */
+void test_run_on_thread(void (*fn)(void *), void *arg);
 void test_fail(const char *file, int line, const char *what);
 int test_failures(void); /* failed checks so far, all threads */
 

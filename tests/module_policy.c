@@ -73,7 +73,7 @@ static BOOL ask(IHostTaskManager *tm, SIZE_T target)
 
 /* A listed module goes and an unlisted one comes, where it was: the
    answers follow what is loaded now. */
-static void test_answers_follow_unload_and_load(void)
+TEST_CASE(test_answers_follow_unload_and_load, "modules/answers_follow_unload_and_load")
 {
     static const char *const names[] = {"fixed_a", NULL};
     counting_allocator a = {0};
@@ -98,7 +98,7 @@ static void test_answers_follow_unload_and_load(void)
 
 /* A hundred modules, the last one listed: every answer is right, and once
    each target has been asked about, asking again allocates nothing. */
-static void test_a_hundred_modules(void)
+TEST_CASE(test_a_hundred_modules, "modules/a_hundred_modules")
 {
     static const char *const names[] = {"MOD_099", NULL}; /* any case, any extension */
     counting_allocator a = {0};
@@ -128,7 +128,7 @@ static void test_a_hundred_modules(void)
 
 /* Targets in no module (delegate thunks, heap-allocated code): FALSE, and
    remembered like any other (a thousand of them: the table grows). */
-static void test_targets_in_no_module(void)
+TEST_CASE(test_targets_in_no_module, "modules/targets_in_no_module")
 {
     static const char *const names[] = {"mod_000", NULL};
     counting_allocator a = {0};
@@ -173,7 +173,7 @@ static void asker(void *p)
     }
 }
 
-static void test_asks_while_modules_change(void)
+TEST_CASE(test_asks_while_modules_change, "modules/asks_while_modules_change")
 {
     static const char *const names[] = {"mod_001", NULL};
     counting_allocator a = {0};
@@ -207,13 +207,6 @@ static void test_asks_while_modules_change(void)
 
 int main(int argc, char **argv)
 {
-    static const test_case tests[] = {
-        {"modules/answers_follow_unload_and_load", test_answers_follow_unload_and_load},
-        {"modules/a_hundred_modules", test_a_hundred_modules},
-        {"modules/targets_in_no_module", test_targets_in_no_module},
-        {"modules/asks_while_modules_change", test_asks_while_modules_change},
-        {NULL, NULL}};
-    int passed = 0, failed = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: module_policy DIRECTORY-OF-MODULES\n");
         return 2;
@@ -221,6 +214,5 @@ int main(int argc, char **argv)
     module_dir = argv[1];
     setvbuf(stdout, NULL, _IONBF, 0);
     test_harness_init();
-    test_run_cases(tests, 0, NULL, &passed, &failed);
-    return test_summary(passed, failed);
+    return test_run_registered(0, NULL);
 }

@@ -12,12 +12,7 @@ static void check_no_leak(const counting_allocator *a)
     CHECK_EQ(T_LOAD(&a->bytes), 0);
 }
 
-static void run_on_thread(void (*fn)(void *), void *arg)
-{
-    test_thread_join(test_thread_start(fn, arg));
-}
-
-static void test_manager_create_arguments(void)
+TEST_CASE(test_manager_create_arguments, "com/manager_create_arguments")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -48,7 +43,7 @@ static void test_manager_create_arguments(void)
     CHECK_EQ(clrhost_task_manager_release(m), 0);
 }
 
-static void test_manager_module_list_copied(void)
+TEST_CASE(test_manager_module_list_copied, "com/manager_module_list_copied")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -77,7 +72,7 @@ static void test_manager_module_list_copied(void)
     check_no_leak(&a);
 }
 
-static void test_manager_query_interface(void)
+TEST_CASE(test_manager_query_interface, "com/manager_query_interface")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -111,7 +106,7 @@ static void test_manager_query_interface(void)
     check_no_leak(&a);
 }
 
-static void test_manager_argument_checks(void)
+TEST_CASE(test_manager_argument_checks, "com/manager_argument_checks")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -224,7 +219,7 @@ static void task_com_body(void *p)
     CHECK_EQ(t1->lpVtbl->Release(t1), 1); /* only the thread's own reference is left */
 }
 
-static void test_task_query_interface_and_references(void)
+TEST_CASE(test_task_query_interface_and_references, "com/task_query_interface_and_references")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -233,7 +228,7 @@ static void test_task_query_interface_and_references(void)
     test_config(&cfg, &a);
     fake_clr_task_manager_init(&c.clr_tm);
     CHECK_HR(clrhost_task_manager_create(&cfg, &c.m), S_OK);
-    run_on_thread(task_com_body, &c);
+    test_run_on_thread(task_com_body, &c);
     CHECK_HR(clrhost_task_manager_get_stats(c.m, &st), S_OK);
     CHECK_EQ(st.tasks_adopted, 1);
     CHECK_EQ(st.tasks_ended, 1);
@@ -242,7 +237,7 @@ static void test_task_query_interface_and_references(void)
     check_no_leak(&a);
 }
 
-static void test_host_control_create_and_query(void)
+TEST_CASE(test_host_control_create_and_query, "com/host_control_create_and_query")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -281,7 +276,7 @@ static void test_host_control_create_and_query(void)
     check_no_leak(&a);
 }
 
-static void test_host_control_get_host_manager(void)
+TEST_CASE(test_host_control_get_host_manager, "com/host_control_get_host_manager")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -336,7 +331,7 @@ static void count_task(void *ctx, clrhost_task *task)
     ++*(int *)ctx;
 }
 
-static void test_public_api_null_arguments(void)
+TEST_CASE(test_public_api_null_arguments, "com/public_api_null_arguments")
 {
     clrhost_task_manager_stats st;
     clrhost_task_counters c;
@@ -419,7 +414,7 @@ static void oom_body(void *p)
     task->lpVtbl->Release(task);
 }
 
-static void test_allocation_failures(void)
+TEST_CASE(test_allocation_failures, "com/allocation_failures")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -429,7 +424,7 @@ static void test_allocation_failures(void)
     CHECK_HR(clrhost_task_manager_create(&cfg, &c.m), S_OK);
     c.a = &a;
     c.adopted_ok = 0;
-    run_on_thread(oom_body, &c);
+    test_run_on_thread(oom_body, &c);
     CHECK(c.adopted_ok);
     CHECK_HR(clrhost_task_manager_get_stats(c.m, &st), S_OK);
     CHECK_EQ(st.tasks_adopted, 1);
@@ -439,14 +434,3 @@ static void test_allocation_failures(void)
     check_no_leak(&a);
 }
 
-const test_case com_tests[] = {
-    {"com/manager_create_arguments", test_manager_create_arguments},
-    {"com/manager_module_list_copied", test_manager_module_list_copied},
-    {"com/manager_query_interface", test_manager_query_interface},
-    {"com/manager_argument_checks", test_manager_argument_checks},
-    {"com/task_query_interface_and_references", test_task_query_interface_and_references},
-    {"com/host_control_create_and_query", test_host_control_create_and_query},
-    {"com/host_control_get_host_manager", test_host_control_get_host_manager},
-    {"com/public_api_null_arguments", test_public_api_null_arguments},
-    {"com/allocation_failures", test_allocation_failures},
-    {NULL, NULL}};

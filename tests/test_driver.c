@@ -157,6 +157,7 @@ static void fixture_finish(fixture *f)
    ExitTask (the CLR's thread teardown can), so each thread's hook log ends
    with this pair and its counts include one more Leave/Enter. */
 #define EXIT_EVENTS "LE"
+#define EXIT_TASK_LEAVES 1 /* the L of EXIT_EVENTS, per thread */
 
 static void check_events(recorder *r, const char *kinds)
 {
@@ -168,11 +169,6 @@ static void check_events(recorder *r, const char *kinds)
             sprintf(what, "hook %d was '%c', expected '%c' (sequence %s)", i, r->events[i].kind, kinds[i], kinds);
             test_fail(__FILE__, __LINE__, what);
         }
-}
-
-static void run_on_thread(void (*fn)(void *), void *arg)
-{
-    test_thread_join(test_thread_start(fn, arg));
 }
 
 /* ---- natives the managed side "calls" ----------------------------------- */
@@ -212,7 +208,7 @@ static void start_body(void *p)
     s->clr_thread = s->f->clr.start_thread;
 }
 
-static void test_startup(void)
+TEST_CASE(test_startup, "driver/startup")
 {
     fixture f;
     fake_host_control inner;
@@ -235,7 +231,7 @@ static void test_startup(void)
     /* Start on the host's main thread (a thread of its own here, so that
        its exit can be watched). */
     s.f = &f;
-    run_on_thread(start_body, &s);
+    test_run_on_thread(start_body, &s);
     CHECK_HR(s.start_result, S_OK);
     CHECK(s.clr_thread != NULL);
     if (s.clr_thread) {
@@ -255,7 +251,7 @@ static void test_startup(void)
     CHECK_EQ(T_LOAD(&inner.memory_manager_refs), 0);
 }
 
-static void test_startup_refused_thread(void)
+TEST_CASE(test_startup_refused_thread, "driver/startup_refused_thread")
 {
     fixture f;
     start_ctx s;
@@ -264,7 +260,7 @@ static void test_startup_refused_thread(void)
     f.r.refuse_threads = 1;
     fixture_start(&f, CLR_X64, NULL);
     s.f = &f;
-    run_on_thread(start_body, &s);
+    test_run_on_thread(start_body, &s);
     /* A NULL task on the Start thread fails start-up. */
     CHECK_HR(s.start_result, HOST_E_INVALIDOPERATION);
     CHECK(s.clr_thread == NULL);
@@ -292,30 +288,31 @@ static void created_body(void *p)
         CHECK_HR(clr_pinvoke(&c->f->clr, (SIZE_T)&native_work, native_work, &c->native), S_OK);
 }
 
-static void test_created_threads(void)
+TEST_CASE(test_created_threads, "driver/created_threads")
 {
+    enum { THREADS = 4, PINVOKES = 3 }; /* P/Invokes on each thread */
     fixture f;
-    created_ctx c[4];
-    IHostTask *join[4];
-    fake_clr_task *clr_task[4];
+    created_ctx c[THREADS];
+    IHostTask *join[THREADS];
+    fake_clr_task *clr_task[THREADS];
     clrhost_task_manager_stats st;
     int i;
     fixture_config(&f);
     f.cfg.flags = CLRHOST_TASK_COUNT_ASKS; /* the default policy counts only on request */
     fixture_start(&f, CLR_X64, NULL);
-    for (i = 0; i < 4; ++i) {
+    for (i = 0; i < THREADS; ++i) {
         memset(&c[i], 0, sizeof c[i]);
         c[i].f = &f;
         c[i].native.f = &f;
-        c[i].pinvokes = 3;
+        c[i].pinvokes = PINVOKES;
         /* Both ways a created thread meets its task: asked for or not. */
         CHECK_HR(clr_create_thread(&f.clr, i % 2 ? CLR_THREAD_POOL : CLR_THREAD_USER, 0, created_body, &c[i],
                                    &join[i], &clr_task[i]),
                  S_OK);
     }
-    for (i = 0; i < 4; ++i) {
+    for (i = 0; i < THREADS; ++i) {
         CHECK_HR(join[i]->lpVtbl->Join(join[i], INFINITE, WAIT_NOTINDEADLOCK), S_OK);
-        CHECK_EQ(c[i].native.calls, 3);
+        CHECK_EQ(c[i].native.calls, PINVOKES);
         CHECK_EQ(c[i].native.depth_inside, 1);
         CHECK(c[i].native.in_native_inside == TRUE);
         CHECK_EQ(T_LOAD(&clr_task[i]->exit_calls), 1);
@@ -328,15 +325,15 @@ static void test_created_threads(void)
         fake_clr_task_free(clr_task[i]);
     }
     CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
-    CHECK_EQ(st.tasks_created, 4);
-    CHECK_EQ(st.tasks_ended, 4);
-    CHECK_EQ(st.tasks_freed, 4); /* the last references went above */
-    CHECK_EQ(st.totals.leave_runtime, 12 + 4); /* 4 threads' ExitTask waits */
-    CHECK_EQ(st.totals.enter_runtime, 12 + 4);
-    CHECK_EQ(st.totals.needs_hook_asks, 12);    /* the CLR's waits are never asked about */
-    CHECK_EQ(st.totals.needs_hook_true, 12);
+    CHECK_EQ(st.tasks_created, THREADS);
+    CHECK_EQ(st.tasks_ended, THREADS);
+    CHECK_EQ(st.tasks_freed, THREADS); /* the last references went above */
+    CHECK_EQ(st.totals.leave_runtime, THREADS * (PINVOKES + EXIT_TASK_LEAVES));
+    CHECK_EQ(st.totals.enter_runtime, THREADS * (PINVOKES + EXIT_TASK_LEAVES));
+    CHECK_EQ(st.totals.needs_hook_asks, THREADS * PINVOKES); /* the CLR's waits are never asked about */
+    CHECK_EQ(st.totals.needs_hook_true, THREADS * PINVOKES);
     CHECK_EQ(st.totals.protocol_errors, 0);
-    CHECK_EQ(T_LOAD(&f.r.begins), 4);
+    CHECK_EQ(T_LOAD(&f.r.begins), THREADS);
     fixture_finish(&f);
 }
 
@@ -346,7 +343,7 @@ typedef struct stack_ctx {
 
 static void stack_body(void *p) { ((stack_ctx *)p)->usable = test_current_stack_size(); }
 
-static void test_created_thread_stack_size(void)
+TEST_CASE(test_created_thread_stack_size, "driver/created_thread_stack_size")
 {
     fixture f;
     stack_ctx s = {0};
@@ -395,7 +392,7 @@ static void run_pinvoke(clr_pinvoke_style style, long expected_asks)
     memset(&c, 0, sizeof c);
     c.f = &f;
     c.a.f = c.b.f = &f;
-    run_on_thread(pinvoke_body, &c);
+    test_run_on_thread(pinvoke_body, &c);
     CHECK_EQ(c.a.calls, 3);
     CHECK_EQ(c.b.calls, 2);
     CHECK_EQ(c.a.depth_inside, 1);
@@ -421,9 +418,9 @@ static void run_pinvoke(clr_pinvoke_style style, long expected_asks)
 }
 
 /* x86: asked once per target when it is bound. */
-static void test_pinvoke_x86_style(void) { run_pinvoke(CLR_X86, 2); }
+TEST_CASE(test_pinvoke_x86_style, "driver/pinvoke_x86_style") { run_pinvoke(CLR_X86, 2); }
 /* x64: "We ask the host on every call" (vm/frames.cpp). */
-static void test_pinvoke_x64_style(void) { run_pinvoke(CLR_X64, 5); }
+TEST_CASE(test_pinvoke_x64_style, "driver/pinvoke_x64_style") { run_pinvoke(CLR_X64, 5); }
 
 /* The default policy's answer; it counts the question only if asked to. */
 static BOOL ask_default(const clrhost_task_config *cfg)
@@ -442,7 +439,7 @@ static BOOL ask_default(const clrhost_task_config *cfg)
     return answer;
 }
 
-static void test_default_policy(void)
+TEST_CASE(test_default_policy, "driver/default_policy")
 {
     clrhost_task_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -491,7 +488,7 @@ static BOOL ask_modules(const char *module, SIZE_T target)
     return first;
 }
 
-static void test_module_policy(void)
+TEST_CASE(test_module_policy, "driver/module_policy")
 {
     SIZE_T in_system = test_system_function();
     SIZE_T in_test = (SIZE_T)&native_work;
@@ -539,7 +536,7 @@ static void adopt_and_exit(void *p)
 
 /* On an ending thread (inside the OS's thread-exit callback) the module
    policy makes no loader call: an uncached module counts as not listed. */
-static void test_module_policy_on_ending_thread(void)
+TEST_CASE(test_module_policy_on_ending_thread, "driver/module_policy_on_ending_thread")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -555,13 +552,13 @@ static void test_module_policy_on_ending_thread(void)
     cfg.hooks.task_end = ask_while_ending;
     c.answer_while_ending = TRUE;
     CHECK_HR(clrhost_task_manager_create(&cfg, &c.m), S_OK);
-    run_on_thread(adopt_and_exit, &c);
+    test_run_on_thread(adopt_and_exit, &c);
     CHECK(c.answer_while_ending == FALSE);
     tm = clrhost_task_manager_iface(c.m);
     CHECK_HR(tm->lpVtbl->CallNeedsHostHook(tm, test_system_function(), &answer), S_OK);
     CHECK(answer == TRUE); /* looked up on a live thread, then cached */
     c.answer_while_ending = FALSE;
-    run_on_thread(adopt_and_exit, &c);
+    test_run_on_thread(adopt_and_exit, &c);
     CHECK(c.answer_while_ending == TRUE); /* from the cache: no loader call needed */
     CHECK_EQ(clrhost_task_manager_release(c.m), 0);
     CHECK_EQ(T_LOAD(&a.outstanding), 0);
@@ -621,14 +618,14 @@ static void run_last_error(int with_hooks)
     fixture_start(&f, CLR_X64, NULL);
     c.f = &f;
     c.clr_thread = NULL;
-    run_on_thread(error_body, &c);
+    test_run_on_thread(error_body, &c);
     fixture_finish(&f);
 }
 
 /* Hooks (and our own OS calls: the FLS read clears it under Wine) leave the
    thread's last-error value as it was. */
-static void test_last_error_preserved_with_hooks(void) { run_last_error(1); }
-static void test_last_error_preserved_without_hooks(void) { run_last_error(0); }
+TEST_CASE(test_last_error_preserved_with_hooks, "driver/last_error_preserved_with_hooks") { run_last_error(1); }
+TEST_CASE(test_last_error_preserved_without_hooks, "driver/last_error_preserved_without_hooks") { run_last_error(0); }
 
 /* ---- the CLR's own waits and timing ------------------------------------------ */
 
@@ -652,7 +649,7 @@ static void timing_body(void *p)
     clrhost_task_get_counters(clrhost_task_current(c->f->m), &c->counters);
 }
 
-static void test_clr_waits_and_timing(void)
+TEST_CASE(test_clr_waits_and_timing, "driver/clr_waits_and_timing")
 {
     fixture f;
     timing_ctx wait, call;
@@ -664,8 +661,8 @@ static void test_clr_waits_and_timing(void)
     memset(&call, 0, sizeof call);
     wait.f = call.f = &f;
     call.mode = 1;
-    run_on_thread(timing_body, &wait);
-    run_on_thread(timing_body, &call);
+    test_run_on_thread(timing_body, &wait);
+    test_run_on_thread(timing_body, &call);
     /* The CLR's own waits are notified without being asked about. */
     CHECK_EQ(wait.counters.needs_hook_asks, 0);
     CHECK_EQ(wait.counters.leave_runtime, 1);
@@ -727,7 +724,7 @@ static void nest_body(void *p)
     clrhost_task_get_counters(clrhost_task_current(c->f->m), &c->counters);
 }
 
-static void test_nested_documentation_example(void)
+TEST_CASE(test_nested_documentation_example, "driver/nested_documentation_example")
 {
     fixture f;
     nest_ctx c;
@@ -736,7 +733,7 @@ static void test_nested_documentation_example(void)
     fixture_start(&f, CLR_X64, NULL);
     memset(&c, 0, sizeof c);
     c.f = &f;
-    run_on_thread(nest_body, &c);
+    test_run_on_thread(nest_body, &c);
     CHECK(c.managed_ran);
     check_events(&f.r, "LRLErE" EXIT_EVENTS);
     CHECK_EQ(f.r.events[0].depth, 0);
@@ -788,7 +785,7 @@ static void reverse_body(void *p)
     CHECK_EQ(clrhost_task_depth(clrhost_task_current(c->f->m)), 0);
 }
 
-static void test_reverse_call_without_enclosing_call(void)
+TEST_CASE(test_reverse_call_without_enclosing_call, "driver/reverse_call_without_enclosing_call")
 {
     fixture f;
     reverse_ctx c;
@@ -796,7 +793,7 @@ static void test_reverse_call_without_enclosing_call(void)
     fixture_start(&f, CLR_X64, NULL);
     memset(&c, 0, sizeof c);
     c.f = &f;
-    run_on_thread(reverse_body, &c);
+    test_run_on_thread(reverse_body, &c);
     CHECK_HR(c.result, S_OK);
     CHECK_EQ(c.ran, 1);
     CHECK_EQ(c.depth_inside, 1);
@@ -805,7 +802,7 @@ static void test_reverse_call_without_enclosing_call(void)
     fixture_finish(&f);
 }
 
-static void test_reverse_call_exception_exit(void)
+TEST_CASE(test_reverse_call_exception_exit, "driver/reverse_call_exception_exit")
 {
     fixture f;
     reverse_ctx c;
@@ -815,7 +812,7 @@ static void test_reverse_call_exception_exit(void)
     memset(&c, 0, sizeof c);
     c.f = &f;
     c.throw_it = 1;
-    run_on_thread(reverse_body, &c);
+    test_run_on_thread(reverse_body, &c);
     CHECK_HR(c.result, CLR_MANAGED_THREW);
     CHECK_EQ(c.ran, 1);
     check_events(&f.r, "Rr" EXIT_EVENTS); /* ReverseLeaveRuntime came during the unwind */
@@ -860,7 +857,7 @@ static void unwind_body(void *p)
     c->depth_after = clrhost_task_depth(clrhost_task_current(c->f->m));
 }
 
-static void test_exception_unwinds_past_native_frames(void)
+TEST_CASE(test_exception_unwinds_past_native_frames, "driver/exception_unwinds_past_native_frames")
 {
     fixture f;
     unwind_ctx c;
@@ -869,7 +866,7 @@ static void test_exception_unwinds_past_native_frames(void)
     fixture_start(&f, CLR_X64, NULL);
     memset(&c, 0, sizeof c);
     c.f = &f;
-    run_on_thread(unwind_body, &c);
+    test_run_on_thread(unwind_body, &c);
     CHECK(c.managed_ran);
     CHECK(!c.native_resumed);
     CHECK_HR(c.pinvoke_result, CLR_MANAGED_THREW); /* caught by the P/Invoke's caller */
@@ -905,7 +902,7 @@ static void veto_body(void *p)
     CHECK_EQ(clrhost_task_depth(clrhost_task_current(c->f->m)), 0);
 }
 
-static void test_vetoes(void)
+TEST_CASE(test_vetoes, "driver/vetoes")
 {
     fixture f;
     veto_ctx c;
@@ -917,7 +914,7 @@ static void test_vetoes(void)
     c.native.f = &f;
     c.reverse.f = &f;
     f.r.refuse_target = (SIZE_T)&native_other;
-    run_on_thread(veto_body, &c);
+    test_run_on_thread(veto_body, &c);
     /* LeaveRuntime's failure reaches the CLR: the native target is never
        called and no EnterRuntime follows. */
     CHECK_HR(c.pinvoke_result, E_ACCESSDENIED);
@@ -969,7 +966,7 @@ static void unload_helper_body(void *p)
 
 /* The hook of a sandbox that denies every target it does not know would
    veto LeaveRuntime(0), and with it AppDomain unloading: it is not asked. */
-static void test_ad_unload_helper_leave_zero(void)
+TEST_CASE(test_ad_unload_helper_leave_zero, "driver/ad_unload_helper_leave_zero")
 {
     fixture f;
     unload_ctx c;
@@ -1014,6 +1011,15 @@ typedef struct protocol_ctx {
     fake_clr_task *clr_thread;
 } protocol_ctx;
 
+/* What protocol_body does, counted. */
+enum {
+    MISMATCHED_LEAVES = 2,   /* the LeaveRuntime of each mismatched pair */
+    PROTOCOL_ERRORS_IN_BODY = 5, /* 2 closes with nothing open, 2 repairs, 1 frame too deep */
+    DEEP_FRAMES = 40,        /* alternating native and managed, past the frame capacity */
+    DEEP_NATIVE_FRAMES = DEEP_FRAMES / 2,
+    TASKLESS_CALLS = 4       /* transitions on a thread with no task, each a protocol error */
+};
+
 static void protocol_body(void *p)
 {
     protocol_ctx *c = (protocol_ctx *)p;
@@ -1038,15 +1044,15 @@ static void protocol_body(void *p)
     CHECK_HR(tm->lpVtbl->ReverseLeaveRuntime(tm), S_OK);
     c->depth_after[2] = clrhost_task_depth(t);
     /* Deeper than the frame capacity: counted once, still balanced. */
-    for (i = 0; i < 40; ++i)
+    for (i = 0; i < DEEP_FRAMES; ++i)
         CHECK_HR(i % 2 ? tm->lpVtbl->ReverseEnterRuntime(tm) : tm->lpVtbl->LeaveRuntime(tm, 0x3000), S_OK);
-    CHECK_EQ(clrhost_task_depth(t), 40);
-    for (i = 39; i >= 0; --i)
+    CHECK_EQ(clrhost_task_depth(t), DEEP_FRAMES);
+    for (i = DEEP_FRAMES - 1; i >= 0; --i)
         CHECK_HR(i % 2 ? tm->lpVtbl->ReverseLeaveRuntime(tm) : tm->lpVtbl->EnterRuntime(tm), S_OK);
     c->depth_after[3] = clrhost_task_depth(t);
 }
 
-static void test_protocol_errors(void)
+TEST_CASE(test_protocol_errors, "driver/protocol_errors")
 {
     fixture f;
     protocol_ctx c;
@@ -1056,7 +1062,7 @@ static void test_protocol_errors(void)
     fixture_start(&f, CLR_X64, NULL);
     memset(&c, 0, sizeof c);
     c.f = &f;
-    run_on_thread(protocol_body, &c);
+    test_run_on_thread(protocol_body, &c);
     CHECK_EQ(c.depth_after[0], 0);
     CHECK_EQ(c.depth_after[1], 0);
     CHECK_EQ(c.depth_after[2], 0);
@@ -1070,12 +1076,11 @@ static void test_protocol_errors(void)
               f.r.events[7].kind == 'r');
     }
     CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
-    /* 2 unmatched + 2 repairs + 1 too deep */
-    CHECK_EQ(st.totals.protocol_errors, 5);
+    CHECK_EQ(st.totals.protocol_errors, PROTOCOL_ERRORS_IN_BODY);
     CHECK_EQ(st.totals.leave_runtime, st.totals.enter_runtime);
     CHECK_EQ(st.totals.reverse_enter_runtime, st.totals.reverse_leave_runtime);
-    CHECK_EQ(st.totals.leave_runtime, 22 + 1);
-    CHECK_EQ(T_LOAD(&f.r.warnings), 5);
+    CHECK_EQ(st.totals.leave_runtime, MISMATCHED_LEAVES + DEEP_NATIVE_FRAMES + EXIT_TASK_LEAVES);
+    CHECK_EQ(T_LOAD(&f.r.warnings), PROTOCOL_ERRORS_IN_BODY);
 
     /* Transitions on a thread that never got a task. */
     tm = f.clr.tm;
@@ -1084,7 +1089,7 @@ static void test_protocol_errors(void)
     CHECK_HR(tm->lpVtbl->ReverseEnterRuntime(tm), S_OK);
     CHECK_HR(tm->lpVtbl->ReverseLeaveRuntime(tm), S_OK);
     CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
-    CHECK_EQ(st.totals.protocol_errors, 9);
+    CHECK_EQ(st.totals.protocol_errors, PROTOCOL_ERRORS_IN_BODY + TASKLESS_CALLS);
     fake_clr_task_free(c.clr_thread);
     fixture_finish(&f);
 }
@@ -1107,7 +1112,7 @@ static void deep_reverse_body(void *p)
     c->depth_after[1] = clrhost_task_depth(clrhost_task_current(c->f->m));
 }
 
-static void test_deep_reverse_calls_then_enter(void)
+TEST_CASE(test_deep_reverse_calls_then_enter, "driver/deep_reverse_calls_then_enter")
 {
     fixture f;
     protocol_ctx c;
@@ -1116,7 +1121,7 @@ static void test_deep_reverse_calls_then_enter(void)
     fixture_start(&f, CLR_X64, NULL);
     memset(&c, 0, sizeof c);
     c.f = &f;
-    run_on_thread(deep_reverse_body, &c);
+    test_run_on_thread(deep_reverse_body, &c);
     CHECK_EQ(c.depth_after[0], 40);
     CHECK_EQ(c.depth_after[1], 0);
     CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
@@ -1140,7 +1145,7 @@ static DWORD WINAPI never_run(LPVOID p)
     return 0;
 }
 
-static void test_task_released_without_start(void)
+TEST_CASE(test_task_released_without_start, "driver/task_released_without_start")
 {
     fixture f;
     IHostTask *task = NULL;
@@ -1183,7 +1188,7 @@ static void release_task(void *p)
 /* The CLR's thread object keeps its IHostTask past ExitTask; the finalizer
    releases it later, after the dead thread's clean-up (vm/threads.cpp,
    vm/finalizerthread.cpp), from a thread that has no task of ours. */
-static void test_last_release_from_finalizer_thread(void)
+TEST_CASE(test_last_release_from_finalizer_thread, "driver/last_release_from_finalizer_thread")
 {
     fixture f;
     IHostTask *join = NULL, *thread_object;
@@ -1199,13 +1204,13 @@ static void test_last_release_from_finalizer_thread(void)
     CHECK_EQ(T_LOAD(&clr_task->exit_calls), 1);
     CHECK_HR(clrhost_task_manager_get_stats(f.m, &st), S_OK);
     CHECK_EQ(st.tasks_ended, 1);
-    run_on_thread(release_task, thread_object);
+    test_run_on_thread(release_task, thread_object);
     CHECK_EQ(T_LOAD(&f.r.ends), 1);
     fake_clr_task_free(clr_task);
     fixture_finish(&f);
 }
 
-static void test_start_twice(void)
+TEST_CASE(test_start_twice, "driver/start_twice")
 {
     fixture f;
     IHostTask *task = NULL;
@@ -1239,7 +1244,7 @@ static void two_managers_body(void *p)
     CHECK_HR(clr_pinvoke(&c->f2->clr, (SIZE_T)&quiet_native, quiet_native, NULL), S_OK);
 }
 
-static void test_two_managers_on_one_thread(void)
+TEST_CASE(test_two_managers_on_one_thread, "driver/two_managers_on_one_thread")
 {
     fixture f1, f2;
     two_ctx c;
@@ -1250,7 +1255,7 @@ static void test_two_managers_on_one_thread(void)
     memset(&c, 0, sizeof c);
     c.f1 = &f1;
     c.f2 = &f2;
-    run_on_thread(two_managers_body, &c);
+    test_run_on_thread(two_managers_body, &c);
     CHECK(c.task1 != NULL && c.task2 != NULL && c.task1 != c.task2);
     CHECK_EQ(T_LOAD(&c.t1->exit_calls), 1);
     CHECK_EQ(T_LOAD(&c.t2->exit_calls), 1);
@@ -1298,7 +1303,7 @@ static void parked_body(void *p)
     CHECK_HR(c->f->clr.tm->lpVtbl->EnterRuntime(c->f->clr.tm), S_OK);
 }
 
-static void test_foreach_and_release_while_threads_live(void)
+TEST_CASE(test_foreach_and_release_while_threads_live, "driver/foreach_and_release_while_threads_live")
 {
     fixture f;
     parked_ctx c;
@@ -1337,30 +1342,3 @@ static void test_foreach_and_release_while_threads_live(void)
     test_mutex_free(f.r.lock);
 }
 
-const test_case driver_tests[] = {
-    {"driver/startup", test_startup},
-    {"driver/startup_refused_thread", test_startup_refused_thread},
-    {"driver/created_threads", test_created_threads},
-    {"driver/created_thread_stack_size", test_created_thread_stack_size},
-    {"driver/pinvoke_x86_style", test_pinvoke_x86_style},
-    {"driver/pinvoke_x64_style", test_pinvoke_x64_style},
-    {"driver/default_policy", test_default_policy},
-    {"driver/module_policy", test_module_policy},
-    {"driver/module_policy_on_ending_thread", test_module_policy_on_ending_thread},
-    {"driver/last_error_preserved_with_hooks", test_last_error_preserved_with_hooks},
-    {"driver/last_error_preserved_without_hooks", test_last_error_preserved_without_hooks},
-    {"driver/clr_waits_and_timing", test_clr_waits_and_timing},
-    {"driver/nested_documentation_example", test_nested_documentation_example},
-    {"driver/reverse_call_without_enclosing_call", test_reverse_call_without_enclosing_call},
-    {"driver/reverse_call_exception_exit", test_reverse_call_exception_exit},
-    {"driver/exception_unwinds_past_native_frames", test_exception_unwinds_past_native_frames},
-    {"driver/vetoes", test_vetoes},
-    {"driver/ad_unload_helper_leave_zero", test_ad_unload_helper_leave_zero},
-    {"driver/protocol_errors", test_protocol_errors},
-    {"driver/deep_reverse_calls_then_enter", test_deep_reverse_calls_then_enter},
-    {"driver/task_released_without_start", test_task_released_without_start},
-    {"driver/last_release_from_finalizer_thread", test_last_release_from_finalizer_thread},
-    {"driver/start_twice", test_start_twice},
-    {"driver/two_managers_on_one_thread", test_two_managers_on_one_thread},
-    {"driver/foreach_and_release_while_threads_live", test_foreach_and_release_while_threads_live},
-    {NULL, NULL}};

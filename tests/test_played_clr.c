@@ -92,18 +92,10 @@ static void run_scenario(clr_pinvoke_style style, int traffic, const char *argum
     CHECK_EQ(T_LOAD(&p.a.outstanding), 0);
 }
 
-static void test_all_x64(void) { run_scenario(CLR_X64, 0, "all"); }
-static void test_all_x86(void) { run_scenario(CLR_X86, 0, "all"); }
-static void test_all_under_traffic_x64(void) { run_scenario(CLR_X64, 1, "all"); }
-static void test_all_under_traffic_x86(void) { run_scenario(CLR_X86, 1, "all"); }
-static void test_churn_under_traffic(void) { run_scenario(CLR_X64, 1, "churn:200"); }
-static void test_work_under_traffic(void) { run_scenario(CLR_X64, 1, "work:4"); }
+TEST_CASE(test_all_x64, "played/all_x64") { run_scenario(CLR_X64, 0, "all"); }
+TEST_CASE(test_all_x86, "played/all_x86") { run_scenario(CLR_X86, 0, "all"); }
+TEST_CASE(test_all_under_traffic_x64, "played/all_under_traffic_x64") { run_scenario(CLR_X64, 1, "all"); }
+TEST_CASE(test_all_under_traffic_x86, "played/all_under_traffic_x86") { run_scenario(CLR_X86, 1, "all"); }
+TEST_CASE(test_churn_under_traffic, "played/churn_under_traffic") { run_scenario(CLR_X64, 1, "churn:200"); }
+TEST_CASE(test_work_under_traffic, "played/work_under_traffic") { run_scenario(CLR_X64, 1, "work:4"); }
 
-const test_case played_clr_tests[] = {
-    {"played/all_x64", test_all_x64},
-    {"played/all_x86", test_all_x86},
-    {"played/all_under_traffic_x64", test_all_under_traffic_x64},
-    {"played/all_under_traffic_x86", test_all_under_traffic_x86},
-    {"played/churn_under_traffic", test_churn_under_traffic},
-    {"played/work_under_traffic", test_work_under_traffic},
-    {NULL, NULL}};

@@ -5,11 +5,6 @@
 
 #include <stdlib.h>
 
-static void run_on_thread(void (*fn)(void *), void *arg)
-{
-    test_thread_join(test_thread_start(fn, arg));
-}
-
 /* ---- allocation failures -------------------------------------------------------- */
 
 typedef struct oom_scenario {
@@ -67,7 +62,7 @@ static void oom_run(oom_scenario *s)
     CHECK_HR(hr, S_OK);
     clr_init(&s->clr, CLR_X64);
     CHECK_HR(clr_set_host_control(&s->clr, s->hc), S_OK);
-    run_on_thread(oom_foreign, s); /* a thread entering from outside */
+    test_run_on_thread(oom_foreign, s); /* a thread entering from outside */
     if (s->foreign) {
         CHECK_EQ(T_LOAD(&s->foreign->exit_calls), 1);
         fake_clr_task_free(s->foreign);
@@ -89,7 +84,7 @@ static void oom_run(oom_scenario *s)
     CHECK_EQ(T_LOAD(&s->a.outstanding), 0);
 }
 
-static void test_allocation_failure_at_every_allocation(void)
+TEST_CASE(test_allocation_failure_at_every_allocation, "reliability/allocation_failure_at_every_allocation")
 {
     oom_scenario clean;
     long n, total;
@@ -115,7 +110,7 @@ static void test_allocation_failure_at_every_allocation(void)
    task (its exit callback would never come), and the CLR may try again; a
    created thread still runs and ends its task when its start routine
    returns. Nothing leaks and every ExitTask comes once. */
-static void test_slot_write_failure_at_every_thread(void)
+TEST_CASE(test_slot_write_failure_at_every_thread, "reliability/slot_write_failure_at_every_thread")
 {
     oom_scenario clean;
     long n, total;
@@ -199,7 +194,7 @@ static void count_one(void *ctx, clrhost_task *task)
     ++*(int *)ctx;
 }
 
-static void test_slow_hook_holds_no_lock(void)
+TEST_CASE(test_slow_hook_holds_no_lock, "reliability/slow_hook_holds_no_lock")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -229,7 +224,7 @@ static void test_slow_hook_holds_no_lock(void)
     CHECK_HR(t->lpVtbl->Start(t), S_OK);
     CHECK_HR(t->lpVtbl->Join(t, INFINITE, WAIT_NOTINDEADLOCK), S_OK);
     CHECK_EQ(t->lpVtbl->Release(t), 0);
-    run_on_thread(adopt_and_leave, h.m); /* adoption takes the registry lock */
+    test_run_on_thread(adopt_and_leave, h.m); /* adoption takes the registry lock */
     T_STORE(&h.release, 1);
     test_thread_join(th);
     CHECK_EQ(T_LOAD(&h.timed_out), 0);
@@ -283,7 +278,7 @@ static void refs_owner(void *p)
     CHECK_EQ(r->task->lpVtbl->Release(r->task), 1); /* the thread's own reference is left */
 }
 
-static void test_reference_storm(void)
+TEST_CASE(test_reference_storm, "reliability/reference_storm")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -294,7 +289,7 @@ static void test_reference_storm(void)
     CHECK_HR(clrhost_task_manager_create(&cfg, &m), S_OK);
     memset(&r, 0, sizeof r);
     r.tm = clrhost_task_manager_iface(m);
-    run_on_thread(refs_owner, &r);
+    test_run_on_thread(refs_owner, &r);
     CHECK_HR(clrhost_task_manager_get_stats(m, &st), S_OK);
     CHECK_EQ(st.tasks_live, 0);
     CHECK_EQ(clrhost_task_manager_release(m), 0);
@@ -328,7 +323,7 @@ static DWORD WINAPI outliving_body(LPVOID p)
 /* The CLR lets go of a task before its thread ends, and the host lets go
    of the manager while the thread runs: the thread finishes and takes
    everything with it. */
-static void test_task_and_manager_released_before_thread_ends(void)
+TEST_CASE(test_task_and_manager_released_before_thread_ends, "reliability/task_and_manager_released_before_thread_ends")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -378,7 +373,7 @@ static void last_out_body(void *p)
 
 /* The manager's last external reference goes while adopted threads still
    run; then they all end at once, and the last one out frees it. */
-static void test_manager_outlived_by_many_threads(void)
+TEST_CASE(test_manager_outlived_by_many_threads, "reliability/manager_outlived_by_many_threads")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -401,11 +396,3 @@ static void test_manager_outlived_by_many_threads(void)
     CHECK_EQ(T_LOAD(&a.outstanding), 0);
 }
 
-const test_case reliability_tests[] = {
-    {"reliability/allocation_failure_at_every_allocation", test_allocation_failure_at_every_allocation},
-    {"reliability/slot_write_failure_at_every_thread", test_slot_write_failure_at_every_thread},
-    {"reliability/slow_hook_holds_no_lock", test_slow_hook_holds_no_lock},
-    {"reliability/reference_storm", test_reference_storm},
-    {"reliability/task_and_manager_released_before_thread_ends", test_task_and_manager_released_before_thread_ends},
-    {"reliability/manager_outlived_by_many_threads", test_manager_outlived_by_many_threads},
-    {NULL, NULL}};

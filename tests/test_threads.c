@@ -105,7 +105,7 @@ static void run_sleeper(sleeper *s, world *w, void (*step)(sleeper *), int alert
 
 static void step_sleep_alertable(sleeper *s) { timed_sleep(s, INFINITE, WAIT_ALERTABLE, 0); }
 
-static void test_alert_before_sleep(void)
+TEST_CASE(test_alert_before_sleep, "threads/alert_before_sleep")
 {
     world w;
     sleeper s;
@@ -115,7 +115,7 @@ static void test_alert_before_sleep(void)
     world_close(&w);
 }
 
-static void test_alert_during_sleep(void)
+TEST_CASE(test_alert_during_sleep, "threads/alert_during_sleep")
 {
     world w;
     sleeper s;
@@ -136,7 +136,7 @@ static void step_plain_then_alertable(sleeper *s)
     timed_sleep(s, INFINITE, WAIT_ALERTABLE, 1); /* the alert is still pending */
 }
 
-static void test_non_alertable_sleep_keeps_alert(void)
+TEST_CASE(test_non_alertable_sleep_keeps_alert, "threads/non_alertable_sleep_keeps_alert")
 {
     world w;
     sleeper s;
@@ -155,7 +155,7 @@ static void step_consume_then_sleep(sleeper *s)
     timed_sleep(s, 0, WAIT_ALERTABLE, 2);
 }
 
-static void test_alert_is_consumed_once(void)
+TEST_CASE(test_alert_is_consumed_once, "threads/alert_is_consumed_once")
 {
     world w;
     sleeper s;
@@ -169,7 +169,7 @@ static void test_alert_is_consumed_once(void)
     world_close(&w);
 }
 
-static void test_sleep_without_task(void)
+TEST_CASE(test_sleep_without_task, "threads/sleep_without_task")
 {
     world w;
     unsigned long long t0;
@@ -185,7 +185,7 @@ static void test_sleep_without_task(void)
 
 static void step_wait_for_done_signal(sleeper *s) { (void)s; }
 
-static void test_join_timeout_then_end(void)
+TEST_CASE(test_join_timeout_then_end, "threads/join_timeout_then_end")
 {
     world w;
     sleeper s;
@@ -221,7 +221,7 @@ static void joiner_body(void *p)
     j->result = j->target->lpVtbl->Join(j->target, INFINITE, WAIT_ALERTABLE | WAIT_NOTINDEADLOCK);
 }
 
-static void test_alertable_join_interrupted(void)
+TEST_CASE(test_alertable_join_interrupted, "threads/alertable_join_interrupted")
 {
     world w;
     sleeper s;
@@ -250,7 +250,7 @@ static void step_self_join(sleeper *s)
     s->results[1] = s->task->lpVtbl->Join(s->task, 30, WAIT_NOTINDEADLOCK);
 }
 
-static void test_self_join(void)
+TEST_CASE(test_self_join, "threads/self_join")
 {
     world w;
     sleeper s;
@@ -281,7 +281,7 @@ static void step_abort_path_self_joins(sleeper *s)
     s->elapsed[2] = test_now_ms() - t0;
 }
 
-static void test_abort_path_self_joins(void)
+TEST_CASE(test_abort_path_self_joins, "threads/abort_path_self_joins")
 {
     world w;
     sleeper s;
@@ -312,7 +312,7 @@ static void step_park_for_good(sleeper *s)
     T_STORE(&s->done, 2); /* never reached */
 }
 
-static void test_finalizer_parks_for_good(void)
+TEST_CASE(test_finalizer_parks_for_good, "threads/finalizer_parks_for_good")
 {
     static world w; /* in use for the rest of the process */
     static sleeper s;
@@ -342,7 +342,7 @@ static void step_priority(sleeper *s)
 #endif
 }
 
-static void test_priority(void)
+TEST_CASE(test_priority, "threads/priority")
 {
     world w;
     sleeper s;
@@ -382,7 +382,7 @@ static void step_locale_and_pump(sleeper *s)
 #endif
 }
 
-static void test_locale_and_message_pump(void)
+TEST_CASE(test_locale_and_message_pump, "threads/locale_and_message_pump")
 {
     world w;
     sleeper s;
@@ -451,7 +451,7 @@ static void storm_watch(void *ctx, clrhost_task *task)
     (void)clrhost_task_in_native(task);
 }
 
-static void test_concurrent_transitions_and_snapshots(void)
+TEST_CASE(test_concurrent_transitions_and_snapshots, "threads/concurrent_transitions_and_snapshots")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -555,7 +555,7 @@ static void check_task_snapshot(void *ctx, clrhost_task *task)
         T_INC((long *)ctx);
 }
 
-static void test_snapshots_while_tasks_count(void)
+TEST_CASE(test_snapshots_while_tasks_count, "threads/snapshots_while_tasks_count")
 {
     world w;
     snapshot_storm s;
@@ -623,7 +623,7 @@ static void alert_storm_body(void *p)
     }
 }
 
-static void test_alert_storm(void)
+TEST_CASE(test_alert_storm, "threads/alert_storm")
 {
     world w;
     alert_storm a;
@@ -669,7 +669,7 @@ static void churn_adopted(void *p)
 
 #define CHURN 200
 
-static void test_thread_churn(void)
+TEST_CASE(test_thread_churn, "threads/thread_churn")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -722,21 +722,3 @@ static void test_thread_churn(void)
     CHECK_EQ(T_LOAD(&a.outstanding), 0);
 }
 
-const test_case thread_tests[] = {
-    {"threads/alert_before_sleep", test_alert_before_sleep},
-    {"threads/alert_during_sleep", test_alert_during_sleep},
-    {"threads/non_alertable_sleep_keeps_alert", test_non_alertable_sleep_keeps_alert},
-    {"threads/alert_is_consumed_once", test_alert_is_consumed_once},
-    {"threads/sleep_without_task", test_sleep_without_task},
-    {"threads/join_timeout_then_end", test_join_timeout_then_end},
-    {"threads/alertable_join_interrupted", test_alertable_join_interrupted},
-    {"threads/self_join", test_self_join},
-    {"threads/abort_path_self_joins", test_abort_path_self_joins},
-    {"threads/finalizer_parks_for_good", test_finalizer_parks_for_good},
-    {"threads/priority", test_priority},
-    {"threads/locale_and_message_pump", test_locale_and_message_pump},
-    {"threads/concurrent_transitions_and_snapshots", test_concurrent_transitions_and_snapshots},
-    {"threads/snapshots_while_tasks_count", test_snapshots_while_tasks_count},
-    {"threads/alert_storm", test_alert_storm},
-    {"threads/thread_churn", test_thread_churn},
-    {NULL, NULL}};

@@ -102,7 +102,7 @@ static void run_thread(LPTHREAD_START_ROUTINE fn, void *arg)
     CloseHandle(h);
 }
 
-static void test_detach(void)
+TEST_CASE(test_detach, "win32/thread_first_seen_at_dll_thread_detach")
 {
     counting_allocator a = {0};
     clrhost_task_config cfg;
@@ -278,7 +278,7 @@ static int run_child(const char *mode, DWORD *exit_code, char *out, DWORD cap)
     return ended;
 }
 
-static void test_exit_with_live_tasks(void)
+TEST_CASE(test_exit_with_live_tasks, "win32/process_exits_with_live_tasks")
 {
     char out[4096];
     DWORD code = 0;
@@ -293,7 +293,7 @@ static void test_exit_with_live_tasks(void)
         printf("     child said:\n%s", out);
 }
 
-static void test_unload_with_threads_alive(void)
+TEST_CASE(test_unload_with_threads_alive, "win32/implementation_dll_freed_while_threads_run")
 {
     char out[4096];
     DWORD code = 0;
@@ -307,18 +307,11 @@ static void test_unload_with_threads_alive(void)
 
 int main(int argc, char **argv)
 {
-    static const test_case tests[] = {
-        {"win32/thread_first_seen_at_dll_thread_detach", test_detach},
-        {"win32/process_exits_with_live_tasks", test_exit_with_live_tasks},
-        {"win32/implementation_dll_freed_while_threads_run", test_unload_with_threads_alive},
-        {NULL, NULL}};
-    int passed = 0, failed = 0;
     if (argc > 1 && strcmp(argv[1], "exit") == 0)
         return child_exit();
     if (argc > 1 && strcmp(argv[1], "unload") == 0)
         return child_unload();
     setvbuf(stdout, NULL, _IONBF, 0);
     test_harness_init();
-    test_run_cases(tests, 0, NULL, &passed, &failed);
-    return test_summary(passed, failed);
+    return test_run_registered(0, NULL);
 }
