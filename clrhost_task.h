@@ -77,8 +77,11 @@
      other manager (and SetAppDomainManager) to your own IHostControl.
    - Statistics: per task and manager-wide counts of every transition, of
      CallNeedsHostHook questions and TRUE answers, of protocol errors, and,
-     with CLRHOST_TASK_TIMING, the time spent outside the runtime, split into
-     the CLR's own blocking waits and other native calls.
+     with CLRHOST_TASK_TIMING, the time spent outside the runtime (from a
+     LeaveRuntime to its EnterRuntime, minus the managed time of reverse
+     calls nested inside), split into the CLR's own blocking waits (which it
+     notifies with the address of WaitForMultipleObjectsEx and the like)
+     and other native calls.
 
    ===========================================================================
    HOOKS (clrhost_task_hooks; every member may be NULL; `user` is passed back)
