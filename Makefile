@@ -29,7 +29,9 @@ bench:
 soak:
 	@LIMIT=5400 FUZZ_RUNS=1000000 FUZZ_WINE_RUNS=20000 CHURN=100000 CHURN_WINE=20000 sh tests/run_all.sh
 
-DEMO_SRC = examples/demo.c tests/clr_scenarios.c tests/clr_driver.c tests/harness.c tests/impl.c
+# The demo is the played CLR (tests/clr/: the scenarios, the driver and the
+# harness's fake CLR objects) driving the suite's build of the implementation.
+DEMO_SRC = examples/demo.c tests/clr/clr_scenarios.c tests/clr/clr_driver.c tests/clr/harness.c tests/suite/impl.c
 
 demo:
 	@mkdir -p build

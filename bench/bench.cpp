@@ -143,7 +143,7 @@ static void counting_free(void *, void *q)
 }
 
 // The module policy's targets: module_probe in each of the 100 modules
-// tests/build_modules.sh makes (bench/run.sh passes their directory in
+// tests/suite/build_modules.sh makes (bench/run.sh passes their directory in
 // BENCH_MODULES), and one heap address, in no module.
 #define MODULES_LOADED 100
 static SIZE_T module_targets[MODULES_LOADED];
@@ -154,7 +154,7 @@ static void load_modules()
     const char *dir = getenv("BENCH_MODULES");
     char path[1024];
     if (!dir) {
-        fprintf(stderr, "BENCH_MODULES: the directory of tests/build_modules.sh's modules\n");
+        fprintf(stderr, "BENCH_MODULES: the directory of tests/suite/build_modules.sh's modules\n");
         exit(2);
     }
     for (int i = 0; i < MODULES_LOADED; ++i) {

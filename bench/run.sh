@@ -17,8 +17,8 @@ W="-Wall -Wextra -Werror"
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# The module policy's 100 modules (tests/build_modules.sh), per platform.
-sh tests/build_modules.sh gcc "$B/bench-modules" || exit 1
+# The module policy's 100 modules (tests/suite/build_modules.sh), per platform.
+sh tests/suite/build_modules.sh gcc "$B/bench-modules" || exit 1
 export BENCH_MODULES="$B/bench-modules"
 
 echo "== native (gcc -O2)"
@@ -29,7 +29,7 @@ gcc -O2 -std=c99 $W -c bench/impl.c -o "$B/bench-impl.o" &&
     "$B/bench"
 
 if have x86_64-w64-mingw32-g++ && have wine; then
-    sh tests/build_modules.sh x86_64-w64-mingw32-gcc "$B/bench-modules-w64" || exit 1
+    sh tests/suite/build_modules.sh x86_64-w64-mingw32-gcc "$B/bench-modules-w64" || exit 1
     x86_64-w64-mingw32-g++ -O2 -std=c++11 $W -c bench/bench.cpp -o "$B/bench-w64.o" &&
         x86_64-w64-mingw32-g++ -O2 -std=c++11 $W -c bench/hosts.cpp -o "$B/bench-hosts-w64.o" || exit 1
     echo

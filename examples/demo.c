@@ -5,12 +5,12 @@
    No CLR that task-hosts runs outside Windows, so this program PLAYS THE
    CLR'S PART: it makes the COM calls that the .NET Framework CLR (64-bit)
    makes on the task manager while it runs Scenarios.Run("all") from
-   examples/managed (tests/clr_scenarios.c, through the test suite's CLR
+   examples/managed (tests/clr/clr_scenarios.c, through the test suite's CLR
    driver), and its "native functions" are stand-ins for
    example_native.dll's. The task manager and the hooks are the real ones.
    Every hook prints what it sees: the thread, the depth of its transition
    stack, and for LeaveRuntime the target; the statistics come at the end. */
-#include "../tests/clr_scenarios.h"
+#include "../tests/clr/clr_scenarios.h"
 
 #include <stdlib.h>
 

@@ -3,18 +3,18 @@
 # is skipped and says so; .ci/run installs every tool, so CI skips nothing.
 # Ends with a summary; exits non-zero if any part failed.
 #
-#   suite/*      the test suite (tests/main.c and friends), deep transition
-#                stacks for several CLRHOST_TASK_MAX_DEPTH (tests/deep_frames.c),
+#   suite/*      the test suite (tests/suite/main.c and friends), deep transition
+#                stacks for several CLRHOST_TASK_MAX_DEPTH (tests/suite/deep_frames.c),
 #                the module policy with modules that come and go
-#                (tests/module_policy.c), and thread and process ends
-#                against the Windows loader (tests/win32_lifetime.c)
-#   fuzz/*       tests/fuzz/fuzz_calls.c: libFuzzer (ASan+UBSan), TSan, Wine
-#   churn/*      tests/churn.c: 10,000 created and 10,000 adopted tasks
-#   header/*     tests/compile_check.c: the header with its implementation,
-#                its ABI checks (tests/abi_checks.h) and its self-check, per
+#                (tests/suite/module_policy.c), and thread and process ends
+#                against the Windows loader (tests/suite/win32_lifetime.c)
+#   fuzz/*       tests/abuse/fuzz/fuzz_calls.c: libFuzzer (ASan+UBSan), TSan, Wine
+#   churn/*      tests/abuse/churn.c: 10,000 created and 10,000 adopted tasks
+#   header/*     tests/compile/compile_check.c: the header with its implementation,
+#                its ABI checks (tests/compile/abi_checks.h) and its self-check, per
 #                compiler, language and standard
-#   coexist/*    tests/coexist.c: a host written against the SDK's names,
-#                with MinGW-w64's mscoree.h or the SDK stand-in in tests/sdk,
+#   coexist/*    tests/compile/coexist.c: a host written against the SDK's names,
+#                with MinGW-w64's mscoree.h or the SDK stand-in in tests/compile/sdk,
 #                in both include orders, and (MinGW) after its own
 #                typedefs of the CLR's interfaces
 #   analysis/*   cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, and
@@ -22,7 +22,7 @@
 #   examples/*   examples/: `make demo` and its output; every example built
 #                for x86_64 and i686 (examples/build.sh); the 64-bit hosts
 #                run under Wine, against Wine's mscoree.dll (they must fail
-#                cleanly) and against the stand-in tests/fake_mscoree.c
+#                cleanly) and against the stand-in tests/clr/fake_mscoree.c
 #                (they must run to the end; tests/run_examples.sh); and the
 #                managed side run on Mono (tests/mono/run_on_mono.sh)
 # 64-bit Windows programs run under Wine; 32-bit ones are built only (no
@@ -38,16 +38,16 @@ FAILED=0
 PASSED=0
 SKIPPED=0
 WARN="-Wall -Wextra -Werror -pedantic" # everywhere: every system header here allows it
-SUITE_REST="tests/harness.c tests/clr_driver.c tests/clr_scenarios.c tests/test_com.c tests/test_driver.c tests/test_threads.c tests/test_reliability.c tests/test_played_clr.c tests/main.c"
-SRC="tests/impl.c $SUITE_REST"
-FUZZ_SRC="tests/fuzz/fuzz_calls.c tests/impl.c tests/harness.c"
-CHURN_SRC="tests/churn.c tests/impl.c tests/harness.c tests/clr_driver.c"
+SUITE_REST="tests/clr/harness.c tests/clr/clr_driver.c tests/clr/clr_scenarios.c tests/suite/test_com.c tests/suite/test_driver.c tests/suite/test_threads.c tests/suite/test_reliability.c tests/suite/test_played_clr.c tests/suite/main.c"
+SRC="tests/suite/impl.c $SUITE_REST"
+FUZZ_SRC="tests/abuse/fuzz/fuzz_calls.c tests/suite/impl.c tests/clr/harness.c"
+CHURN_SRC="tests/abuse/churn.c tests/suite/impl.c tests/clr/harness.c tests/clr/clr_driver.c"
 # Sizes of the bounded runs; make soak raises them.
 FUZZ_RUNS=${FUZZ_RUNS:-20000}
 FUZZ_WINE_RUNS=${FUZZ_WINE_RUNS:-2000}
 CHURN=${CHURN:-10000}
 CHURN_WINE=${CHURN_WINE:-$CHURN} # a Wine thread costs about 50 times a native one
-CHECK=tests/compile_check.c
+CHECK=tests/compile/compile_check.c
 LIMIT=${LIMIT:-600} # seconds per run; one that hangs (a broken wait never returns) fails
 export WINEDEBUG=-all
 export WINEPREFIX="${WINEPREFIX:-$PWD/$B/wineprefix}"
@@ -99,7 +99,7 @@ build_only() { out=$1; shift; "$@" -o "$out"; }
 suite_impl_cxx() {
     cxx=$1 cc=$2 out=$3
     shift 3
-    "$cxx" -x c++ -std=c++11 -O2 $WARN -c tests/impl.c -o "$out-impl.o" || return 1
+    "$cxx" -x c++ -std=c++11 -O2 $WARN -c tests/suite/impl.c -o "$out-impl.o" || return 1
     objs="$out-impl.o"
     for f in $SUITE_REST; do
         "$cc" -std=c99 -O2 $WARN -c "$f" -o "$out-$(basename "$f" .c).o" || return 1
@@ -122,11 +122,11 @@ part suite/clang-tsan clang -- run_native "$B/tests-tsan" clang -std=c99 -O1 -g 
 part suite/gcc-valgrind gcc valgrind -- sh -c "gcc -std=c99 -O1 -g $WARN -pthread $SRC -o $B/tests-vg -ldl && \
     timeout $LIMIT valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $B/tests-vg"
 # CLRHOST_TASK_MAX_DEPTH at its default, its least, and past the 1024 frames
-# whose kind is kept by default: 1,100 nested frames each (tests/deep_frames.c).
+# whose kind is kept by default: 1,100 nested frames each (tests/suite/deep_frames.c).
 for depth in 32 1 1100 2048; do
     part suite/max-depth-$depth-asan-ubsan clang -- run_native "$B/deep-$depth" clang -std=c99 -O1 -g $WARN -pthread \
         -fsanitize=address,undefined -fno-sanitize-recover=all -DCLRHOST_TASK_MAX_DEPTH=$depth \
-        tests/deep_frames.c tests/impl.c tests/harness.c -ldl
+        tests/suite/deep_frames.c tests/suite/impl.c tests/clr/harness.c -ldl
 done
 impl_cxx_native() { suite_impl_cxx g++ gcc "$B/tests-impl-cxx" -pthread -ldl && timeout $LIMIT "$B/tests-impl-cxx"; }
 part suite/impl-in-c++ gcc g++ -- impl_cxx_native
@@ -140,14 +140,14 @@ for opt in O2 O0; do
     part suite/mingw32-gcc-$variant-build i686-w64-mingw32-gcc -- \
         build_only "$B/tests-x86-$opt.exe" i686-w64-mingw32-gcc -std=c99 -$opt $WARN $atomics -static $SRC
 done
-# The module policy against modules that come and go (tests/module_policy.c):
+# The module policy against modules that come and go (tests/suite/module_policy.c):
 # module_policy CC-FOR-MODULES RUNNER COMPILER-AND-FLAGS...
 module_policy() {
     mcc=$1 runner=$2
     shift 2
     dir="$B/modules-$mcc-$runner"
-    sh tests/build_modules.sh "$mcc" "$dir" &&
-        "$@" tests/module_policy.c tests/impl.c tests/harness.c -o "$dir/module_policy.exe" &&
+    sh tests/suite/build_modules.sh "$mcc" "$dir" &&
+        "$@" tests/suite/module_policy.c tests/suite/impl.c tests/clr/harness.c -o "$dir/module_policy.exe" &&
         timeout $LIMIT $runner "$dir/module_policy.exe" "$dir"
 }
 part suite/modules-gcc gcc -- module_policy gcc env gcc -std=c99 -O2 -g $WARN -pthread -ldl
@@ -156,14 +156,14 @@ part suite/modules-clang-asan-ubsan clang -- module_policy clang env clang -std=
     -fsanitize=address,undefined -fno-sanitize-recover=all -ldl
 part suite/modules-mingw64-wine x86_64-w64-mingw32-gcc wine -- module_policy x86_64-w64-mingw32-gcc wine \
     x86_64-w64-mingw32-gcc -std=c99 -O2 -g $WARN -static
-# Thread and process ends against the Windows loader (tests/win32_lifetime.c):
+# Thread and process ends against the Windows loader (tests/suite/win32_lifetime.c):
 # DLL_THREAD_DETACH, ExitProcess with live tasks, the implementation's DLL freed.
 win32_lifetime() {
     t=$1 dir="$B/win32-lifetime-$1"
     mkdir -p "$dir" &&
-        $t-gcc -std=c99 -O2 -g $WARN -shared -static tests/win32_detach_dll.c -o "$dir/win32_detach_dll.dll" &&
-        $t-gcc -std=c99 -O2 -g $WARN -shared -static tests/win32_impl_dll.c -o "$dir/win32_impl_dll.dll" &&
-        $t-gcc -std=c99 -O2 -g $WARN -static tests/win32_lifetime.c tests/impl.c tests/harness.c \
+        $t-gcc -std=c99 -O2 -g $WARN -shared -static tests/suite/win32_detach_dll.c -o "$dir/win32_detach_dll.dll" &&
+        $t-gcc -std=c99 -O2 -g $WARN -shared -static tests/suite/win32_impl_dll.c -o "$dir/win32_impl_dll.dll" &&
+        $t-gcc -std=c99 -O2 -g $WARN -static tests/suite/win32_lifetime.c tests/suite/impl.c tests/clr/harness.c \
             -o "$dir/win32_lifetime.exe" || return 1
     [ "$t" = i686-w64-mingw32 ] && return 0 # built only
     (cd "$dir" && timeout $LIMIT wine win32_lifetime.exe)
@@ -187,17 +187,17 @@ fuzz_libfuzzer() {
         -fno-sanitize-recover=all $FUZZ_SRC -o "$B/fuzz-libfuzzer" -ldl || return 1
     rm -rf "$B/fuzz-corpus" && mkdir -p "$B/fuzz-corpus" # new inputs go here, the seeds stay as they are
     timeout $LIMIT "$B/fuzz-libfuzzer" -runs=$FUZZ_RUNS -max_len=1024 -print_final_stats=1 \
-        "$B/fuzz-corpus" tests/fuzz/corpus
+        "$B/fuzz-corpus" tests/abuse/fuzz/corpus
 }
 part fuzz/libfuzzer-asan-ubsan clang -- fuzz_libfuzzer
 fuzz_tsan() {
-    clang -std=c99 -O1 -g $WARN -pthread -fsanitize=thread $FUZZ_SRC tests/fuzz/fuzz_main.c -o "$B/fuzz-tsan" -ldl &&
-        timeout $LIMIT "$B/fuzz-tsan" -n 500 tests/fuzz/corpus/*
+    clang -std=c99 -O1 -g $WARN -pthread -fsanitize=thread $FUZZ_SRC tests/abuse/fuzz/fuzz_main.c -o "$B/fuzz-tsan" -ldl &&
+        timeout $LIMIT "$B/fuzz-tsan" -n 500 tests/abuse/fuzz/corpus/*
 }
 part fuzz/tsan clang -- fuzz_tsan
 fuzz_wine() {
-    x86_64-w64-mingw32-gcc -std=c99 -O1 -g $WARN -static $FUZZ_SRC tests/fuzz/fuzz_main.c -o "$B/fuzz.exe" &&
-        timeout $LIMIT wine "$B/fuzz.exe" -n $FUZZ_WINE_RUNS tests/fuzz/corpus/*
+    x86_64-w64-mingw32-gcc -std=c99 -O1 -g $WARN -static $FUZZ_SRC tests/abuse/fuzz/fuzz_main.c -o "$B/fuzz.exe" &&
+        timeout $LIMIT wine "$B/fuzz.exe" -n $FUZZ_WINE_RUNS tests/abuse/fuzz/corpus/*
 }
 part fuzz/mingw64-wine x86_64-w64-mingw32-gcc wine -- fuzz_wine
 churn_native() { gcc -std=c99 -O2 $WARN -pthread $CHURN_SRC -o "$B/churn" -ldl && timeout $LIMIT "$B/churn" $CHURN; }
@@ -261,7 +261,7 @@ no_user32() {
         timeout $LIMIT wine "$B/tests-no-user32.exe" threads/
 }
 part header/mingw64-no-user32-wine x86_64-w64-mingw32-gcc wine -- no_user32
-STATIC_SRC="tests/static_a.c tests/static_b.c tests/static_main.c"
+STATIC_SRC="tests/compile/static_a.c tests/compile/static_b.c tests/compile/static_main.c"
 part header/static-two-copies-gcc gcc -- run_native "$B/static-gcc" gcc -std=c89 $WARN -pthread $STATIC_SRC
 part header/static-two-copies-g++ g++ -- run_native "$B/static-gxx" g++ -x c++ -std=c++98 $WARN -pthread $STATIC_SRC
 part header/static-two-copies-mingw64 x86_64-w64-mingw32-gcc wine -- \
@@ -271,7 +271,7 @@ part header/static-two-copies-mingw64 x86_64-w64-mingw32-gcc wine -- \
 
 for flavour in mingw sdk; do
     inc=""
-    [ $flavour = sdk ] && inc="-Itests/sdk -DCOEXIST_SDK"
+    [ $flavour = sdk ] && inc="-Itests/compile/sdk -DCOEXIST_SDK"
     orders="1 2"
     [ $flavour = mingw ] && orders="1 2 3" # 3: the host's own unguarded typedefs (no SDK)
     for order in $orders; do
@@ -281,9 +281,9 @@ for flavour in mingw sdk; do
             tools=""
             [ $arch = x86_64 ] && how=run_wine && tools=wine
             part coexist/$flavour-order$order-$arch-c $t-gcc $tools -- $how "$B/coexist-$flavour-$order-$arch-c.exe" \
-                $t-gcc -std=c99 $WARN -static $inc -DCOEXIST_ORDER=$order tests/coexist.c
+                $t-gcc -std=c99 $WARN -static $inc -DCOEXIST_ORDER=$order tests/compile/coexist.c
             part coexist/$flavour-order$order-$arch-c++ $t-g++ $tools -- $how "$B/coexist-$flavour-$order-$arch-cxx.exe" \
-                $t-g++ -x c++ -std=c++11 $WARN -static $inc -DCOEXIST_ORDER=$order tests/coexist.c
+                $t-g++ -x c++ -std=c++11 $WARN -static $inc -DCOEXIST_ORDER=$order tests/compile/coexist.c
         done
     done
 done
@@ -315,7 +315,7 @@ END
 part examples/make-demo make cc -- demo_check
 part examples/mingw64-build x86_64-w64-mingw32-gcc -- sh examples/build.sh x86_64 "$B/examples/x64"
 part examples/mingw32-build i686-w64-mingw32-gcc -- sh examples/build.sh i686 "$B/examples/x86"
-FAKE_SRC="tests/fake_mscoree.c tests/clr_scenarios.c tests/clr_driver.c tests/harness.c"
+FAKE_SRC="tests/clr/fake_mscoree.c tests/clr/clr_scenarios.c tests/clr/clr_driver.c tests/clr/harness.c"
 part examples/stand-in-mscoree-i686-build i686-w64-mingw32-gcc -- i686-w64-mingw32-gcc -std=c99 -O2 $WARN -shared \
     -static -Wl,--kill-at $FAKE_SRC -o "$B/examples/x86-mscoree.dll"
 part examples/no-framework-wine x86_64-w64-mingw32-gcc wine -- sh tests/run_examples.sh no-framework "$B/examples/x64"

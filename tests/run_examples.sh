@@ -6,7 +6,7 @@
 #       runtime: each host must fail cleanly, exit code 2 and its one-line
 #       "no .NET Framework" reason.
 #   sh tests/run_examples.sh played DIR
-#       DIR also holds the stand-in mscoree.dll (tests/fake_mscoree.c),
+#       DIR also holds the stand-in mscoree.dll (tests/clr/fake_mscoree.c),
 #       which plays the CLR's calls for each scenario: every host must run
 #       to the end and print what it should, and validate.exe must pass.
 #       This checks the examples' own code; it is not a run on the CLR.

@@ -3,7 +3,7 @@
    example of the documentation, reverse calls with and without an
    enclosing call and with exception exits, vetoes, protocol errors and
    shutdown. */
-#include "clr_driver.h"
+#include "../clr/clr_driver.h"
 
 #include <stdlib.h>
 

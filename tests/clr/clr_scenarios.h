@@ -2,7 +2,7 @@
    what the CLR would ask of the task manager while it runs that managed
    code, played through the CLR driver (clr_driver.h). It is what
    `make demo` shows and what the stand-in mscoree.dll
-   (tests/fake_mscoree.c) runs for ExecuteInDefaultAppDomain, so the
+   (tests/clr/fake_mscoree.c) runs for ExecuteInDefaultAppDomain, so the
    example hosts run end to end here. It is not the CLR: it makes the
    calls the CLR 4.x source makes for that code (clr_driver.h cites
    where), in that order, and nothing else. */

@@ -5,11 +5,11 @@
    the CLR driver (Start also makes the finalizer, starts the CLR's own
    background traffic and hands a named AppDomainManager to the host),
    and ExecuteInDefaultAppDomain plays the scenario its argument names
-   (tests/clr_scenarios.c) against the real example_native.dll, loaded the
+   (tests/clr/clr_scenarios.c) against the real example_native.dll, loaded the
    way the CLR loads a P/Invoke target. It is a test double, not a CLR:
    what it shows is that the examples drive the hosting API and read the
    results correctly, given a CLR that makes the calls the CLR 4.x source
-   makes (tests/clr_driver.h cites where).
+   makes (tests/clr/clr_driver.h cites where).
 
    Put it beside the host's .exe and run with WINEDLLOVERRIDES=mscoree=n.
    Limits: one runtime per process, and ExecuteInDefaultAppDomain must be
@@ -17,7 +17,7 @@
 #include "clr_scenarios.h"
 
 #define EXAMPLE_CLR_START_DECLARATIONS_ONLY
-#include "../examples/clr_start.h"
+#include "../../examples/clr_start.h"
 
 #include <stdlib.h>
 

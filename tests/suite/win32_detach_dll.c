@@ -1,5 +1,5 @@
 /* A DLL whose DLL_THREAD_DETACH calls back into its host, the way a
-   mixed-mode DLL's detach could enter the runtime (tests/win32_lifetime.c). */
+   mixed-mode DLL's detach could enter the runtime (tests/suite/win32_lifetime.c). */
 #include <windows.h>
 
 typedef void (*detach_hook_fn)(void);

@@ -1,4 +1,4 @@
-/* A module for the module policy's tests (tests/module_policy.c) and
+/* A module for the module policy's tests (tests/suite/module_policy.c) and
    benchmarks: one exported function, whose address is the target asked
    about. Built once and copied under many names: each copy is a module of
    its own. */

@@ -1,10 +1,10 @@
-/* The played CLR as a whole (tests/clr_scenarios.c over the CLR driver):
+/* The played CLR as a whole (tests/clr/clr_scenarios.c over the CLR driver):
    every scenario of examples/managed run the way the stand-in mscoree.dll
    runs it, with the finalizer letting go of dead threads' tasks late and
    on its own thread, and the CLR's own traffic underneath. What must hold
    is what the validation kit checks on the real CLR: every scenario's
    managed checks, no protocol error, every task ended and freed. */
-#include "clr_scenarios.h"
+#include "../clr/clr_scenarios.h"
 
 #include <stdlib.h>
 

@@ -7,7 +7,7 @@
      COEXIST_ORDER=3   the host's own unguarded typedefs of ICLRTask and
                        ICLRTaskManager, then <mscoree.h>, then ours
    and with MinGW-w64's own mscoree.h (no task interfaces) or, with
-   -Itests/sdk -DCOEXIST_SDK, a stand-in for the Windows SDK's (all of them,
+   -Itests/compile/sdk -DCOEXIST_SDK, a stand-in for the Windows SDK's (all of them,
    as MIDL writes them). Windows only. Prints "coexist: ok" and returns 0. */
 #include <initguid.h> /* this one-file program defines the DEFINE_GUID IIDs */
 #if COEXIST_ORDER == 3
@@ -17,16 +17,16 @@
 typedef struct ICLRTask ICLRTask;
 typedef struct ICLRTaskManager ICLRTaskManager;
 #include <mscoree.h>
-#include "../clrhost_task.h"
+#include "../../clrhost_task.h"
 #elif COEXIST_ORDER == 1
 #include <mscoree.h>
-#include "../clrhost_task.h"
+#include "../../clrhost_task.h"
 #else
-#include "../clrhost_task.h"
+#include "../../clrhost_task.h"
 #include <mscoree.h>
 #endif
 #define CLRHOST_TASK_IMPLEMENTATION
-#include "../clrhost_task.h"
+#include "../../clrhost_task.h"
 #include "abi_checks.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* Links two private copies of the implementation (tests/static_a.c and
-   tests/static_b.c, both CLRHOST_TASK_STATIC) and runs each. */
+/* Links two private copies of the implementation (tests/compile/static_a.c and
+   tests/compile/static_b.c, both CLRHOST_TASK_STATIC) and runs each. */
 #include <stdio.h>
 
 int static_copy_a(void);

@@ -1,5 +1,5 @@
 /* Stand-in for the Windows SDK's MIDL-generated mscoree.h, written for the
-   coexistence tests (tests/coexist.c): the same include guard, the same
+   coexistence tests (tests/compile/coexist.c): the same include guard, the same
    per-interface guard macros and names, MIDL_INTERFACE abstract classes in
    C++ and lpVtbl structs in C, DEFINE_GUID IIDs, and TASKID, WAIT_OPTION and
    ETaskType at file scope, as the SDK has them. Only the task-hosting part

@@ -15,7 +15,7 @@ typedef struct clr_unwind_frame {
 /* Per thread: the CLR's GetThread(), and the innermost P/Invoke frame.
    On Win32 in plain TLS slots rather than __thread, which MinGW-w64
    emulates with per-thread state of its own runtime: with __thread,
-   tests/churn.c under Wine ended with one handle more than it began
+   tests/abuse/churn.c under Wine ended with one handle more than it began
    (22 against 21), with TlsAlloc 21 against 21. Reads and writes keep the
    last error, which TlsGetValue resets. */
 enum { SLOT_CURRENT_THREAD, SLOT_INNERMOST_FRAME, SLOTS };

@@ -1,7 +1,7 @@
 /* Threads against each other: Sleep, Join and Alert races, priorities,
    message-pumping waits, and many threads making transitions, taking
    snapshots, adopting and ending tasks at once (run under ThreadSanitizer). */
-#include "clr_driver.h"
+#include "../clr/clr_driver.h"
 
 #include <stdlib.h>
 

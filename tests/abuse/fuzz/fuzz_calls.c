@@ -16,7 +16,7 @@
    Built with -fsanitize=fuzzer for libFuzzer, or with fuzz_main.c as a
    plain program (replay files, or run seeded pseudo-random inputs: that is
    how the Win32 layer is fuzzed under Wine). */
-#include "../harness.h"
+#include "../../clr/harness.h"
 
 #include <stdlib.h>
 

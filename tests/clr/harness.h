@@ -8,7 +8,7 @@
 #ifndef CONST_VTABLE
 #define CONST_VTABLE
 #endif
-#include "../clrhost_task.h"
+#include "../../clrhost_task.h"
 
 /* In C89/C99 the header names the CLR's own interfaces as structs only;
    the tests typedef them the way the header asks a host to. */
@@ -171,7 +171,7 @@ void test_config(clrhost_task_config *cfg, counting_allocator *a);
 /* ---- fault injection ---------------------------------------------------- */
 
 /* The implementation asks test_fault(what) before the OS calls it can be
-   made to fail (CLRHOST_TASK_TEST_FAULT, tests/impl.c). It answers nonzero
+   made to fail (CLRHOST_TASK_TEST_FAULT, tests/suite/impl.c). It answers nonzero
    for the fail_at-th ask (1-based; 0: never); every ask is counted. */
 typedef struct fault_injection {
     long asks;
@@ -224,7 +224,7 @@ typedef struct fake_clr_task {
     IHostTask *owned;       /* a reference the thread object holds, dropped at ExitTask */
     int release_late;       /* keep `owned` past ExitTask: the played finalizer drops it */
     long callback_mismatches;
-    /* The played CLR's per-thread state (tests/clr_driver.c). */
+    /* The played CLR's per-thread state (tests/clr/clr_driver.c). */
     long interruptible;       /* in an interruptible wait (TS_Interruptible) */
     long interrupt_requested; /* Thread.Interrupt came (m_UserInterrupt) */
     int in_sta;               /* the thread's apartment is an STA */

@@ -2,7 +2,7 @@
    every path (poisoned ones come back NULL on failure), QueryInterface
    rules and identity, reference counts, final Release() returning 0, and a
    counting allocator proving nothing is left. */
-#include "clr_driver.h"
+#include "../clr/clr_driver.h"
 
 #define POISON ((void *)(size_t)0xdeadbeef)
 

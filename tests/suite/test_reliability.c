@@ -1,7 +1,7 @@
 /* Under abuse: an allocation failure at every allocation the CLR driver's
    scenario makes, hooks that misbehave, and reference-count and lifetime
    storms (run under ThreadSanitizer with the rest of the suite). */
-#include "clr_driver.h"
+#include "../clr/clr_driver.h"
 
 #include <stdlib.h>
 

@@ -2,13 +2,13 @@
    Wine; Windows only). Three checks, each against what a real host hits:
 
    detach   a DLL whose DLL_THREAD_DETACH enters the runtime
-            (tests/win32_detach_dll.c): the thread's exit callbacks have
+            (tests/suite/win32_detach_dll.c): the thread's exit callbacks have
             already run by then, so it must get no task, or its task would
             never end; a thread that had its task before still ends once.
    exit     a process whose main returns while adopted and created tasks
             are alive: it exits promptly and calls no ExitTask and no hook
             during shutdown (run as a child process, its output read back).
-   unload   the implementation in a DLL (tests/win32_impl_dll.c) that the
+   unload   the implementation in a DLL (tests/suite/win32_impl_dll.c) that the
             host frees while threads it served still run: the module stays
             pinned, and their exit callbacks still find it (a child too: if
             it is not pinned, the child crashes).
@@ -16,7 +16,7 @@
    Without arguments runs all three and ends with "N passed, N failed";
    `exit` and `unload` are the children's entry points. */
 #define COBJMACROS
-#include "harness.h"
+#include "../clr/harness.h"
 
 #include <windows.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* The suite: every test in the files linked with it registered itself
-   (TEST_CASE, tests/harness.h). Runs them all, or those whose name
+   (TEST_CASE, tests/clr/harness.h). Runs them all, or those whose name
    contains one of the arguments, and ends with "N passed, N failed". */
-#include "harness.h"
+#include "../clr/harness.h"
 
 int main(int argc, char **argv)
 {

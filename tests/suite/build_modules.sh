@@ -1,9 +1,9 @@
 #!/bin/sh
-# Builds the modules of tests/module_policy.c (and the module-policy
+# Builds the modules of tests/suite/module_policy.c (and the module-policy
 # benchmarks) into DIR: fixed_a and fixed_b (one fixed image base on
 # Windows, so that one loads where the other was), and mod_000 to mod_099,
 # copies of one module.
-#   tests/build_modules.sh CC DIR        CC: gcc, clang, x86_64-w64-mingw32-gcc...
+#   tests/suite/build_modules.sh CC DIR        CC: gcc, clang, x86_64-w64-mingw32-gcc...
 set -eu
 cc=$1 dir=$2
 here=$(dirname "$0")

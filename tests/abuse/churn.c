@@ -4,7 +4,7 @@
    CLR task set), no task is live, the allocator is back where it started,
    and on Windows so is the process's handle count.
      churn [N]   (default 10000) */
-#include "clr_driver.h"
+#include "../clr/clr_driver.h"
 
 #include <stdlib.h>
 

@@ -1,11 +1,11 @@
-/* The body of tests/static_a.c and tests/static_b.c: each defines
+/* The body of tests/compile/static_a.c and tests/compile/static_b.c: each defines
    STATIC_COPY (its function's name) and includes this after the header,
    so that each translation unit holds its own private copy of the whole
    implementation (CLRHOST_TASK_STATIC). They must link together, and each
    copy must work on its own. */
 #define CLRHOST_TASK_STATIC
 #define CLRHOST_TASK_IMPLEMENTATION
-#include "../clrhost_task.h"
+#include "../../clrhost_task.h"
 
 int STATIC_COPY(void);
 

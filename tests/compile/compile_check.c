@@ -4,9 +4,9 @@
    lpVtbl in C, virtual calls in C++; abi_checks.h checks slots and codes at
    compile time, clrhost_task_self_check() the vtables at run time. Returns
    0 when every check passed. */
-#include "../clrhost_task.h"
+#include "../../clrhost_task.h"
 #define CLRHOST_TASK_IMPLEMENTATION
-#include "../clrhost_task.h"
+#include "../../clrhost_task.h"
 #include "abi_checks.h"
 
 /* IIDs as mscoree.idl gives them: our objects must answer. */

@@ -1,12 +1,12 @@
 /* The module policy (hook_modules) against modules that come and go, many
    modules, and targets in none, natively (dlopen) and under Wine
-   (LoadLibrary). Its modules are copies of tests/module_policy_lib.c built
+   (LoadLibrary). Its modules are copies of tests/suite/module_policy_lib.c built
    by make test into the directory given as the only argument:
      fixed_a, fixed_b   linked at the same fixed image base (Windows), so
                         that B is loaded where A was
      mod_000 ... mod_099
    Ends with "N passed, N failed". */
-#include "harness.h"
+#include "../clr/harness.h"
 
 #include <stdlib.h>
 #ifdef _WIN32

@@ -7,7 +7,7 @@
    promises: one for nesting past CLRHOST_TASK_MAX_DEPTH (no longer
    timed), one for nesting past the frames whose kind is kept. Ends with
    "N passed, N failed". */
-#include "harness.h"
+#include "../clr/harness.h"
 
 #ifndef CLRHOST_TASK_MAX_DEPTH
 #define CLRHOST_TASK_MAX_DEPTH 32 /* the header's default */

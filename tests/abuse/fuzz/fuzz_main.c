@@ -3,7 +3,7 @@
      fuzz_calls FILE...        run each file as one input
      fuzz_calls -n N [-s SEED] run N pseudo-random inputs (a fixed sequence
                                for a given seed), then report the count */
-#include "../harness.h"
+#include "../../clr/harness.h"
 
 #include <stdlib.h>
 
