@@ -1080,7 +1080,9 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void);
 #endif
 
 /* Rare paths (errors, adoption, freeing, repairs) stay out of line, so the
-   hot paths need no registers saved for them. */
+   hot paths need no registers saved for them. bench/hot_path_locks.sh
+   reads this mark too: a function declared CLRHOST__COLD is left out of
+   its no-locked-instruction check, so mark only what is rare. */
 #if defined(__GNUC__) || defined(__clang__)
 #define CLRHOST__COLD __attribute__((noinline, cold))
 #define CLRHOST__NOINLINE __attribute__((noinline))
@@ -2425,15 +2427,21 @@ static void clrhost__free(const clrhost_task_manager *m, void *p)
 
 static const GUID *clrhost__iid(REFIID riid) { return CLRHOST__IID_PTR(riid); }
 
+/* Runs `call` (a hook, a log line, a loader query: anything the CLR did
+   not ask for) so that the thread's last-error value is the same after it
+   as before: the CLR reads it right after many of our methods. */
+#define CLRHOST__KEEPING_LAST_ERROR(call) \
+    do { \
+        DWORD clrhost__kept_error = clrhost__os_get_last_error(); \
+        call; \
+        clrhost__os_set_last_error(clrhost__kept_error); \
+    } while (0)
+
 static void clrhost__log(const clrhost_task_manager *m, clrhost_task_log_level level,
                          clrhost_task *task, const char *message)
 {
-    DWORD e;
-    if (!m->log_fn)
-        return;
-    e = clrhost__os_get_last_error();
-    m->log_fn(m->hooks.user, level, task, message);
-    clrhost__os_set_last_error(e);
+    if (m->log_fn)
+        CLRHOST__KEEPING_LAST_ERROR(m->log_fn(m->hooks.user, level, task, message));
 }
 
 /* Counted on the task when there is one (its own thread is the caller). */
@@ -2450,12 +2458,9 @@ static CLRHOST__COLD void clrhost__protocol_error(clrhost_task_manager *m, clrho
 static CLRHOST__NOINLINE void clrhost__call_task_hook(const clrhost_task_manager *m,
                                                       void (*hook)(void *user, clrhost_task *task), clrhost_task *t)
 {
-    DWORD e;
     if (!hook)
         return;
-    e = clrhost__os_get_last_error();
-    hook(m->hooks.user, t);
-    clrhost__os_set_last_error(e);
+    CLRHOST__KEEPING_LAST_ERROR(hook(m->hooks.user, t));
 }
 
 /* ------------------------------------------------------------------------
@@ -2579,17 +2584,15 @@ static CLRHOST__COLD HRESULT clrhost__taskless_call(clrhost_task_manager *m, con
 
 CLRHOST__INLINE HRESULT clrhost__call_leave_hook(clrhost_task_manager *m, clrhost_task *t, SIZE_T target)
 {
-    DWORD e = clrhost__os_get_last_error();
-    HRESULT hr = m->hooks.leave_runtime(m->hooks.user, t, target);
-    clrhost__os_set_last_error(e);
+    HRESULT hr;
+    CLRHOST__KEEPING_LAST_ERROR(hr = m->hooks.leave_runtime(m->hooks.user, t, target));
     return hr;
 }
 
 CLRHOST__INLINE HRESULT clrhost__call_reverse_enter_hook(clrhost_task_manager *m, clrhost_task *t)
 {
-    DWORD e = clrhost__os_get_last_error();
-    HRESULT hr = m->hooks.reverse_enter_runtime(m->hooks.user, t);
-    clrhost__os_set_last_error(e);
+    HRESULT hr;
+    CLRHOST__KEEPING_LAST_ERROR(hr = m->hooks.reverse_enter_runtime(m->hooks.user, t));
     return hr;
 }
 
@@ -3202,15 +3205,12 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_GetCurrentTask(clrhost__IHostTaskM
     slot = clrhost__os_slot_get();
     t = clrhost__find_task(slot, m);
     if (!t) {
-        DWORD e;
         HRESULT hr;
         if (clrhost__slot_ending(slot))
             return S_OK; /* the thread is exiting: no new task */
         if (clrhost__os_in_loader_callout()) /* cppcheck-suppress knownConditionTrueFalse ; always 0 on POSIX only */
             return clrhost__refuse_in_loader_callout(m);
-        e = clrhost__os_get_last_error();
-        hr = clrhost__task_adopt(m, &t);
-        clrhost__os_set_last_error(e);
+        CLRHOST__KEEPING_LAST_ERROR(hr = clrhost__task_adopt(m, &t));
         if (hr != S_OK) /* S_FALSE: refused. "The host can also set the pTask parameter
                            to null to prevent a task that it did not initiate from
                            entering the CLR" (IHostTaskManager::GetCurrentTask docs) */
@@ -3397,16 +3397,13 @@ static CLRHOST__COLD BOOL clrhost__module_answer(clrhost_task_manager *m, SIZE_T
 {
     char name[512];
     BOOL hooked = FALSE;
-    DWORD e;
     unsigned k;
     int found;
     /* 0 is in no module (and marks a free slot). No loader calls from the
        thread-exit callback (see the manual). */
     if (target == 0 || clrhost__slot_ending(clrhost__os_slot_get()))
         return FALSE;
-    e = clrhost__os_get_last_error();
-    found = clrhost__os_module_name(target, name, sizeof name);
-    clrhost__os_set_last_error(e);
+    CLRHOST__KEEPING_LAST_ERROR(found = clrhost__os_module_name(target, name, sizeof name));
     for (k = 0; found && k < m->module_count && !hooked; ++k)
         hooked = clrhost__module_name_matches(name, m->module_names[k]) ? TRUE : FALSE;
     if (generation >= 0) /* else nothing can tell when it goes stale */
@@ -3433,9 +3430,8 @@ static BOOL clrhost__module_policy(clrhost_task_manager *m, SIZE_T target)
 
 static CLRHOST__COLD BOOL clrhost__ask_predicate(clrhost_task_manager *m, SIZE_T target)
 {
-    DWORD e = clrhost__os_get_last_error();
-    BOOL answer = m->hooks.needs_hook(m->hooks.user, target) ? TRUE : FALSE;
-    clrhost__os_set_last_error(e);
+    BOOL answer;
+    CLRHOST__KEEPING_LAST_ERROR(answer = m->hooks.needs_hook(m->hooks.user, target) ? TRUE : FALSE);
     return answer;
 }
 
@@ -3575,9 +3571,7 @@ CLRHOST__INLINE int clrhost__pop_plain(const clrhost_task_manager *m, clrhost_ta
 static CLRHOST__NOINLINE HRESULT clrhost__run_pop_hook(clrhost_task_manager *m, clrhost_task *t,
                                                        void (*hook)(void *user, clrhost_task *task))
 {
-    DWORD e = clrhost__os_get_last_error();
-    hook(m->hooks.user, t);
-    clrhost__os_set_last_error(e);
+    CLRHOST__KEEPING_LAST_ERROR(hook(m->hooks.user, t));
     return S_OK;
 }
 
