@@ -141,15 +141,15 @@ HRESULT clr_start(clr_sim *clr)
     return hr;
 }
 
-static void traffic_stop(clr_sim *clr);
-static void finalizer_stop(clr_sim *clr);
+static void stop_traffic(clr_sim *clr);
+static void stop_finalizer(clr_sim *clr);
 
 void clr_shutdown(clr_sim *clr)
 {
     if (clr->traffic)
-        traffic_stop(clr);
+        stop_traffic(clr);
     if (clr->finalizer)
-        finalizer_stop(clr);
+        stop_finalizer(clr);
     if (clr->tm)
         clr->tm->lpVtbl->Release(clr->tm);
     if (clr->host_control)
@@ -371,9 +371,13 @@ static HRESULT interruptible_wait(clr_sim *clr, IHostTask *task, DWORD ms, DWORD
     return hr;
 }
 
+/* The IHostTask the CLR's thread object knows: the reference it holds for a
+   thread it created, the raw pointer it kept for a foreign one. */
+static IHostTask *host_task_of(const fake_clr_task *t) { return t->owned ? t->owned : t->expected; }
+
 HRESULT clr_join(clr_sim *clr, fake_clr_task *t, DWORD timeout)
 {
-    IHostTask *task = t->owned ? t->owned : t->expected;
+    IHostTask *task = host_task_of(t);
     DWORD option = WAIT_ALERTABLE;
     HRESULT hr;
     if (clr_current_thread() && clr_current_thread()->in_sta)
@@ -391,7 +395,7 @@ HRESULT clr_sleep(clr_sim *clr, DWORD ms)
 
 BOOL clr_interrupt(fake_clr_task *t)
 {
-    IHostTask *task = t->owned ? t->owned : t->expected;
+    IHostTask *task = host_task_of(t);
     T_STORE(&t->interrupt_requested, 1);
     if (!T_LOAD(&t->interruptible))
         return FALSE; /* kept for the thread's next interruptible wait */
@@ -524,7 +528,7 @@ static int garbage_left(clr_sim *clr)
 /* For the tests: the last collections, then the finalizer ends (the real
    one parks in Sleep(INFINITE, 0) until the process ends). Every dead
    thread's objects must be gone by then. */
-static void finalizer_stop(clr_sim *clr)
+static void stop_finalizer(clr_sim *clr)
 {
     fake_clr_task *finalizer = clr->finalizer;
     int round;
@@ -671,7 +675,7 @@ HRESULT clr_traffic_start(clr_sim *clr)
     return hr;
 }
 
-static void traffic_stop(clr_sim *clr)
+static void stop_traffic(clr_sim *clr)
 {
     clr_traffic *traffic = clr->traffic;
     T_STORE(&traffic->stop, 1);
