@@ -52,6 +52,20 @@ static const GUID observer_IID_IHostTaskManager = {0x997ff24c, 0x43b7, 0x4352, {
 static const GUID observer_IID_IHostTask = {0xc2275828, 0xc4b1, 0x4b55, {0x82, 0xc9, 0x92, 0x13, 0x5f, 0x74, 0xdf, 0x1a}};
 static const GUID observer_IID_ICLRTask = {0x28e66a4a, 0x9906, 0x4225, {0xb2, 0x31, 0x91, 0x87, 0xc3, 0xeb, 0x86, 0x11}};
 
+/* QueryInterface for an object that is an IUnknown and one interface:
+   S_OK with *out = self (no reference taken: the caller adds one if its
+   object counts them), or E_NOINTERFACE. */
+static HRESULT observed_query(void *self, REFIID riid, const GUID *iid, void **out)
+{
+    if (!out)
+        return E_POINTER;
+    *out = NULL;
+    if (!IsEqualGUID(riid, &observer_IID_IUnknown) && !IsEqualGUID(riid, iid))
+        return E_NOINTERFACE;
+    *out = self;
+    return S_OK;
+}
+
 static unsigned observed_option_index(DWORD option)
 {
     return option < OBSERVED_OPTION_SETS - 1 ? (unsigned)option : OBSERVED_OPTION_SETS - 1;
@@ -83,13 +97,12 @@ static observed_clr_task *observed_clr_from(struct ICLRTask *self) { return (obs
 
 static HRESULT STDMETHODCALLTYPE oct_QueryInterface(struct ICLRTask *self, REFIID riid, void **out)
 {
-    if (!out)
-        return E_POINTER;
-    if (!IsEqualGUID(riid, &observer_IID_IUnknown) && !IsEqualGUID(riid, &observer_IID_ICLRTask))
-        return CLR_INNER(self)->lpVtbl->QueryInterface(CLR_INNER(self), riid, out); /* ICLRTask2 and the like */
-    *out = self;
-    self->lpVtbl->AddRef(self);
-    return S_OK;
+    HRESULT hr = observed_query(self, riid, &observer_IID_ICLRTask, out);
+    if (hr == E_NOINTERFACE) /* ICLRTask2 and the like */
+        return CLR_INNER(self)->lpVtbl->QueryInterface(CLR_INNER(self), riid, out);
+    if (hr == S_OK)
+        self->lpVtbl->AddRef(self);
+    return hr;
 }
 static ULONG STDMETHODCALLTYPE oct_AddRef(struct ICLRTask *self)
 {
@@ -164,14 +177,10 @@ static void observed_count_release(const observed_task *t)
 
 static HRESULT STDMETHODCALLTYPE ot_QueryInterface(IHostTask *self, REFIID riid, void **out)
 {
-    if (!out)
-        return E_POINTER;
-    *out = NULL;
-    if (!IsEqualGUID(riid, &observer_IID_IUnknown) && !IsEqualGUID(riid, &observer_IID_IHostTask))
-        return E_NOINTERFACE;
-    *out = self;
-    self->lpVtbl->AddRef(self);
-    return S_OK;
+    HRESULT hr = observed_query(self, riid, &observer_IID_IHostTask, out);
+    if (hr == S_OK)
+        self->lpVtbl->AddRef(self);
+    return hr;
 }
 
 static ULONG STDMETHODCALLTYPE ot_AddRef(IHostTask *self)
@@ -194,6 +203,8 @@ static ULONG STDMETHODCALLTYPE ot_Release(IHostTask *self)
             drop = t->inner;
             if (t->created)
                 observed_count_release(t);
+            if (t->created && !t->thread_id)
+                t->ended = 1; /* never set up on its thread: the header frees it now, no task_end comes */
         }
         LeaveCriticalSection(&observed_lock);
         if (drop)
@@ -261,7 +272,8 @@ static IHostTask *observed_wrap(IHostTask *inner, int created)
     observed_task *t;
     IHostTask *drop = NULL;
     EnterCriticalSection(&observed_lock);
-    for (t = observed_tasks; t && (t->inner != inner || t->ended); t = t->next) {
+    /* CreateTask's task is new: no observed task can be its own yet. */
+    for (t = created ? NULL : observed_tasks; t && (t->inner != inner || t->ended); t = t->next) {
     }
     if (t) {
         InterlockedIncrement(&t->clr_refs);
@@ -311,13 +323,7 @@ static IHostTaskManager *observed_inner_manager; /* the header's, AddRef'd */
 
 static HRESULT STDMETHODCALLTYPE om_QueryInterface(IHostTaskManager *self, REFIID riid, void **out)
 {
-    if (!out)
-        return E_POINTER;
-    *out = NULL;
-    if (!IsEqualGUID(riid, &observer_IID_IUnknown) && !IsEqualGUID(riid, &observer_IID_IHostTaskManager))
-        return E_NOINTERFACE;
-    *out = self;
-    return S_OK;
+    return observed_query(self, riid, &observer_IID_IHostTaskManager, out);
 }
 static ULONG STDMETHODCALLTYPE om_AddRef(IHostTaskManager *self) { (void)self; return 2; } /* static: kept for good */
 static ULONG STDMETHODCALLTYPE om_Release(IHostTaskManager *self) { (void)self; return 1; }
@@ -406,13 +412,7 @@ static IHostControl *observed_inner_control; /* the header's, AddRef'd */
 
 static HRESULT STDMETHODCALLTYPE oc_QueryInterface(IHostControl *self, REFIID riid, void **out)
 {
-    if (!out)
-        return E_POINTER;
-    *out = NULL;
-    if (!IsEqualGUID(riid, &observer_IID_IUnknown) && !IsEqualGUID(riid, &observer_IID_IHostControl))
-        return E_NOINTERFACE;
-    *out = self;
-    return S_OK;
+    return observed_query(self, riid, &observer_IID_IHostControl, out);
 }
 static ULONG STDMETHODCALLTYPE oc_AddRef(IHostControl *self) { (void)self; return 2; }
 static ULONG STDMETHODCALLTYPE oc_Release(IHostControl *self) { (void)self; return 1; }
