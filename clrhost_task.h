@@ -406,6 +406,11 @@
 #ifndef CLRHOST_TASK_H
 #define CLRHOST_TASK_H
 
+/* ------------------------------------------------------------------------
+   >>config  How the API is linked, and the version. (The implementation's
+   own options are in its first section, options.)
+   ------------------------------------------------------------------------ */
+
 #ifndef CLRHOST_TASK_API
 #ifdef CLRHOST_TASK_STATIC /* a private copy per translation unit, used or not */
 #if defined(__GNUC__) || defined(__clang__)
@@ -423,8 +428,9 @@
 #define CLRHOST_TASK_VERSION_PATCH 1
 
 /* ------------------------------------------------------------------------
-   Platform types. On Windows the toolchain's own headers come first, so
-   everything below only fills what they lack.
+   >>win32  The Win32 names the API uses. On Windows the toolchain's own
+   headers come first (windows.h, mscoree.h, corerror.h), so everything
+   after them only fills what they lack.
    ------------------------------------------------------------------------ */
 
 #ifdef _WIN32
@@ -519,8 +525,175 @@ struct IUnknown { CONST_VTBL IUnknownVtbl *lpVtbl; };
 #endif /* CLRHOST_TASK_NO_WIN32_TYPES */
 #endif /* _WIN32 */
 
+/* The three interfaces the API names; their declarations follow it. */
+#ifndef __IHostTask_FWD_DEFINED__
+#define __IHostTask_FWD_DEFINED__
+typedef struct IHostTask IHostTask;
+#endif
+#ifndef __IHostTaskManager_FWD_DEFINED__
+#define __IHostTaskManager_FWD_DEFINED__
+typedef struct IHostTaskManager IHostTaskManager;
+#endif
+#ifndef __IHostControl_FWD_DEFINED__
+#define __IHostControl_FWD_DEFINED__
+typedef struct IHostControl IHostControl;
+#endif
+
 /* ------------------------------------------------------------------------
-   CLR hosting constants (the Windows SDK's corerror.h and mscoree.idl).
+   >>api  The public API: configuration, hooks, statistics, functions
+   ------------------------------------------------------------------------ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clrhost_task_manager clrhost_task_manager; /* opaque; is the IHostTaskManager */
+typedef struct clrhost_task clrhost_task;                 /* opaque, one per task; is the IHostTask */
+
+typedef struct clrhost_task_hooks {
+    void *user; /* handed to every hook and callback */
+    HRESULT (*leave_runtime)(void *user, clrhost_task *task, SIZE_T target);
+    void (*enter_runtime)(void *user, clrhost_task *task);
+    HRESULT (*reverse_enter_runtime)(void *user, clrhost_task *task);
+    void (*reverse_leave_runtime)(void *user, clrhost_task *task);
+    BOOL (*needs_hook)(void *user, SIZE_T target); /* CallNeedsHostHook policy */
+    void (*task_begin)(void *user, clrhost_task *task);
+    void (*task_end)(void *user, clrhost_task *task);
+} clrhost_task_hooks;
+
+typedef enum clrhost_task_log_level {
+    CLRHOST_TASK_LOG_ERROR = 1,   /* an OS call failed; the CLR gets a failure HRESULT */
+    CLRHOST_TASK_LOG_WARNING = 2, /* the CLR did something the contract does not expect */
+    CLRHOST_TASK_LOG_INFO = 3
+} clrhost_task_log_level;
+
+/* clrhost_task_config.flags */
+#define CLRHOST_TASK_TIMING 0x1u         /* measure time spent outside the runtime */
+#define CLRHOST_TASK_HOOK_ALL_CALLS 0x2u /* CallNeedsHostHook answers TRUE for every target */
+#define CLRHOST_TASK_COUNT_ASKS 0x4u     /* count CallNeedsHostHook under a constant policy too */
+
+typedef struct clrhost_task_config { /* zero-initialised = sensible defaults */
+    clrhost_task_hooks hooks;
+    unsigned flags;
+    const char *const *hook_modules; /* NULL-terminated module names: module policy */
+    BOOL (*admit_thread)(void *user, DWORD thread_id); /* NULL: every foreign thread gets a task */
+    void (*log_fn)(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message);
+    void *(*alloc_fn)(void *alloc_user, size_t size); /* NULL: malloc */
+    void (*free_fn)(void *alloc_user, void *ptr);     /* NULL: free */
+    void *alloc_user;
+} clrhost_task_config;
+
+/* Counts kept per task (written only by the task's own thread) and summed
+   manager-wide. The two times are 0 unless CLRHOST_TASK_TIMING is on. */
+typedef struct clrhost_task_counters {
+    ULONGLONG leave_runtime;          /* LeaveRuntime calls let through */
+    ULONGLONG enter_runtime;          /* EnterRuntime calls that closed a native frame */
+    ULONGLONG reverse_enter_runtime;  /* ReverseEnterRuntime calls let through */
+    ULONGLONG reverse_leave_runtime;  /* ReverseLeaveRuntime calls that closed a managed frame */
+    ULONGLONG leave_runtime_vetoed;   /* LeaveRuntime refused by the leave_runtime hook */
+    ULONGLONG reverse_enter_vetoed;   /* ReverseEnterRuntime refused by its hook */
+    ULONGLONG needs_hook_asks;        /* CallNeedsHostHook calls (see CLRHOST_TASK_COUNT_ASKS) */
+    ULONGLONG needs_hook_true;        /* ... answered TRUE */
+    ULONGLONG protocol_errors;        /* unbalanced or unexpected calls, tolerated */
+    ULONGLONG native_wait_ns;         /* outside the runtime in the CLR's own blocking waits */
+    ULONGLONG native_call_ns;         /* outside the runtime in other native calls */
+} clrhost_task_counters;
+
+typedef struct clrhost_task_manager_stats {
+    ULONGLONG tasks_created;   /* by IHostTaskManager::CreateTask */
+    ULONGLONG tasks_adopted;   /* foreign threads given a task by GetCurrentTask */
+    ULONGLONG tasks_live;      /* created or adopted and not yet ended */
+    ULONGLONG tasks_ended;
+    ULONGLONG threads_refused; /* times admit_thread turned a thread away */
+    ULONGLONG tasks_freed;     /* ended tasks whose last reference went: the CLR
+                                  lets go of them on its finalizer thread,
+                                  after a collection, so this lags behind
+                                  tasks_ended until the process settles */
+    clrhost_task_counters totals; /* every task, live and ended, plus calls made
+                                     on threads that have no task */
+} clrhost_task_manager_stats;
+
+/* The manager. `config` may be NULL (all defaults) and is copied. Returns
+   S_OK, E_POINTER (out is NULL), E_INVALIDARG (alloc_fn without free_fn or
+   the reverse), E_OUTOFMEMORY, or the OS error of the thread-local slot. The
+   caller owns one reference. */
+CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *config,
+                                                     clrhost_task_manager **out);
+/* The manager's IHostTaskManager (borrowed: AddRef it to keep it). */
+CLRHOST_TASK_API IHostTaskManager *clrhost_task_manager_iface(clrhost_task_manager *m);
+/* An IHostControl for ICLRRuntimeHost::SetHostControl: GetHostManager gives
+   the task manager for IID_IHostTaskManager and asks `inner` (may be NULL)
+   for everything else; SetAppDomainManager goes to `inner` too. */
+CLRHOST_TASK_API HRESULT clrhost_task_host_control_create(clrhost_task_manager *m,
+                                                          IHostControl *inner,
+                                                          IHostControl **out);
+CLRHOST_TASK_API ULONG clrhost_task_manager_addref(clrhost_task_manager *m);
+/* Drops a reference; returns the references left. Live tasks hold one each,
+   so the manager goes when its last thread has ended. */
+CLRHOST_TASK_API ULONG clrhost_task_manager_release(clrhost_task_manager *m);
+/* A snapshot of the statistics (E_POINTER for NULL arguments), taken
+   without stopping the tasks that count. What it guarantees:
+   - the task numbers (created, adopted, live, ended) are read together,
+     under the registry lock: live == created + adopted - ended;
+   - every counter is a value it really had during the call: never torn,
+     and never less than in an earlier snapshot;
+   - a close is never seen without its open, per task and in the totals:
+     enter_runtime <= leave_runtime, reverse_leave_runtime <=
+     reverse_enter_runtime, needs_hook_true <= needs_hook_asks (for the
+     calls the CLR balances; repairs of unbalanced calls past 1024 nested
+     frames take a close at its word);
+   - counters are not read at one instant: a task that goes on counting
+     while its counters are read may show, say, a LeaveRuntime count from a
+     moment later than its vetoes. clrhost_task_get_counters gives the same
+     guarantees for one task. */
+CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
+                                                        clrhost_task_manager_stats *out);
+/* Calls fn for every live task, under the manager's registry lock: fn must
+   not create, end or release tasks. A task passed to fn stays valid only
+   during the call. */
+CLRHOST_TASK_API HRESULT clrhost_task_manager_foreach(clrhost_task_manager *m,
+                                                      void (*fn)(void *ctx, clrhost_task *task),
+                                                      void *ctx);
+
+/* The calling thread's task for this manager, or NULL. Never adopts the
+   thread and takes no reference. */
+CLRHOST_TASK_API clrhost_task *clrhost_task_current(clrhost_task_manager *m);
+/* The task behind an IHostTask this header made, or NULL for any other. */
+CLRHOST_TASK_API clrhost_task *clrhost_task_from_iface(IHostTask *iface);
+CLRHOST_TASK_API IHostTask *clrhost_task_iface(clrhost_task *task); /* borrowed */
+CLRHOST_TASK_API clrhost_task_manager *clrhost_task_manager_of(const clrhost_task *task);
+CLRHOST_TASK_API void *clrhost_task_get_user(const clrhost_task *task);
+CLRHOST_TASK_API void clrhost_task_set_user(clrhost_task *task, void *user);
+/* OS thread id; 0 until a created task's thread has started running. */
+CLRHOST_TASK_API DWORD clrhost_task_thread_id(const clrhost_task *task);
+/* Height of the transition stack: 0 in plain managed code. */
+CLRHOST_TASK_API unsigned clrhost_task_depth(const clrhost_task *task);
+/* TRUE for a foreign thread adopted by GetCurrentTask, FALSE for CreateTask's. */
+CLRHOST_TASK_API BOOL clrhost_task_is_adopted(const clrhost_task *task);
+/* TRUE while the task is outside the runtime (its innermost frame is native). */
+CLRHOST_TASK_API BOOL clrhost_task_in_native(const clrhost_task *task);
+CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task,
+                                                clrhost_task_counters *out);
+/* TRUE once the CLR said LeaveRuntime(0) on the task's thread: "this
+   thread is off the host's scheduler for good" (the AppDomain-unload
+   helper does it); see "LeaveRuntime(0)" in the manual. */
+CLRHOST_TASK_API BOOL clrhost_task_off_scheduler(const clrhost_task *task);
+
+/* Checks, at run time, that every slot of the vtables this build made holds
+   the method mscoree.idl puts there (slot offsets are checked at compile
+   time; this catches initialisers in the wrong order, such as swapped
+   ReverseLeave/ReverseEnterRuntime, which share a signature). NULL when
+   all is right, else a message naming the first wrong slot. Cheap; meant
+   for a debug build of a host, on a compiler our CI does not have. */
+CLRHOST_TASK_API const char *clrhost_task_self_check(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* ------------------------------------------------------------------------
+   >>constants  CLR hosting constants (the Windows SDK's corerror.h and
+   mscoree.idl), for toolchains that lack them.
    ------------------------------------------------------------------------ */
 
 #ifndef HOST_E_DEADLOCK
@@ -561,8 +734,8 @@ struct IUnknown { CONST_VTBL IUnknownVtbl *lpVtbl; };
 #endif
 
 /* ------------------------------------------------------------------------
-   The task-hosting interfaces under the Windows SDK's names and guard
-   macros, for toolchains whose mscoree.h lacks them (MinGW-w64 declares
+   >>interfaces  The task-hosting interfaces under the Windows SDK's names
+   and guard macros, for toolchains whose mscoree.h lacks them (MinGW-w64 declares
    IHostControl and ICLRRuntimeHost but none of these; the Windows SDK
    declares all of them, and then this block is skipped). Slot order is the
    one of mscoree.idl; the implementation never uses these declarations.
@@ -619,14 +792,6 @@ typedef struct ICLRTaskManager ICLRTaskManager;
 struct ICLRTask;        /* the tags only, at file scope */
 struct ICLRTaskManager;
 #endif /* C11 or C++ */
-#ifndef __IHostTask_FWD_DEFINED__
-#define __IHostTask_FWD_DEFINED__
-typedef struct IHostTask IHostTask;
-#endif
-#ifndef __IHostTaskManager_FWD_DEFINED__
-#define __IHostTaskManager_FWD_DEFINED__
-typedef struct IHostTaskManager IHostTaskManager;
-#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -838,10 +1003,6 @@ struct IHostTaskManager { CONST_VTBL struct IHostTaskManagerVtbl *lpVtbl; };
 /* IHostControl: every Windows mscoree.h has it; elsewhere we declare it. */
 #ifndef __IHostControl_INTERFACE_DEFINED__
 #define __IHostControl_INTERFACE_DEFINED__
-#ifndef __IHostControl_FWD_DEFINED__
-#define __IHostControl_FWD_DEFINED__
-typedef struct IHostControl IHostControl;
-#endif
 #if defined(__cplusplus) && !defined(CINTERFACE)
 struct IHostControl : public IUnknown {
     virtual HRESULT STDMETHODCALLTYPE GetHostManager(REFIID riid, void **ppObject) = 0;
@@ -866,162 +1027,10 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #endif
 #endif /* __IHostControl_INTERFACE_DEFINED__ */
 
-/* ------------------------------------------------------------------------
-   Public API
-   ------------------------------------------------------------------------ */
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-typedef struct clrhost_task_manager clrhost_task_manager; /* opaque; is the IHostTaskManager */
-typedef struct clrhost_task clrhost_task;                 /* opaque, one per task; is the IHostTask */
-
-typedef struct clrhost_task_hooks {
-    void *user; /* handed to every hook and callback */
-    HRESULT (*leave_runtime)(void *user, clrhost_task *task, SIZE_T target);
-    void (*enter_runtime)(void *user, clrhost_task *task);
-    HRESULT (*reverse_enter_runtime)(void *user, clrhost_task *task);
-    void (*reverse_leave_runtime)(void *user, clrhost_task *task);
-    BOOL (*needs_hook)(void *user, SIZE_T target); /* CallNeedsHostHook policy */
-    void (*task_begin)(void *user, clrhost_task *task);
-    void (*task_end)(void *user, clrhost_task *task);
-} clrhost_task_hooks;
-
-typedef enum clrhost_task_log_level {
-    CLRHOST_TASK_LOG_ERROR = 1,   /* an OS call failed; the CLR gets a failure HRESULT */
-    CLRHOST_TASK_LOG_WARNING = 2, /* the CLR did something the contract does not expect */
-    CLRHOST_TASK_LOG_INFO = 3
-} clrhost_task_log_level;
-
-/* clrhost_task_config.flags */
-#define CLRHOST_TASK_TIMING 0x1u         /* measure time spent outside the runtime */
-#define CLRHOST_TASK_HOOK_ALL_CALLS 0x2u /* CallNeedsHostHook answers TRUE for every target */
-#define CLRHOST_TASK_COUNT_ASKS 0x4u     /* count CallNeedsHostHook under a constant policy too */
-
-typedef struct clrhost_task_config { /* zero-initialised = sensible defaults */
-    clrhost_task_hooks hooks;
-    unsigned flags;
-    const char *const *hook_modules; /* NULL-terminated module names: module policy */
-    BOOL (*admit_thread)(void *user, DWORD thread_id); /* NULL: every foreign thread gets a task */
-    void (*log_fn)(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message);
-    void *(*alloc_fn)(void *alloc_user, size_t size); /* NULL: malloc */
-    void (*free_fn)(void *alloc_user, void *ptr);     /* NULL: free */
-    void *alloc_user;
-} clrhost_task_config;
-
-/* Counts kept per task (written only by the task's own thread) and summed
-   manager-wide. The two times are 0 unless CLRHOST_TASK_TIMING is on. */
-typedef struct clrhost_task_counters {
-    ULONGLONG leave_runtime;          /* LeaveRuntime calls let through */
-    ULONGLONG enter_runtime;          /* EnterRuntime calls that closed a native frame */
-    ULONGLONG reverse_enter_runtime;  /* ReverseEnterRuntime calls let through */
-    ULONGLONG reverse_leave_runtime;  /* ReverseLeaveRuntime calls that closed a managed frame */
-    ULONGLONG leave_runtime_vetoed;   /* LeaveRuntime refused by the leave_runtime hook */
-    ULONGLONG reverse_enter_vetoed;   /* ReverseEnterRuntime refused by its hook */
-    ULONGLONG needs_hook_asks;        /* CallNeedsHostHook calls (see CLRHOST_TASK_COUNT_ASKS) */
-    ULONGLONG needs_hook_true;        /* ... answered TRUE */
-    ULONGLONG protocol_errors;        /* unbalanced or unexpected calls, tolerated */
-    ULONGLONG native_wait_ns;         /* outside the runtime in the CLR's own blocking waits */
-    ULONGLONG native_call_ns;         /* outside the runtime in other native calls */
-} clrhost_task_counters;
-
-typedef struct clrhost_task_manager_stats {
-    ULONGLONG tasks_created;   /* by IHostTaskManager::CreateTask */
-    ULONGLONG tasks_adopted;   /* foreign threads given a task by GetCurrentTask */
-    ULONGLONG tasks_live;      /* created or adopted and not yet ended */
-    ULONGLONG tasks_ended;
-    ULONGLONG threads_refused; /* times admit_thread turned a thread away */
-    ULONGLONG tasks_freed;     /* ended tasks whose last reference went: the CLR
-                                  lets go of them on its finalizer thread,
-                                  after a collection, so this lags behind
-                                  tasks_ended until the process settles */
-    clrhost_task_counters totals; /* every task, live and ended, plus calls made
-                                     on threads that have no task */
-} clrhost_task_manager_stats;
-
-/* The manager. `config` may be NULL (all defaults) and is copied. Returns
-   S_OK, E_POINTER (out is NULL), E_INVALIDARG (alloc_fn without free_fn or
-   the reverse), E_OUTOFMEMORY, or the OS error of the thread-local slot. The
-   caller owns one reference. */
-CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *config,
-                                                     clrhost_task_manager **out);
-/* The manager's IHostTaskManager (borrowed: AddRef it to keep it). */
-CLRHOST_TASK_API IHostTaskManager *clrhost_task_manager_iface(clrhost_task_manager *m);
-/* An IHostControl for ICLRRuntimeHost::SetHostControl: GetHostManager gives
-   the task manager for IID_IHostTaskManager and asks `inner` (may be NULL)
-   for everything else; SetAppDomainManager goes to `inner` too. */
-CLRHOST_TASK_API HRESULT clrhost_task_host_control_create(clrhost_task_manager *m,
-                                                          IHostControl *inner,
-                                                          IHostControl **out);
-CLRHOST_TASK_API ULONG clrhost_task_manager_addref(clrhost_task_manager *m);
-/* Drops a reference; returns the references left. Live tasks hold one each,
-   so the manager goes when its last thread has ended. */
-CLRHOST_TASK_API ULONG clrhost_task_manager_release(clrhost_task_manager *m);
-/* A snapshot of the statistics (E_POINTER for NULL arguments), taken
-   without stopping the tasks that count. What it guarantees:
-   - the task numbers (created, adopted, live, ended) are read together,
-     under the registry lock: live == created + adopted - ended;
-   - every counter is a value it really had during the call: never torn,
-     and never less than in an earlier snapshot;
-   - a close is never seen without its open, per task and in the totals:
-     enter_runtime <= leave_runtime, reverse_leave_runtime <=
-     reverse_enter_runtime, needs_hook_true <= needs_hook_asks (for the
-     calls the CLR balances; repairs of unbalanced calls past 1024 nested
-     frames take a close at its word);
-   - counters are not read at one instant: a task that goes on counting
-     while its counters are read may show, say, a LeaveRuntime count from a
-     moment later than its vetoes. clrhost_task_get_counters gives the same
-     guarantees for one task. */
-CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
-                                                        clrhost_task_manager_stats *out);
-/* Calls fn for every live task, under the manager's registry lock: fn must
-   not create, end or release tasks. A task passed to fn stays valid only
-   during the call. */
-CLRHOST_TASK_API HRESULT clrhost_task_manager_foreach(clrhost_task_manager *m,
-                                                      void (*fn)(void *ctx, clrhost_task *task),
-                                                      void *ctx);
-
-/* The calling thread's task for this manager, or NULL. Never adopts the
-   thread and takes no reference. */
-CLRHOST_TASK_API clrhost_task *clrhost_task_current(clrhost_task_manager *m);
-/* The task behind an IHostTask this header made, or NULL for any other. */
-CLRHOST_TASK_API clrhost_task *clrhost_task_from_iface(IHostTask *iface);
-CLRHOST_TASK_API IHostTask *clrhost_task_iface(clrhost_task *task); /* borrowed */
-CLRHOST_TASK_API clrhost_task_manager *clrhost_task_manager_of(const clrhost_task *task);
-CLRHOST_TASK_API void *clrhost_task_get_user(const clrhost_task *task);
-CLRHOST_TASK_API void clrhost_task_set_user(clrhost_task *task, void *user);
-/* OS thread id; 0 until a created task's thread has started running. */
-CLRHOST_TASK_API DWORD clrhost_task_thread_id(const clrhost_task *task);
-/* Height of the transition stack: 0 in plain managed code. */
-CLRHOST_TASK_API unsigned clrhost_task_depth(const clrhost_task *task);
-/* TRUE for a foreign thread adopted by GetCurrentTask, FALSE for CreateTask's. */
-CLRHOST_TASK_API BOOL clrhost_task_is_adopted(const clrhost_task *task);
-/* TRUE while the task is outside the runtime (its innermost frame is native). */
-CLRHOST_TASK_API BOOL clrhost_task_in_native(const clrhost_task *task);
-CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task,
-                                                clrhost_task_counters *out);
-/* TRUE once the CLR said LeaveRuntime(0) on the task's thread: "this
-   thread is off the host's scheduler for good" (the AppDomain-unload
-   helper does it); see "LeaveRuntime(0)" in the manual. */
-CLRHOST_TASK_API BOOL clrhost_task_off_scheduler(const clrhost_task *task);
-
-/* Checks, at run time, that every slot of the vtables this build made holds
-   the method mscoree.idl puts there (slot offsets are checked at compile
-   time; this catches initialisers in the wrong order, such as swapped
-   ReverseLeave/ReverseEnterRuntime, which share a signature). NULL when
-   all is right, else a message naming the first wrong slot. Cheap; meant
-   for a debug build of a host, on a compiler our CI does not have. */
-CLRHOST_TASK_API const char *clrhost_task_self_check(void);
-
-#ifdef __cplusplus
-}
-#endif
-
 #endif /* CLRHOST_TASK_H */
 
 /* ========================================================================
-   IMPLEMENTATION
+   >>implementation  IMPLEMENTATION
    ======================================================================== */
 
 #ifdef CLRHOST_TASK_IMPLEMENTATION
@@ -1031,6 +1040,11 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void);
 #include <stddef.h>
 #include <string.h>
 #include <stdlib.h>
+
+/* ------------------------------------------------------------------------
+   >>options  The implementation's options (see "Compile-time options" in
+   the manual for the user's), and the compiler attributes it uses.
+   ------------------------------------------------------------------------ */
 
 #ifndef CLRHOST_TASK_ASSERT
 #include <assert.h>
@@ -1107,8 +1121,9 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void);
 #define CLRHOST__STATIC_CHECK(name, cond) typedef char clrhost__check_##name[(cond) ? 1 : -1]
 
 /* ------------------------------------------------------------------------
-   Our own vtable types, in mscoree.idl's slot order, so the implementation
-   never depends on which mscoree.h (if any) is present or on C++ mode.
+   >>abi  Our own vtable types, in mscoree.idl's slot order, so that the
+   implementation never depends on which mscoree.h (if any) is present or
+   on C++ mode; the IIDs.
    ------------------------------------------------------------------------ */
 
 typedef struct clrhost__IUnknown clrhost__IUnknown;
@@ -1274,11 +1289,14 @@ static int clrhost__iid_equal(const GUID *a, const GUID *b)
     return memcmp(a, b, sizeof(GUID)) == 0;
 }
 
-/* Wait results of the platform layer. */
-#define CLRHOST__WAIT_DONE 0    /* the awaited thread has ended */
-#define CLRHOST__WAIT_TIMEOUT 1 /* the time ran out (for a sleep: it slept) */
-#define CLRHOST__WAIT_WOKEN 2   /* an alert, an APC or a window message ended the wait early */
-#define CLRHOST__WAIT_FAILED 3
+/* ------------------------------------------------------------------------
+   >>structs  The objects: the platform layer's types, the task and its
+   frames, the manager (and its module policy's table), the host control.
+   All behaviour comes later: the platform layer's functions (platform,
+   windows, posix), then what the objects do.
+   ------------------------------------------------------------------------ */
+
+/* The platform layer's types. */
 
 typedef struct clrhost__allocator { /* no member is called free: CRT debug headers make free a macro */
     void *(*alloc_fn)(void *user, size_t size);
@@ -1286,13 +1304,177 @@ typedef struct clrhost__allocator { /* no member is called free: CRT debug heade
     void *user;
 } clrhost__allocator;
 
-/* Implemented above the platform layer, called from it. */
-static DWORD clrhost__task_thread_main(void *task);
-static void clrhost__on_thread_exit(void *slot_value);
+#ifdef _WIN32
+
+#include <winternl.h> /* TEB: its TlsSlots and ProcessEnvironmentBlock */
+
+#if defined(_MSC_VER) && !defined(CLRHOST_TASK_NO_USER32)
+#pragma comment(lib, "user32.lib") /* MsgWaitForMultipleObjectsEx for WAIT_MSGPUMP */
+#endif
+
+typedef struct clrhost__os_thread {
+    HANDLE handle; /* a real handle, also for adopted threads */
+} clrhost__os_thread;
+
+typedef SRWLOCK clrhost__os_mutex;
+
+#else /* POSIX threads: the native test layer */
+
+#include <pthread.h>
+#include <errno.h>
+#include <time.h>
+#include <sched.h>
+#include <poll.h>
+#include <stdio.h>
+#include <limits.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+#include <dlfcn.h> /* dladdr: the module policy */
+#include <link.h>  /* dl_iterate_phdr */
+
+typedef struct clrhost__posix_thread {
+    /* all under clrhost__posix_lock */
+    int refs; /* the task's and the running thread's */
+    int resumed, ended, doorbell;
+    int priority;
+    void *task;
+    clrhost__allocator allocator; /* a copy: the block can outlive its manager */
+} clrhost__posix_thread;
+
+typedef struct clrhost__os_thread {
+    clrhost__posix_thread *p;
+} clrhost__os_thread;
+
+typedef pthread_mutex_t clrhost__os_mutex;
+#endif
+
+#define CLRHOST__TASK_CREATED 0   /* CreateTask'd, thread suspended */
+#define CLRHOST__TASK_RUNNING 1   /* started, or an adopted thread */
+#define CLRHOST__TASK_CANCELLED 2 /* released by the CLR without being started */
+#define CLRHOST__TASK_ENDED 3
+
+/* Frame kinds. Whether a native frame is one of the OS's blocking waits
+   matters only for timing, and is kept in clrhost__frame.wait. */
+#define CLRHOST__FRAME_NATIVE_CALL 0 /* LeaveRuntime */
+#define CLRHOST__FRAME_MANAGED 1     /* ReverseEnterRuntime */
+
+#define CLRHOST__POLICY_CONSTANT 0  /* the default policy, and HOOK_ALL_CALLS */
+#define CLRHOST__POLICY_MODULES 1   /* hook_modules */
+#define CLRHOST__POLICY_PREDICATE 2 /* hooks.needs_hook */
+
+#define CLRHOST__MAX_BLOCKING_TARGETS 16
+
+/* What is kept of a frame for timing; its kind lives in managed_bits. */
+typedef struct clrhost__frame {
+    ULONGLONG start;  /* clock ticks when it opened */
+    ULONGLONG nested; /* ticks spent in frames opened inside it */
+    int wait;         /* a native frame into one of the OS's blocking waits */
+} clrhost__frame;
+
+/* Frames whose kind (native or managed) is kept, one bit each: at least
+   1024, enough that closes always find the frame they close (a CLR stack
+   would overflow long before), and never fewer than the timed frames, so
+   that every timed frame has its kind; deeper, the kind a close names is
+   trusted. A multiple of 8: whole bytes. */
+#if CLRHOST_TASK_MAX_DEPTH > 1024
+#define CLRHOST__KIND_CAPACITY ((CLRHOST_TASK_MAX_DEPTH + 7) / 8 * 8)
+#else
+#define CLRHOST__KIND_CAPACITY 1024
+#endif
+
+struct clrhost_task {
+    clrhost__IHostTask iface; /* first: IHostTask * and clrhost_task * share an address */
+    LONG shared_refs;   /* atomic; carries CLRHOST__OWNER_BIAS while a thread owns the task */
+    LONG owner_refs;    /* written only by the owning thread (see clrhost__task_addref) */
+    LONG state;         /* CLRHOST__TASK_* */
+    LONG alert_pending; /* set by Alert, consumed by an alertable Sleep or Join */
+    LONG thread_id;     /* a DWORD, stored as LONG for atomic access */
+    clrhost_task_manager *manager; /* holds a reference */
+    clrhost__os_thread thread;
+    LPTHREAD_START_ROUTINE start; /* created tasks */
+    PVOID parameter;
+    void *volatile clr_task; /* clrhost__ICLRTask *, AddRef'd */
+    void *user;
+    int adopted;
+    int delay_abort;              /* own thread only */
+    LONG off_scheduler;           /* LeaveRuntime(0) came; written by the own thread */
+    clrhost_task *thread_next;    /* the thread's task for another manager; own thread only */
+    clrhost_task *live_prev, *live_next; /* the manager's registry, under manager->lock */
+    /* Transition state, written only by the task's own thread; other threads
+       read position and counts with relaxed loads. */
+    LONG position; /* depth << 1 | 1 while the innermost frame is native */
+    clrhost_task_counters counts; /* the two times are kept in clock ticks */
+    unsigned char managed_bits[CLRHOST__KIND_CAPACITY / 8]; /* bit d: frame d is managed */
+    clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];          /* timing of the innermost ones */
+};
+
+/* The module policy's answers, one per target asked about, in an open-
+   addressing table that readers probe without a lock: a target is found
+   within CLRHOST__ANSWER_PROBES slots of its hash or not at all. Writers
+   (the first ask for a target, or one whose answer went stale) hold
+   answers_lock; a full table is replaced by one twice its size, and the
+   old one is kept until the manager goes, as a reader may still be in it.
+   A stamp says under which modules generation (clrhost__os_modules_
+   generation) the answer was taken: a changed generation makes every
+   answer stale, so answers follow what is loaded now. */
+#define CLRHOST__ANSWER_PROBES 8
+#define CLRHOST__ANSWER_FIRST_SLOTS 64
+#define CLRHOST__ANSWER_MAX_SLOTS ((SIZE_T)1 << 20) /* past that, new targets are not cached */
+
+typedef struct clrhost__answer {
+    volatile SIZE_T target; /* 0: a free slot; set once */
+    volatile LONG stamp;    /* clrhost__answer_stamp(generation, hooked) */
+} clrhost__answer;
+
+typedef struct clrhost__answer_table {
+    struct clrhost__answer_table *older; /* the one it replaced */
+    SIZE_T mask;                         /* slots - 1 */
+    SIZE_T used;
+    clrhost__answer slot[1];             /* mask + 1 of them */
+} clrhost__answer_table;
+
+struct clrhost_task_manager {
+    clrhost__IHostTaskManager iface; /* first */
+    LONG ref;
+    /* configuration, fixed at creation */
+    clrhost_task_hooks hooks;
+    unsigned flags;
+    int policy;           /* CLRHOST__POLICY_*: how CallNeedsHostHook answers */
+    BOOL constant_answer; /* for CLRHOST__POLICY_CONSTANT */
+    BOOL (*admit_thread)(void *user, DWORD thread_id);
+    void (*log_fn)(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message);
+    clrhost__allocator allocator;
+    ULONGLONG tick_frequency;
+    char **module_names; /* one allocation: the pointers, then the strings */
+    unsigned module_count;
+    unsigned blocking_count;
+    SIZE_T blocking_targets[CLRHOST__MAX_BLOCKING_TARGETS];
+    void *volatile answers;          /* clrhost__answer_table *: the module policy's */
+    clrhost__os_mutex answers_lock;  /* for writers of answers */
+    void *volatile clr_task_manager; /* clrhost__ICLRTaskManager *, AddRef'd */
+    /* registry and totals, under lock */
+    clrhost__os_mutex lock;
+    clrhost_task *live;
+    ULONGLONG created, adopted, live_count, ended;
+    clrhost_task_counters ended_totals;
+    /* rare events, updated with locked adds */
+    ULONGLONG refused;
+    ULONGLONG freed;
+    clrhost_task_counters taskless; /* calls on threads that have no task */
+};
+
+typedef struct clrhost__host_control {
+    clrhost__IHostControl iface; /* first */
+    LONG ref;
+    clrhost_task_manager *manager;  /* holds a reference */
+    clrhost__IHostControl *inner;   /* the host's own, AddRef'd, or NULL */
+} clrhost__host_control;
 
 /* ------------------------------------------------------------------------
-   Atomics (by compiler). Refcounts and flags are LONG; per-task counters
-   are 64-bit and written only by their own thread, with plain (never
+   >>atomics  Atomics (by compiler). Refcounts and flags are LONG; per-task
+   counters are 64-bit and written only by their own thread, with plain (never
    locked) loads and stores so that readers on other threads see whole
    values. Counter stores are release stores and counter loads acquire
    loads (on x86 and x64 both are plain moves): a reader that sees a count
@@ -1381,9 +1563,11 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
 }
 
 /* ------------------------------------------------------------------------
-   Platform layer. Everything above it is platform-free. Each side provides:
+   >>platform  The platform layer's functions. Everything after it is
+   platform-free. Each side provides (its types are in structs):
 
    clrhost__os_thread                thread object embedded in a task
+   clrhost__os_mutex                 a lock
    clrhost__os_thread_create()       new thread, suspended, that will run
                                      clrhost__task_thread_main(task)
    clrhost__os_thread_resume()       let a created thread run
@@ -1402,23 +1586,25 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
    clrhost__os_get/set_last_error(), clrhost__os_current_thread_id()
    clrhost__os_yield(), clrhost__os_ticks(), clrhost__os_tick_frequency(),
    clrhost__os_now_ms(), clrhost__os_mutex_*()
-   clrhost__os_module_find()         module containing an address
+   clrhost__os_module_name()         name of the module holding an address
+   clrhost__os_modules_generation()  changes when a module loads or unloads
    clrhost__os_blocking_targets()    addresses of the OS's blocking waits
    ------------------------------------------------------------------------ */
 
+/* Wait results of the platform layer. */
+#define CLRHOST__WAIT_DONE 0    /* the awaited thread has ended */
+#define CLRHOST__WAIT_TIMEOUT 1 /* the time ran out (for a sleep: it slept) */
+#define CLRHOST__WAIT_WOKEN 2   /* an alert, an APC or a window message ended the wait early */
+#define CLRHOST__WAIT_FAILED 3
+
+/* Implemented in task_life, called from the platform layer. */
+static DWORD clrhost__task_thread_main(void *task);
+static void clrhost__on_thread_exit(void *slot_value);
+
 #ifdef _WIN32
 
-#include <winternl.h> /* TEB: its TlsSlots and ProcessEnvironmentBlock */
+/* >>windows  The Win32 layer: FLS for the slot, SRW locks, APCs. */
 
-#if defined(_MSC_VER) && !defined(CLRHOST_TASK_NO_USER32)
-#pragma comment(lib, "user32.lib") /* MsgWaitForMultipleObjectsEx for WAIT_MSGPUMP */
-#endif
-
-typedef struct clrhost__os_thread {
-    HANDLE handle; /* a real handle, also for adopted threads */
-} clrhost__os_thread;
-
-typedef SRWLOCK clrhost__os_mutex;
 static void clrhost__os_mutex_init(clrhost__os_mutex *l) { InitializeSRWLock(l); }
 static void clrhost__os_mutex_destroy(clrhost__os_mutex *l) { (void)l; }
 static void clrhost__os_mutex_lock(clrhost__os_mutex *l) { AcquireSRWLockExclusive(l); }
@@ -1861,19 +2047,7 @@ static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
 
 #else /* POSIX threads: the native test layer */
 
-#include <pthread.h>
-#include <errno.h>
-#include <time.h>
-#include <sched.h>
-#include <poll.h>
-#include <stdio.h>
-#include <limits.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <sys/syscall.h>
-#endif
-#include <dlfcn.h> /* dladdr: the module policy */
-#include <link.h>  /* dl_iterate_phdr */
+/* >>posix  The POSIX layer: pthreads, for the native test suite. */
 
 /* One lock and one condition variable serve every thread's resume gate,
    end-of-thread signal and doorbell: waiters re-check their own condition.
@@ -1884,20 +2058,6 @@ static pthread_key_t clrhost__posix_slot;
 static int clrhost__posix_init_error;
 static pthread_once_t clrhost__posix_once = PTHREAD_ONCE_INIT;
 
-typedef struct clrhost__posix_thread {
-    /* all under clrhost__posix_lock */
-    int refs; /* the task's and the running thread's */
-    int resumed, ended, doorbell;
-    int priority;
-    void *task;
-    clrhost__allocator allocator; /* a copy: the block can outlive its manager */
-} clrhost__posix_thread;
-
-typedef struct clrhost__os_thread {
-    clrhost__posix_thread *p;
-} clrhost__os_thread;
-
-typedef pthread_mutex_t clrhost__os_mutex;
 static void clrhost__os_mutex_init(clrhost__os_mutex *l) { pthread_mutex_init(l, NULL); }
 static void clrhost__os_mutex_destroy(clrhost__os_mutex *l) { pthread_mutex_destroy(l); }
 static void clrhost__os_mutex_lock(clrhost__os_mutex *l) { pthread_mutex_lock(l); }
@@ -2248,168 +2408,8 @@ static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
 #endif /* platform layer */
 
 /* ------------------------------------------------------------------------
-   Objects
-   ------------------------------------------------------------------------ */
-
-#define CLRHOST__TASK_CREATED 0   /* CreateTask'd, thread suspended */
-#define CLRHOST__TASK_RUNNING 1   /* started, or an adopted thread */
-#define CLRHOST__TASK_CANCELLED 2 /* released by the CLR without being started */
-#define CLRHOST__TASK_ENDED 3
-
-/* Frame kinds. Whether a native frame is one of the OS's blocking waits
-   matters only for timing, and is kept in clrhost__frame.wait. */
-#define CLRHOST__FRAME_NATIVE_CALL 0 /* LeaveRuntime */
-#define CLRHOST__FRAME_MANAGED 1     /* ReverseEnterRuntime */
-
-#define CLRHOST__POLICY_CONSTANT 0  /* the default policy, and HOOK_ALL_CALLS */
-#define CLRHOST__POLICY_MODULES 1   /* hook_modules */
-#define CLRHOST__POLICY_PREDICATE 2 /* hooks.needs_hook */
-
-#define CLRHOST__MAX_BLOCKING_TARGETS 16
-
-/* What is kept of a frame for timing; its kind lives in managed_bits. */
-typedef struct clrhost__frame {
-    ULONGLONG start;  /* clock ticks when it opened */
-    ULONGLONG nested; /* ticks spent in frames opened inside it */
-    int wait;         /* a native frame into one of the OS's blocking waits */
-} clrhost__frame;
-
-/* Frames whose kind (native or managed) is kept, one bit each: at least
-   1024, enough that closes always find the frame they close (a CLR stack
-   would overflow long before), and never fewer than the timed frames, so
-   that every timed frame has its kind; deeper, the kind a close names is
-   trusted. A multiple of 8: whole bytes. */
-#if CLRHOST_TASK_MAX_DEPTH > 1024
-#define CLRHOST__KIND_CAPACITY ((CLRHOST_TASK_MAX_DEPTH + 7) / 8 * 8)
-#else
-#define CLRHOST__KIND_CAPACITY 1024
-#endif
-
-struct clrhost_task {
-    clrhost__IHostTask iface; /* first: IHostTask * and clrhost_task * share an address */
-    LONG shared_refs;   /* atomic; carries CLRHOST__OWNER_BIAS while a thread owns the task */
-    LONG owner_refs;    /* written only by the owning thread (see clrhost__task_addref) */
-    LONG state;         /* CLRHOST__TASK_* */
-    LONG alert_pending; /* set by Alert, consumed by an alertable Sleep or Join */
-    LONG thread_id;     /* a DWORD, stored as LONG for atomic access */
-    clrhost_task_manager *manager; /* holds a reference */
-    clrhost__os_thread thread;
-    LPTHREAD_START_ROUTINE start; /* created tasks */
-    PVOID parameter;
-    void *volatile clr_task; /* clrhost__ICLRTask *, AddRef'd */
-    void *user;
-    int adopted;
-    int delay_abort;              /* own thread only */
-    LONG off_scheduler;           /* LeaveRuntime(0) came; written by the own thread */
-    clrhost_task *thread_next;    /* the thread's task for another manager; own thread only */
-    clrhost_task *live_prev, *live_next; /* the manager's registry, under manager->lock */
-    /* Transition state, written only by the task's own thread; other threads
-       read position and counts with relaxed loads. */
-    LONG position; /* depth << 1 | 1 while the innermost frame is native */
-    clrhost_task_counters counts; /* the two times are kept in clock ticks */
-    unsigned char managed_bits[CLRHOST__KIND_CAPACITY / 8]; /* bit d: frame d is managed */
-    clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];          /* timing of the innermost ones */
-};
-
-/* The module policy's answers, one per target asked about, in an open-
-   addressing table that readers probe without a lock: a target is found
-   within CLRHOST__ANSWER_PROBES slots of its hash or not at all. Writers
-   (the first ask for a target, or one whose answer went stale) hold
-   answers_lock; a full table is replaced by one twice its size, and the
-   old one is kept until the manager goes, as a reader may still be in it.
-   A stamp says under which modules generation (clrhost__os_modules_
-   generation) the answer was taken: a changed generation makes every
-   answer stale, so answers follow what is loaded now. */
-#define CLRHOST__ANSWER_PROBES 8
-#define CLRHOST__ANSWER_FIRST_SLOTS 64
-#define CLRHOST__ANSWER_MAX_SLOTS ((SIZE_T)1 << 20) /* past that, new targets are not cached */
-
-typedef struct clrhost__answer {
-    volatile SIZE_T target; /* 0: a free slot; set once */
-    volatile LONG stamp;    /* clrhost__answer_stamp(generation, hooked) */
-} clrhost__answer;
-
-typedef struct clrhost__answer_table {
-    struct clrhost__answer_table *older; /* the one it replaced */
-    SIZE_T mask;                         /* slots - 1 */
-    SIZE_T used;
-    clrhost__answer slot[1];             /* mask + 1 of them */
-} clrhost__answer_table;
-
-struct clrhost_task_manager {
-    clrhost__IHostTaskManager iface; /* first */
-    LONG ref;
-    /* configuration, fixed at creation */
-    clrhost_task_hooks hooks;
-    unsigned flags;
-    int policy;           /* CLRHOST__POLICY_*: how CallNeedsHostHook answers */
-    BOOL constant_answer; /* for CLRHOST__POLICY_CONSTANT */
-    BOOL (*admit_thread)(void *user, DWORD thread_id);
-    void (*log_fn)(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message);
-    clrhost__allocator allocator;
-    ULONGLONG tick_frequency;
-    char **module_names; /* one allocation: the pointers, then the strings */
-    unsigned module_count;
-    unsigned blocking_count;
-    SIZE_T blocking_targets[CLRHOST__MAX_BLOCKING_TARGETS];
-    void *volatile answers;          /* clrhost__answer_table *: the module policy's */
-    clrhost__os_mutex answers_lock;  /* for writers of answers */
-    void *volatile clr_task_manager; /* clrhost__ICLRTaskManager *, AddRef'd */
-    /* registry and totals, under lock */
-    clrhost__os_mutex lock;
-    clrhost_task *live;
-    ULONGLONG created, adopted, live_count, ended;
-    clrhost_task_counters ended_totals;
-    /* rare events, updated with locked adds */
-    ULONGLONG refused;
-    ULONGLONG freed;
-    clrhost_task_counters taskless; /* calls on threads that have no task */
-};
-
-typedef struct clrhost__host_control {
-    clrhost__IHostControl iface; /* first */
-    LONG ref;
-    clrhost_task_manager *manager;  /* holds a reference */
-    clrhost__IHostControl *inner;   /* the host's own, AddRef'd, or NULL */
-} clrhost__host_control;
-
-/* Adds every counter of `from` to `to`; `from` may belong to a task that
-   is counting on another thread. Each close is read before the open it
-   closes (EnterRuntime before LeaveRuntime, ReverseLeave before
-   ReverseEnter, TRUE answers before questions): the owner counts the open
-   first, so with acquire loads against its release stores the sum never
-   shows more closes than opens. Counters without such a pair are only
-   whole and never go back. */
-static void clrhost__counters_add(clrhost_task_counters *to, const clrhost_task_counters *from)
-{
-    to->enter_runtime += clrhost__load64(&from->enter_runtime);
-    to->leave_runtime += clrhost__load64(&from->leave_runtime);
-    to->reverse_leave_runtime += clrhost__load64(&from->reverse_leave_runtime);
-    to->reverse_enter_runtime += clrhost__load64(&from->reverse_enter_runtime);
-    to->needs_hook_true += clrhost__load64(&from->needs_hook_true);
-    to->needs_hook_asks += clrhost__load64(&from->needs_hook_asks);
-    to->leave_runtime_vetoed += clrhost__load64(&from->leave_runtime_vetoed);
-    to->reverse_enter_vetoed += clrhost__load64(&from->reverse_enter_vetoed);
-    to->protocol_errors += clrhost__load64(&from->protocol_errors);
-    to->native_wait_ns += clrhost__load64(&from->native_wait_ns);
-    to->native_call_ns += clrhost__load64(&from->native_call_ns);
-}
-/* A new counter must be added above, in its place in that order. */
-CLRHOST__STATIC_CHECK(every_counter_summed, sizeof(clrhost_task_counters) == 11 * sizeof(ULONGLONG));
-
-static ULONGLONG clrhost__ticks_to_ns(ULONGLONG ticks, ULONGLONG frequency)
-{
-    return ticks / frequency * 1000000000u + ticks % frequency * 1000000000u / frequency;
-}
-
-static void clrhost__counters_finish(clrhost_task_counters *c, const clrhost_task_manager *m)
-{
-    c->native_wait_ns = clrhost__ticks_to_ns(c->native_wait_ns, m->tick_frequency);
-    c->native_call_ns = clrhost__ticks_to_ns(c->native_call_ns, m->tick_frequency);
-}
-
-/* ------------------------------------------------------------------------
-   Small helpers
+   >>helpers  Small helpers: allocation, the last-error keeper, logging,
+   task hooks, summing counters
    ------------------------------------------------------------------------ */
 
 static void *clrhost__libc_alloc(void *user, size_t size) { (void)user; return malloc(size); }
@@ -2463,10 +2463,45 @@ static CLRHOST__NOINLINE void clrhost__call_task_hook(const clrhost_task_manager
     CLRHOST__KEEPING_LAST_ERROR(hook(m->hooks.user, t));
 }
 
+/* Adds every counter of `from` to `to`; `from` may belong to a task that
+   is counting on another thread. Each close is read before the open it
+   closes (EnterRuntime before LeaveRuntime, ReverseLeave before
+   ReverseEnter, TRUE answers before questions): the owner counts the open
+   first, so with acquire loads against its release stores the sum never
+   shows more closes than opens. Counters without such a pair are only
+   whole and never go back. */
+static void clrhost__counters_add(clrhost_task_counters *to, const clrhost_task_counters *from)
+{
+    to->enter_runtime += clrhost__load64(&from->enter_runtime);
+    to->leave_runtime += clrhost__load64(&from->leave_runtime);
+    to->reverse_leave_runtime += clrhost__load64(&from->reverse_leave_runtime);
+    to->reverse_enter_runtime += clrhost__load64(&from->reverse_enter_runtime);
+    to->needs_hook_true += clrhost__load64(&from->needs_hook_true);
+    to->needs_hook_asks += clrhost__load64(&from->needs_hook_asks);
+    to->leave_runtime_vetoed += clrhost__load64(&from->leave_runtime_vetoed);
+    to->reverse_enter_vetoed += clrhost__load64(&from->reverse_enter_vetoed);
+    to->protocol_errors += clrhost__load64(&from->protocol_errors);
+    to->native_wait_ns += clrhost__load64(&from->native_wait_ns);
+    to->native_call_ns += clrhost__load64(&from->native_call_ns);
+}
+/* A new counter must be added above, in its place in that order. */
+CLRHOST__STATIC_CHECK(every_counter_summed, sizeof(clrhost_task_counters) == 11 * sizeof(ULONGLONG));
+
+static ULONGLONG clrhost__ticks_to_ns(ULONGLONG ticks, ULONGLONG frequency)
+{
+    return ticks / frequency * 1000000000u + ticks % frequency * 1000000000u / frequency;
+}
+
+static void clrhost__counters_finish(clrhost_task_counters *c, const clrhost_task_manager *m)
+{
+    c->native_wait_ns = clrhost__ticks_to_ns(c->native_wait_ns, m->tick_frequency);
+    c->native_call_ns = clrhost__ticks_to_ns(c->native_call_ns, m->tick_frequency);
+}
+
 /* ------------------------------------------------------------------------
-   The thread-local slot holds the calling thread's tasks (usually one; one
-   per manager) as a list linked through thread_next. Its low bit marks a
-   thread that is ending: no task is adopted on it any more.
+   >>slot  The thread-local slot holds the calling thread's tasks (usually
+   one; one per manager) as a list linked through thread_next. Its low bit
+   marks a thread that is ending: no task is adopted on it any more.
    ------------------------------------------------------------------------ */
 
 #define CLRHOST__SLOT_ENDING ((SIZE_T)1)
@@ -2529,7 +2564,7 @@ static void clrhost__thread_mark_ending(void)
 }
 
 /* ------------------------------------------------------------------------
-   Registry of live tasks
+   >>registry  The manager's list of live tasks, and its task numbers
    ------------------------------------------------------------------------ */
 
 static void clrhost__registry_add(clrhost_task_manager *m, clrhost_task *t)
@@ -2565,9 +2600,11 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
 }
 
 /* ------------------------------------------------------------------------
-   Transitions: the per-task frame stack. The common case (push a frame; pop
-   the innermost one, of the expected kind) is inline and touches only the
-   task; repairs, overflow and hook calls are out of line.
+   >>transitions  The per-task frame stack that LeaveRuntime, EnterRuntime,
+   ReverseEnterRuntime and ReverseLeaveRuntime push and pop. The common
+   case (push a frame; pop the innermost one, of the expected kind) is
+   inline and touches only the task; repairs, overflow and hook calls are
+   out of line.
    ------------------------------------------------------------------------ */
 
 #define CLRHOST__NATIVE_BIT 1
@@ -2740,9 +2777,103 @@ CLRHOST__INLINE void clrhost__close(clrhost_task_manager *m, clrhost_task *t, in
         clrhost__close_unusual(m, t, managed);
 }
 
+/* Each transition has a fast path for the common case (no hook, no
+   timing, a frame within capacity, the expected frame on top) with no call
+   in it, so it saves no registers; every other case leaves through a tail
+   call into a function that does the whole job. */
+
+/* LeaveRuntime with a hook, timing or a deep stack. */
+static CLRHOST__NOINLINE HRESULT clrhost__leave_full(clrhost_task_manager *m, clrhost_task *t, SIZE_T target)
+{
+    if (m->hooks.leave_runtime) {
+        HRESULT hr = clrhost__call_leave_hook(m, t, target);
+        if (FAILED(hr)) { /* a veto: the CLR throws and sends no EnterRuntime */
+            clrhost__count(&t->counts.leave_runtime_vetoed, 1);
+            return hr;
+        }
+    }
+    clrhost__count(&t->counts.leave_runtime, 1);
+    clrhost__push_frame(m, t, CLRHOST__FRAME_NATIVE_CALL, target);
+    return S_OK;
+}
+
+static CLRHOST__NOINLINE HRESULT clrhost__reverse_enter_full(clrhost_task_manager *m, clrhost_task *t)
+{
+    HRESULT hr = S_OK;
+    if (m->hooks.reverse_enter_runtime) {
+        hr = clrhost__call_reverse_enter_hook(m, t);
+        if (FAILED(hr)) { /* managed code does not run, and no ReverseLeaveRuntime follows */
+            clrhost__count(&t->counts.reverse_enter_vetoed, 1);
+            return hr;
+        }
+    }
+    clrhost__count(&t->counts.reverse_enter_runtime, 1);
+    clrhost__push_frame(m, t, CLRHOST__FRAME_MANAGED, 0);
+    return CLRHOST__BROKEN(2) ? hr : S_OK; /* exactly S_OK: the CLR treats even S_FALSE as a refusal */
+}
+
+/* EnterRuntime (managed = 0) and ReverseLeaveRuntime (managed = 1) when
+   timing is on or the innermost frame is not simply the expected one. */
+static CLRHOST__NOINLINE HRESULT clrhost__close_full(clrhost_task_manager *m, clrhost_task *t, int managed)
+{
+    clrhost__close(m, t, managed);
+    return S_OK;
+}
+
+/* The fast pushes: room for the frame, no hook, no timing. */
+CLRHOST__INLINE int clrhost__push_is_plain(const clrhost_task_manager *m, const clrhost_task *t, int hooked)
+{
+    return !hooked && !(m->flags & CLRHOST_TASK_TIMING) && clrhost__depth(t) < CLRHOST_TASK_MAX_DEPTH;
+}
+
+CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind)
+{
+    LONG d = clrhost__depth(t);
+    clrhost__set_frame_kind(t, d, kind);
+    clrhost__relaxed_store(&t->position, (d + 1) << 1 | (kind != CLRHOST__FRAME_MANAGED));
+}
+
+/* The fast pop: the expected frame on top, within capacity, no timing.
+   Returns 0 when the full path must do it. */
+CLRHOST__INLINE int clrhost__pop_plain(const clrhost_task_manager *m, clrhost_task *t, int wanted)
+{
+    LONG d = clrhost__depth(t) - 1;
+    if (d < 0 || d >= CLRHOST__KIND_CAPACITY || (m->flags & CLRHOST_TASK_TIMING) ||
+        clrhost__frame_kind(t, d) != wanted)
+        return 0;
+    clrhost__relaxed_store(&t->position, d << 1 | clrhost__native_below(t, d - 1));
+    return 1;
+}
+
+/* The hook after a fast pop, reached by a tail call. */
+static CLRHOST__NOINLINE HRESULT clrhost__run_pop_hook(clrhost_task_manager *m, clrhost_task *t,
+                                                       void (*hook)(void *user, clrhost_task *task))
+{
+    CLRHOST__KEEPING_LAST_ERROR(hook(m->hooks.user, t));
+    return S_OK;
+}
+
+/* LeaveRuntime(0) is no call: the CLR's AppDomain-unload helper says it
+   once, at its start, and never sends the EnterRuntime ("ADUnload helper
+   thread is critical. We do not want it to share scheduler with other
+   tasks", vm/appdomain.cpp), inside a try block whose failure stops the
+   helper from starting. So it is never vetoed and the hook is not asked
+   (its veto would stop the unload); no frame is pushed, so nothing counts
+   as time outside the runtime and the thread's later transitions nest as
+   if it had not come; the task is marked as off the host's scheduler for
+   good (clrhost_task_off_scheduler). */
+static CLRHOST__COLD HRESULT clrhost__leave_scheduler(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!clrhost__relaxed_load(&t->off_scheduler)) {
+        clrhost__relaxed_store(&t->off_scheduler, 1);
+        clrhost__log(m, CLRHOST_TASK_LOG_INFO, t, "LeaveRuntime(0): the thread leaves the host's scheduler for good");
+    }
+    return S_OK;
+}
+
 /* ------------------------------------------------------------------------
-   Waiting: Sleep and Join. An alert is a flag plus the OS doorbell, so one
-   that comes just before the wait is not lost, and a doorbell rung by
+   >>waiting  Sleep and Join. An alert is a flag plus the OS doorbell, so
+   one that comes just before the wait is not lost, and a doorbell rung by
    someone else (any APC) or left over from a consumed alert only makes the
    wait go round again. [INF] The documentation asks only that the task
    wake "now or at its next" alertable wait.
@@ -2777,7 +2908,8 @@ static HRESULT clrhost__wait(clrhost_task *self, clrhost__os_thread *target, DWO
 }
 
 /* ------------------------------------------------------------------------
-   IHostTask
+   >>refcount  Task references (biased: the owning thread's need no locked
+   instruction), and freeing a task
    ------------------------------------------------------------------------ */
 
 static clrhost_task *clrhost__task_from(clrhost__IHostTask *iface)
@@ -2903,80 +3035,9 @@ static void clrhost__task_disown(clrhost_task *t)
     (void)clrhost__atomic_add(&t->shared_refs, owned + 1 - CLRHOST__OWNER_BIAS);
 }
 
-/* Ends a task on its own thread: the CLR's clean-up, then ours. */
-static void clrhost__task_end(clrhost_task *t)
-{
-    clrhost_task_manager *m = t->manager;
-    /* Our reference moves out first, so that it outlives the call even if
-       the CLR calls SetCLRTask(NULL) from inside ExitTask. */
-    clrhost__ICLRTask *clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
-    if (clr && !CLRHOST__BROKEN(1)) {
-        /* When a task manager is present the CLR keeps its thread object at
-           thread exit: "the host will call ExitTask" (vm/threads.cpp,
-           DestroyThread). The task stays current: ExitTask may call back. */
-        if (FAILED(clr->lpVtbl->ExitTask(clr)))
-            clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t, "ICLRTask::ExitTask failed");
-    }
-    clrhost__call_task_hook(m, m->hooks.task_end, t);
-    clrhost__thread_unlink(t);
-    clrhost__task_disown(t);
-    if (clr)
-        clr->lpVtbl->Release(clr);
-    clrhost__registry_remove(m, t);
-    clrhost__atomic_store(&t->state, CLRHOST__TASK_ENDED);
-}
-
-/* Runs on a thread CreateTask made, once Start (or a cancel) resumed it. */
-static DWORD clrhost__task_thread_main(void *task)
-{
-    clrhost_task *t = (clrhost_task *)task;
-    clrhost_task_manager *m = t->manager;
-    DWORD rc = 0;
-    clrhost__relaxed_store(&t->thread_id, (LONG)clrhost__os_current_thread_id());
-    if (clrhost__atomic_load(&t->state) == CLRHOST__TASK_CANCELLED) {
-        clrhost__task_disown(t); /* never owned: only the thread's own reference */
-        clrhost__registry_remove(m, t);
-        clrhost__atomic_store(&t->state, CLRHOST__TASK_ENDED);
-    } else {
-        /* Without the slot's value the exit callback would not come; the
-           task still ends here, when the start routine returns. */
-        if (FAILED(clrhost__thread_link(t)))
-            clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t,
-                         "no storage for the thread's slot: if the start routine ends its thread "
-                         "itself (ExitThread), the task leaks");
-        clrhost__call_task_hook(m, m->hooks.task_begin, t);
-        rc = t->start(t->parameter);
-        clrhost__task_end(t);
-        clrhost__thread_mark_ending(); /* the thread only exits from here */
-    }
-    clrhost__task_release(t); /* the thread's reference */
-    return rc;
-}
-
-/* Thread-exit callback of the slot: ends adopted tasks (and created ones
-   whose start routine never returned, e.g. it called ExitThread). [INF]
-   The CLR's source says only that the host calls ExitTask; doing it for
-   foreign threads at thread exit is our reading of it. */
-static void clrhost__on_thread_exit(void *slot_value)
-{
-    clrhost_task *t = clrhost__slot_tasks(slot_value);
-    if (!t)
-        return;
-    /* Inside ExitProcess every other thread is gone, maybe holding our
-       locks or the CLR's: nothing is called, nothing freed. The CLR does
-       its own clean-up at DLL_PROCESS_DETACH (vm/ceemain.cpp). */
-    if (clrhost__os_process_exiting()) /* cppcheck-suppress knownConditionTrueFalse ; always 0 on POSIX only */
-        return;
-    /* The slot may already read NULL here (POSIX clears it first): make the
-       tasks reachable while they end, and refuse new ones from now on. */
-    (void)clrhost__os_slot_set(clrhost__slot_make(t, 1));
-    while ((t = clrhost__slot_tasks(clrhost__os_slot_get())) != NULL) {
-        clrhost__os_thread thread = t->thread;
-        clrhost__task_end(t);
-        clrhost__task_release(t); /* the thread's reference */
-        clrhost__os_thread_finish(&thread);
-    }
-}
+/* ------------------------------------------------------------------------
+   >>ihosttask  IHostTask, the CLR's handle on a task
+   ------------------------------------------------------------------------ */
 
 static HRESULT STDMETHODCALLTYPE clrhost__task_QueryInterface(clrhost__IHostTask *This, REFIID riid, void **ppv)
 {
@@ -3069,6 +3130,11 @@ static const clrhost__IHostTaskVtbl clrhost__task_vtbl = {
     clrhost__task_Start, clrhost__task_Alert, clrhost__task_Join,
     clrhost__task_SetPriority, clrhost__task_GetPriority, clrhost__task_SetCLRTask};
 
+/* ------------------------------------------------------------------------
+   >>task_life  A task's life: made by CreateTask or adopted (a foreign
+   thread's first GetCurrentTask), run, and ended on its own thread
+   ------------------------------------------------------------------------ */
+
 /* A task, not yet registered, holding a reference on its manager: its
    thread's reference (as the owner bias; `unstarted` for a created task)
    and `others` shared ones. */
@@ -3124,9 +3190,83 @@ static CLRHOST__COLD HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhos
     return S_OK;
 }
 
+/* Ends a task on its own thread: the CLR's clean-up, then ours. */
+static void clrhost__task_end(clrhost_task *t)
+{
+    clrhost_task_manager *m = t->manager;
+    /* Our reference moves out first, so that it outlives the call even if
+       the CLR calls SetCLRTask(NULL) from inside ExitTask. */
+    clrhost__ICLRTask *clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
+    if (clr && !CLRHOST__BROKEN(1)) {
+        /* When a task manager is present the CLR keeps its thread object at
+           thread exit: "the host will call ExitTask" (vm/threads.cpp,
+           DestroyThread). The task stays current: ExitTask may call back. */
+        if (FAILED(clr->lpVtbl->ExitTask(clr)))
+            clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t, "ICLRTask::ExitTask failed");
+    }
+    clrhost__call_task_hook(m, m->hooks.task_end, t);
+    clrhost__thread_unlink(t);
+    clrhost__task_disown(t);
+    if (clr)
+        clr->lpVtbl->Release(clr);
+    clrhost__registry_remove(m, t);
+    clrhost__atomic_store(&t->state, CLRHOST__TASK_ENDED);
+}
+
+/* Runs on a thread CreateTask made, once Start (or a cancel) resumed it. */
+static DWORD clrhost__task_thread_main(void *task)
+{
+    clrhost_task *t = (clrhost_task *)task;
+    clrhost_task_manager *m = t->manager;
+    DWORD rc = 0;
+    clrhost__relaxed_store(&t->thread_id, (LONG)clrhost__os_current_thread_id());
+    if (clrhost__atomic_load(&t->state) == CLRHOST__TASK_CANCELLED) {
+        clrhost__task_disown(t); /* never owned: only the thread's own reference */
+        clrhost__registry_remove(m, t);
+        clrhost__atomic_store(&t->state, CLRHOST__TASK_ENDED);
+    } else {
+        /* Without the slot's value the exit callback would not come; the
+           task still ends here, when the start routine returns. */
+        if (FAILED(clrhost__thread_link(t)))
+            clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t,
+                         "no storage for the thread's slot: if the start routine ends its thread "
+                         "itself (ExitThread), the task leaks");
+        clrhost__call_task_hook(m, m->hooks.task_begin, t);
+        rc = t->start(t->parameter);
+        clrhost__task_end(t);
+        clrhost__thread_mark_ending(); /* the thread only exits from here */
+    }
+    clrhost__task_release(t); /* the thread's reference */
+    return rc;
+}
+
+/* Thread-exit callback of the slot: ends adopted tasks (and created ones
+   whose start routine never returned, e.g. it called ExitThread). [INF]
+   The CLR's source says only that the host calls ExitTask; doing it for
+   foreign threads at thread exit is our reading of it. */
+static void clrhost__on_thread_exit(void *slot_value)
+{
+    clrhost_task *t = clrhost__slot_tasks(slot_value);
+    if (!t)
+        return;
+    /* Inside ExitProcess every other thread is gone, maybe holding our
+       locks or the CLR's: nothing is called, nothing freed. The CLR does
+       its own clean-up at DLL_PROCESS_DETACH (vm/ceemain.cpp). */
+    if (clrhost__os_process_exiting()) /* cppcheck-suppress knownConditionTrueFalse ; always 0 on POSIX only */
+        return;
+    /* The slot may already read NULL here (POSIX clears it first): make the
+       tasks reachable while they end, and refuse new ones from now on. */
+    (void)clrhost__os_slot_set(clrhost__slot_make(t, 1));
+    while ((t = clrhost__slot_tasks(clrhost__os_slot_get())) != NULL) {
+        clrhost__os_thread thread = t->thread;
+        clrhost__task_end(t);
+        clrhost__task_release(t); /* the thread's reference */
+        clrhost__os_thread_finish(&thread);
+    }
+}
 
 /* ------------------------------------------------------------------------
-   IHostTaskManager
+   >>ihosttaskmanager  IHostTaskManager, but CallNeedsHostHook (policy)
    ------------------------------------------------------------------------ */
 
 static void clrhost__manager_destroy(clrhost_task_manager *m)
@@ -3279,6 +3419,135 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetLocale(clrhost__IHostTaskManage
     return clrhost__os_set_locale(lcid);
 }
 
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime(clrhost__IHostTaskManager *This, SIZE_T target)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
+    if (!target)
+        return clrhost__leave_scheduler(m, t);
+    if (!clrhost__push_is_plain(m, t, m->hooks.leave_runtime != NULL))
+        return clrhost__leave_full(m, t, target);
+    clrhost__count(&t->counts.leave_runtime, 1);
+    clrhost__push_plain(t, CLRHOST__FRAME_NATIVE_CALL);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "EnterRuntime on a thread without a task");
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_NATIVE_CALL))
+        return clrhost__close_full(m, t, 0);
+    clrhost__count(&t->counts.enter_runtime, 1);
+    if (m->hooks.enter_runtime)
+        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime);
+    return S_OK; /* always: a failure here corrupts the CLR's unwinding */
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
+    if (!clrhost__push_is_plain(m, t, m->hooks.reverse_enter_runtime != NULL))
+        return clrhost__reverse_enter_full(m, t);
+    clrhost__count(&t->counts.reverse_enter_runtime, 1);
+    clrhost__push_plain(t, CLRHOST__FRAME_MANAGED);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseLeaveRuntime on a thread without a task");
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_MANAGED))
+        return clrhost__close_full(m, t, 1);
+    clrhost__count(&t->counts.reverse_leave_runtime, 1);
+    if (m->hooks.reverse_leave_runtime)
+        return clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime);
+    return S_OK; /* always: a failure is thrown after the managed code ran */
+}
+
+/* Begin/EndDelayAbort: never called by the CLR 4.x source; the documented
+   rule is that a second Begin without an End gives E_UNEXPECTED. */
+static HRESULT clrhost__delay_abort(clrhost__IHostTaskManager *This, int begin)
+{
+    clrhost_task *t = clrhost__current_task(clrhost__manager_from(This));
+    if (!t)
+        return HOST_E_INVALIDOPERATION;
+    if (t->delay_abort == begin)
+        return E_UNEXPECTED;
+    t->delay_abort = begin;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_BeginDelayAbort(clrhost__IHostTaskManager *This)
+{
+    return clrhost__delay_abort(This, 1);
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EndDelayAbort(clrhost__IHostTaskManager *This)
+{
+    return clrhost__delay_abort(This, 0);
+}
+
+/* One task per OS thread: a task can never move, so there is nothing to pin. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_BeginThreadAffinity(clrhost__IHostTaskManager *This)
+{
+    (void)This;
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EndThreadAffinity(clrhost__IHostTaskManager *This)
+{
+    (void)This;
+    return S_OK;
+}
+
+/* E_NOTIMPL makes the CLR call SetThreadStackGuarantee itself; S_OK would
+   disable guarantees, any other failure breaks start-up. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetStackGuarantee(clrhost__IHostTaskManager *This, ULONG guarantee)
+{
+    (void)This;
+    (void)guarantee;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_GetStackGuarantee(clrhost__IHostTaskManager *This, ULONG *pGuarantee)
+{
+    (void)This;
+    if (!pGuarantee)
+        return E_POINTER;
+    *pGuarantee = 0;
+    return E_NOTIMPL;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetCLRTaskManager(clrhost__IHostTaskManager *This,
+                                                                clrhost__ICLRTaskManager *pManager)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost__ICLRTaskManager *old;
+    if (pManager)
+        pManager->lpVtbl->AddRef(pManager);
+    old = (clrhost__ICLRTaskManager *)clrhost__atomic_xchg_ptr(&m->clr_task_manager, pManager);
+    if (old)
+        old->lpVtbl->Release(old);
+    return S_OK;
+}
+
+/* ------------------------------------------------------------------------
+   >>policy  The CallNeedsHostHook policy: the module policy's cached
+   answers, the predicate, the constant answers, the manager's vtables
+   (one per constant answer), and the choice among them
+   ------------------------------------------------------------------------ */
+
 static int clrhost__module_name_matches(const char *module, const char *wanted)
 {
     const char *w = wanted;
@@ -3294,8 +3563,6 @@ static int clrhost__module_name_matches(const char *module, const char *wanted)
     /* "user32.dll" must match all of the name; "user32" any extension */
     return *module == 0 || (*module == '.' && strchr(wanted, '.') == NULL);
 }
-
-/* ---- the module policy ------------------------------------------------- */
 
 /* A stamp never 0 (0: no answer yet), from the low 29 bits of a
    generation: only 2^29 load or unload events between an answer and its
@@ -3499,223 +3766,6 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook(clrhost__IHostTa
     return S_OK;
 }
 
-/* Each transition has a fast path for the common case (no hook, no
-   timing, a frame within capacity, the expected frame on top) with no call
-   in it, so it saves no registers; every other case leaves through a tail
-   call into a function that does the whole job. */
-
-/* LeaveRuntime with a hook, timing or a deep stack. */
-static CLRHOST__NOINLINE HRESULT clrhost__leave_full(clrhost_task_manager *m, clrhost_task *t, SIZE_T target)
-{
-    if (m->hooks.leave_runtime) {
-        HRESULT hr = clrhost__call_leave_hook(m, t, target);
-        if (FAILED(hr)) { /* a veto: the CLR throws and sends no EnterRuntime */
-            clrhost__count(&t->counts.leave_runtime_vetoed, 1);
-            return hr;
-        }
-    }
-    clrhost__count(&t->counts.leave_runtime, 1);
-    clrhost__push_frame(m, t, CLRHOST__FRAME_NATIVE_CALL, target);
-    return S_OK;
-}
-
-static CLRHOST__NOINLINE HRESULT clrhost__reverse_enter_full(clrhost_task_manager *m, clrhost_task *t)
-{
-    HRESULT hr = S_OK;
-    if (m->hooks.reverse_enter_runtime) {
-        hr = clrhost__call_reverse_enter_hook(m, t);
-        if (FAILED(hr)) { /* managed code does not run, and no ReverseLeaveRuntime follows */
-            clrhost__count(&t->counts.reverse_enter_vetoed, 1);
-            return hr;
-        }
-    }
-    clrhost__count(&t->counts.reverse_enter_runtime, 1);
-    clrhost__push_frame(m, t, CLRHOST__FRAME_MANAGED, 0);
-    return CLRHOST__BROKEN(2) ? hr : S_OK; /* exactly S_OK: the CLR treats even S_FALSE as a refusal */
-}
-
-/* EnterRuntime (managed = 0) and ReverseLeaveRuntime (managed = 1) when
-   timing is on or the innermost frame is not simply the expected one. */
-static CLRHOST__NOINLINE HRESULT clrhost__close_full(clrhost_task_manager *m, clrhost_task *t, int managed)
-{
-    clrhost__close(m, t, managed);
-    return S_OK;
-}
-
-/* The fast pushes: room for the frame, no hook, no timing. */
-CLRHOST__INLINE int clrhost__push_is_plain(const clrhost_task_manager *m, const clrhost_task *t, int hooked)
-{
-    return !hooked && !(m->flags & CLRHOST_TASK_TIMING) && clrhost__depth(t) < CLRHOST_TASK_MAX_DEPTH;
-}
-
-CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind)
-{
-    LONG d = clrhost__depth(t);
-    clrhost__set_frame_kind(t, d, kind);
-    clrhost__relaxed_store(&t->position, (d + 1) << 1 | (kind != CLRHOST__FRAME_MANAGED));
-}
-
-/* The fast pop: the expected frame on top, within capacity, no timing.
-   Returns 0 when the full path must do it. */
-CLRHOST__INLINE int clrhost__pop_plain(const clrhost_task_manager *m, clrhost_task *t, int wanted)
-{
-    LONG d = clrhost__depth(t) - 1;
-    if (d < 0 || d >= CLRHOST__KIND_CAPACITY || (m->flags & CLRHOST_TASK_TIMING) ||
-        clrhost__frame_kind(t, d) != wanted)
-        return 0;
-    clrhost__relaxed_store(&t->position, d << 1 | clrhost__native_below(t, d - 1));
-    return 1;
-}
-
-/* The hook after a fast pop, reached by a tail call. */
-static CLRHOST__NOINLINE HRESULT clrhost__run_pop_hook(clrhost_task_manager *m, clrhost_task *t,
-                                                       void (*hook)(void *user, clrhost_task *task))
-{
-    CLRHOST__KEEPING_LAST_ERROR(hook(m->hooks.user, t));
-    return S_OK;
-}
-
-/* LeaveRuntime(0) is no call: the CLR's AppDomain-unload helper says it
-   once, at its start, and never sends the EnterRuntime ("ADUnload helper
-   thread is critical. We do not want it to share scheduler with other
-   tasks", vm/appdomain.cpp), inside a try block whose failure stops the
-   helper from starting. So it is never vetoed and the hook is not asked
-   (its veto would stop the unload); no frame is pushed, so nothing counts
-   as time outside the runtime and the thread's later transitions nest as
-   if it had not come; the task is marked as off the host's scheduler for
-   good (clrhost_task_off_scheduler). */
-static CLRHOST__COLD HRESULT clrhost__leave_scheduler(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (!clrhost__relaxed_load(&t->off_scheduler)) {
-        clrhost__relaxed_store(&t->off_scheduler, 1);
-        clrhost__log(m, CLRHOST_TASK_LOG_INFO, t, "LeaveRuntime(0): the thread leaves the host's scheduler for good");
-    }
-    return S_OK;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime(clrhost__IHostTaskManager *This, SIZE_T target)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t)
-        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
-    if (!target)
-        return clrhost__leave_scheduler(m, t);
-    if (!clrhost__push_is_plain(m, t, m->hooks.leave_runtime != NULL))
-        return clrhost__leave_full(m, t, target);
-    clrhost__count(&t->counts.leave_runtime, 1);
-    clrhost__push_plain(t, CLRHOST__FRAME_NATIVE_CALL);
-    return S_OK;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime(clrhost__IHostTaskManager *This)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t)
-        return clrhost__taskless_call(m, "EnterRuntime on a thread without a task");
-    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_NATIVE_CALL))
-        return clrhost__close_full(m, t, 0);
-    clrhost__count(&t->counts.enter_runtime, 1);
-    if (m->hooks.enter_runtime)
-        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime);
-    return S_OK; /* always: a failure here corrupts the CLR's unwinding */
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime(clrhost__IHostTaskManager *This)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t)
-        return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
-    if (!clrhost__push_is_plain(m, t, m->hooks.reverse_enter_runtime != NULL))
-        return clrhost__reverse_enter_full(m, t);
-    clrhost__count(&t->counts.reverse_enter_runtime, 1);
-    clrhost__push_plain(t, CLRHOST__FRAME_MANAGED);
-    return S_OK;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime(clrhost__IHostTaskManager *This)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t)
-        return clrhost__taskless_call(m, "ReverseLeaveRuntime on a thread without a task");
-    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_MANAGED))
-        return clrhost__close_full(m, t, 1);
-    clrhost__count(&t->counts.reverse_leave_runtime, 1);
-    if (m->hooks.reverse_leave_runtime)
-        return clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime);
-    return S_OK; /* always: a failure is thrown after the managed code ran */
-}
-
-/* Begin/EndDelayAbort: never called by the CLR 4.x source; the documented
-   rule is that a second Begin without an End gives E_UNEXPECTED. */
-static HRESULT clrhost__delay_abort(clrhost__IHostTaskManager *This, int begin)
-{
-    clrhost_task *t = clrhost__current_task(clrhost__manager_from(This));
-    if (!t)
-        return HOST_E_INVALIDOPERATION;
-    if (t->delay_abort == begin)
-        return E_UNEXPECTED;
-    t->delay_abort = begin;
-    return S_OK;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_BeginDelayAbort(clrhost__IHostTaskManager *This)
-{
-    return clrhost__delay_abort(This, 1);
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_EndDelayAbort(clrhost__IHostTaskManager *This)
-{
-    return clrhost__delay_abort(This, 0);
-}
-
-/* One task per OS thread: a task can never move, so there is nothing to pin. */
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_BeginThreadAffinity(clrhost__IHostTaskManager *This)
-{
-    (void)This;
-    return S_OK;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_EndThreadAffinity(clrhost__IHostTaskManager *This)
-{
-    (void)This;
-    return S_OK;
-}
-
-/* E_NOTIMPL makes the CLR call SetThreadStackGuarantee itself; S_OK would
-   disable guarantees, any other failure breaks start-up. */
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetStackGuarantee(clrhost__IHostTaskManager *This, ULONG guarantee)
-{
-    (void)This;
-    (void)guarantee;
-    return E_NOTIMPL;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_GetStackGuarantee(clrhost__IHostTaskManager *This, ULONG *pGuarantee)
-{
-    (void)This;
-    if (!pGuarantee)
-        return E_POINTER;
-    *pGuarantee = 0;
-    return E_NOTIMPL;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetCLRTaskManager(clrhost__IHostTaskManager *This,
-                                                                clrhost__ICLRTaskManager *pManager)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost__ICLRTaskManager *old;
-    if (pManager)
-        pManager->lpVtbl->AddRef(pManager);
-    old = (clrhost__ICLRTaskManager *)clrhost__atomic_xchg_ptr(&m->clr_task_manager, pManager);
-    if (old)
-        old->lpVtbl->Release(old);
-    return S_OK;
-}
-
 /* Three vtables that differ only in CallNeedsHostHook (slot 9): the general
    one, and one for each constant answer. */
 #define CLRHOST__MANAGER_VTBL(name, call_needs_host_hook)                                    \
@@ -3734,7 +3784,7 @@ CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_never, clrhost__mgr_CallNeedsHostHoo
 CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_always, clrhost__mgr_CallNeedsHostHook_always);
 
 /* ------------------------------------------------------------------------
-   IHostControl
+   >>ihostcontrol  IHostControl: our task manager, the host's own managers
    ------------------------------------------------------------------------ */
 
 static clrhost__host_control *clrhost__host_control_from(clrhost__IHostControl *iface)
@@ -3809,7 +3859,7 @@ static const clrhost__IHostControlVtbl clrhost__host_control_vtbl = {
     clrhost__hc_GetHostManager, clrhost__hc_SetAppDomainManager};
 
 /* ------------------------------------------------------------------------
-   Public API
+   >>api_impl  The public API's implementation
    ------------------------------------------------------------------------ */
 
 static HRESULT clrhost__copy_module_names(clrhost_task_manager *m, const char *const *names)
@@ -4047,6 +4097,10 @@ CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task, clrhos
     clrhost__counters_add(out, &task->counts);
     clrhost__counters_finish(out, task->manager);
 }
+
+/* ------------------------------------------------------------------------
+   >>self_check  clrhost_task_self_check: every slot holds its method
+   ------------------------------------------------------------------------ */
 
 typedef void (*clrhost__any_fn)(void);
 
