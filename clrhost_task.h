@@ -9,6 +9,50 @@
    implementation. Every other file includes it plainly.
 
    ===========================================================================
+   CONTENTS
+   ===========================================================================
+
+   This manual: QUICK START, WHAT YOU GET, HOOKS, CallNeedsHostHook POLICY,
+   CONFIGURATION, HRESULTS WE GIVE THE CLR, THREADS AND LIFETIME,
+   PERFORMANCE, PLATFORMS, DOES NOT, CHANGES.
+
+   The code, in this order. Each section's banner starts with its name
+   after two '>' signs, so that grep -n '>[>]' clrhost_task.h (or the same
+   with the two signs side by side) prints this map with line numbers.
+
+   Declarations, for every file that includes this one
+     config            how the API is linked (CLRHOST_TASK_API), the version
+     win32             the Win32 names the API uses: windows.h's, or our own
+     api               the public API: configuration, hooks, statistics
+     constants         HOST_E_* and the CLR's other hosting constants
+     interfaces        ICLRTask, IHostTask, ICLRTaskManager, IHostTaskManager,
+                       IHostControl under the SDK's names, where it has none
+   The implementation (CLRHOST_TASK_IMPLEMENTATION)
+     implementation    where it starts
+     options           its compile-time options; compiler attributes
+     abi               our vtable types in mscoree.idl's slot order; IIDs
+     structs           every object: the platform layer's types, the task and
+                       its frames, the manager, the host control
+     atomics           atomic operations, by compiler
+     platform          what each platform layer provides
+       windows         Win32: the FLS slot, SRW locks, the APC doorbell
+       posix           pthreads, for the native test suite
+     helpers           allocation, the last-error keeper, logging, task hooks
+     slot              the thread-local slot: the calling thread's tasks
+     registry          the manager's list of live tasks
+     transitions       the frame stack the four transitions push and pop
+     waiting           Sleep and Join
+     refcount          task references, biased toward the owning thread
+     ihosttask         IHostTask's methods
+     task_life         making, adopting, running and ending a task
+     ihosttaskmanager  IHostTaskManager's methods but CallNeedsHostHook
+     policy            CallNeedsHostHook: policies, vtables, and the choice
+     ihostcontrol      IHostControl's methods
+     api_impl          the public functions
+     self_check        clrhost_task_self_check
+   license             MIT or public domain, your choice
+
+   ===========================================================================
    QUICK START
    ===========================================================================
 
@@ -1116,6 +1160,11 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #else
 #define CLRHOST__INLINE static
 #endif
+
+/* x shifted right by n bits. The operator is pasted together from its
+   two characters so that the pair appears in this file only as section
+   marks (see CONTENTS in the manual). */
+#define CLRHOST__SHIFT_RIGHT(x, n) ((x) > ## > (n))
 
 #define CLRHOST__CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define CLRHOST__STATIC_CHECK(name, cond) typedef char clrhost__check_##name[(cond) ? 1 : -1]
@@ -2609,7 +2658,10 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
 
 #define CLRHOST__NATIVE_BIT 1
 
-CLRHOST__INLINE LONG clrhost__depth(const clrhost_task *t) { return clrhost__relaxed_load(&t->position) >> 1; }
+CLRHOST__INLINE LONG clrhost__depth(const clrhost_task *t)
+{
+    return CLRHOST__SHIFT_RIGHT(clrhost__relaxed_load(&t->position), 1);
+}
 
 
 /* A call made on a thread that has no task: counted, logged, tolerated. */
@@ -2636,16 +2688,18 @@ CLRHOST__INLINE HRESULT clrhost__call_reverse_enter_hook(clrhost_task_manager *m
 /* Frame d's kind, for d < CLRHOST__KIND_CAPACITY. */
 CLRHOST__INLINE int clrhost__frame_kind(const clrhost_task *t, LONG d)
 {
-    return (t->managed_bits[d >> 3] >> (d & 7) & 1) ? CLRHOST__FRAME_MANAGED : CLRHOST__FRAME_NATIVE_CALL;
+    return (CLRHOST__SHIFT_RIGHT(t->managed_bits[CLRHOST__SHIFT_RIGHT(d, 3)], d & 7) & 1) ? CLRHOST__FRAME_MANAGED
+                                                                                        : CLRHOST__FRAME_NATIVE_CALL;
 }
 
 CLRHOST__INLINE void clrhost__set_frame_kind(clrhost_task *t, LONG d, int kind)
 {
     unsigned char bit = (unsigned char)(1u << (d & 7));
+    unsigned char *byte = &t->managed_bits[CLRHOST__SHIFT_RIGHT(d, 3)];
     if (kind == CLRHOST__FRAME_MANAGED)
-        t->managed_bits[d >> 3] = (unsigned char)(t->managed_bits[d >> 3] | bit);
+        *byte = (unsigned char)(*byte | bit);
     else
-        t->managed_bits[d >> 3] = (unsigned char)(t->managed_bits[d >> 3] & ~bit);
+        *byte = (unsigned char)(*byte & ~bit);
 }
 
 /* The in-native bit once frame d is the innermost (d < 0: none open). */
@@ -3574,10 +3628,10 @@ CLRHOST__INLINE LONG clrhost__answer_stamp(LONG generation, BOOL hooked)
 
 CLRHOST__INLINE SIZE_T clrhost__answer_hash(SIZE_T target)
 {
-    SIZE_T h = target >> 4; /* functions start 16-byte aligned, mostly */
-    h ^= h >> 15;
+    SIZE_T h = CLRHOST__SHIFT_RIGHT(target, 4); /* functions start 16-byte aligned, mostly */
+    h ^= CLRHOST__SHIFT_RIGHT(h, 15);
     h *= (SIZE_T)0x2C1B3C6Du;
-    return h ^ (h >> 12);
+    return h ^ CLRHOST__SHIFT_RIGHT(h, 12);
 }
 
 /* Where the table holds `target`, or where it would go (a free slot);
@@ -4176,7 +4230,7 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
 #endif /* CLRHOST_TASK_IMPLEMENTATION_DONE */
 #endif /* CLRHOST_TASK_IMPLEMENTATION */
 
-/*
+/* >>license
 ------------------------------------------------------------------------------
 This software is available under 2 licenses -- choose whichever you prefer.
 ------------------------------------------------------------------------------
