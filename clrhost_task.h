@@ -2656,6 +2656,15 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
    out of line.
    ------------------------------------------------------------------------ */
 
+/* ---- the encoding ------------------------------------------------------
+
+   A task's open frames: `position` holds the depth shifted left by one,
+   plus NATIVE_BIT while the innermost frame is native (so the depth and
+   clrhost_task_in_native are one relaxed load for other threads); frame
+   d's kind is bit d % 8 of managed_bits[d / 8], for d smaller than
+   CLRHOST__KIND_CAPACITY. Everything else reads them through this part;
+   only the pushes and pops of this section write them. */
+
 #define CLRHOST__NATIVE_BIT 1
 
 CLRHOST__INLINE LONG clrhost__depth(const clrhost_task *t)
@@ -2663,27 +2672,15 @@ CLRHOST__INLINE LONG clrhost__depth(const clrhost_task *t)
     return CLRHOST__SHIFT_RIGHT(clrhost__relaxed_load(&t->position), 1);
 }
 
-
-/* A call made on a thread that has no task: counted, logged, tolerated. */
-static CLRHOST__COLD HRESULT clrhost__taskless_call(clrhost_task_manager *m, const char *message)
+/* 1 while the innermost frame is native. */
+CLRHOST__INLINE LONG clrhost__in_native(const clrhost_task *t)
 {
-    clrhost__protocol_error(m, NULL, message);
-    return S_OK;
+    return clrhost__relaxed_load(&t->position) & CLRHOST__NATIVE_BIT;
 }
 
-CLRHOST__INLINE HRESULT clrhost__call_leave_hook(clrhost_task_manager *m, clrhost_task *t, SIZE_T target)
-{
-    HRESULT hr;
-    CLRHOST__KEEPING_LAST_ERROR(hr = m->hooks.leave_runtime(m->hooks.user, t, target));
-    return hr;
-}
-
-CLRHOST__INLINE HRESULT clrhost__call_reverse_enter_hook(clrhost_task_manager *m, clrhost_task *t)
-{
-    HRESULT hr;
-    CLRHOST__KEEPING_LAST_ERROR(hr = m->hooks.reverse_enter_runtime(m->hooks.user, t));
-    return hr;
-}
+/* The position of `depth` open frames, the innermost native or not (a
+   macro, not a function: the hot paths' code stays exactly as written). */
+#define CLRHOST__POSITION(depth, native) ((depth) << 1 | (native))
 
 /* Frame d's kind, for d < CLRHOST__KIND_CAPACITY. */
 CLRHOST__INLINE int clrhost__frame_kind(const clrhost_task *t, LONG d)
@@ -2709,8 +2706,73 @@ CLRHOST__INLINE LONG clrhost__native_below(const clrhost_task *t, LONG d)
         return 0;
     if (d < CLRHOST__KIND_CAPACITY)
         return clrhost__frame_kind(t, d) != CLRHOST__FRAME_MANAGED;
-    return clrhost__relaxed_load(&t->position) & CLRHOST__NATIVE_BIT; /* unknown: kept */
+    return clrhost__in_native(t); /* unknown: kept */
 }
+
+/* ---- the hooks a transition calls -------------------------------------- */
+
+/* A call made on a thread that has no task: counted, logged, tolerated. */
+static CLRHOST__COLD HRESULT clrhost__taskless_call(clrhost_task_manager *m, const char *message)
+{
+    clrhost__protocol_error(m, NULL, message);
+    return S_OK;
+}
+
+CLRHOST__INLINE HRESULT clrhost__call_leave_hook(clrhost_task_manager *m, clrhost_task *t, SIZE_T target)
+{
+    HRESULT hr;
+    CLRHOST__KEEPING_LAST_ERROR(hr = m->hooks.leave_runtime(m->hooks.user, t, target));
+    return hr;
+}
+
+CLRHOST__INLINE HRESULT clrhost__call_reverse_enter_hook(clrhost_task_manager *m, clrhost_task *t)
+{
+    HRESULT hr;
+    CLRHOST__KEEPING_LAST_ERROR(hr = m->hooks.reverse_enter_runtime(m->hooks.user, t));
+    return hr;
+}
+
+/* The hook after a fast pop, reached by a tail call. */
+static CLRHOST__NOINLINE HRESULT clrhost__run_pop_hook(clrhost_task_manager *m, clrhost_task *t,
+                                                       void (*hook)(void *user, clrhost_task *task))
+{
+    CLRHOST__KEEPING_LAST_ERROR(hook(m->hooks.user, t));
+    return S_OK;
+}
+
+/* ---- the fast paths ----------------------------------------------------
+
+   Each transition has one for the common case (no hook, no timing, a
+   frame within capacity, the expected frame on top) with no call in it,
+   so it saves no registers; every other case leaves through a tail call
+   into a full path below, which does the whole job. */
+
+CLRHOST__INLINE int clrhost__push_is_plain(const clrhost_task_manager *m, const clrhost_task *t, int hooked)
+{
+    return !hooked && !(m->flags & CLRHOST_TASK_TIMING) && clrhost__depth(t) < CLRHOST_TASK_MAX_DEPTH;
+}
+
+/* When clrhost__push_is_plain. */
+CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind)
+{
+    LONG d = clrhost__depth(t);
+    clrhost__set_frame_kind(t, d, kind);
+    clrhost__relaxed_store(&t->position, CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED));
+}
+
+/* The expected frame on top, within capacity, no timing; returns 0 (and
+   changes nothing) when the full path must do it. */
+CLRHOST__INLINE int clrhost__pop_plain(const clrhost_task_manager *m, clrhost_task *t, int wanted)
+{
+    LONG d = clrhost__depth(t) - 1;
+    if (d < 0 || d >= CLRHOST__KIND_CAPACITY || (m->flags & CLRHOST_TASK_TIMING) ||
+        clrhost__frame_kind(t, d) != wanted)
+        return 0;
+    clrhost__relaxed_store(&t->position, CLRHOST__POSITION(d, clrhost__native_below(t, d - 1)));
+    return 1;
+}
+
+/* ---- the full paths: timing, depth limits, repairs, hooks -------------- */
 
 /* Frame d is being pushed past one of the two limits (both, when they are
    equal): each is reported once per crossing. */
@@ -2751,7 +2813,7 @@ CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *
     } else if (d == CLRHOST_TASK_MAX_DEPTH || d == CLRHOST__KIND_CAPACITY) {
         clrhost__frame_too_deep(m, t, d);
     }
-    clrhost__relaxed_store(&t->position, (d + 1) << 1 | (kind != CLRHOST__FRAME_MANAGED));
+    clrhost__relaxed_store(&t->position, CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED));
 }
 
 /* Books a closing native frame's time: its span minus the frames opened
@@ -2776,7 +2838,7 @@ CLRHOST__INLINE void clrhost__pop_frame(clrhost_task_manager *m, clrhost_task *t
     LONG d = depth - 1;
     if (d < CLRHOST_TASK_MAX_DEPTH && (m->flags & CLRHOST_TASK_TIMING))
         clrhost__frame_time(m, t, d);
-    clrhost__relaxed_store(&t->position, d << 1 | clrhost__native_below(t, d - 1));
+    clrhost__relaxed_store(&t->position, CLRHOST__POSITION(d, clrhost__native_below(t, d - 1)));
     if (kind == CLRHOST__FRAME_MANAGED) {
         clrhost__count(&t->counts.reverse_leave_runtime, 1);
         if (m->hooks.reverse_leave_runtime)
@@ -2831,11 +2893,6 @@ CLRHOST__INLINE void clrhost__close(clrhost_task_manager *m, clrhost_task *t, in
         clrhost__close_unusual(m, t, managed);
 }
 
-/* Each transition has a fast path for the common case (no hook, no
-   timing, a frame within capacity, the expected frame on top) with no call
-   in it, so it saves no registers; every other case leaves through a tail
-   call into a function that does the whole job. */
-
 /* LeaveRuntime with a hook, timing or a deep stack. */
 static CLRHOST__NOINLINE HRESULT clrhost__leave_full(clrhost_task_manager *m, clrhost_task *t, SIZE_T target)
 {
@@ -2871,39 +2928,6 @@ static CLRHOST__NOINLINE HRESULT clrhost__reverse_enter_full(clrhost_task_manage
 static CLRHOST__NOINLINE HRESULT clrhost__close_full(clrhost_task_manager *m, clrhost_task *t, int managed)
 {
     clrhost__close(m, t, managed);
-    return S_OK;
-}
-
-/* The fast pushes: room for the frame, no hook, no timing. */
-CLRHOST__INLINE int clrhost__push_is_plain(const clrhost_task_manager *m, const clrhost_task *t, int hooked)
-{
-    return !hooked && !(m->flags & CLRHOST_TASK_TIMING) && clrhost__depth(t) < CLRHOST_TASK_MAX_DEPTH;
-}
-
-CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind)
-{
-    LONG d = clrhost__depth(t);
-    clrhost__set_frame_kind(t, d, kind);
-    clrhost__relaxed_store(&t->position, (d + 1) << 1 | (kind != CLRHOST__FRAME_MANAGED));
-}
-
-/* The fast pop: the expected frame on top, within capacity, no timing.
-   Returns 0 when the full path must do it. */
-CLRHOST__INLINE int clrhost__pop_plain(const clrhost_task_manager *m, clrhost_task *t, int wanted)
-{
-    LONG d = clrhost__depth(t) - 1;
-    if (d < 0 || d >= CLRHOST__KIND_CAPACITY || (m->flags & CLRHOST_TASK_TIMING) ||
-        clrhost__frame_kind(t, d) != wanted)
-        return 0;
-    clrhost__relaxed_store(&t->position, d << 1 | clrhost__native_below(t, d - 1));
-    return 1;
-}
-
-/* The hook after a fast pop, reached by a tail call. */
-static CLRHOST__NOINLINE HRESULT clrhost__run_pop_hook(clrhost_task_manager *m, clrhost_task *t,
-                                                       void (*hook)(void *user, clrhost_task *task))
-{
-    CLRHOST__KEEPING_LAST_ERROR(hook(m->hooks.user, t));
     return S_OK;
 }
 
@@ -4133,7 +4157,7 @@ CLRHOST_TASK_API BOOL clrhost_task_is_adopted(const clrhost_task *task)
 
 CLRHOST_TASK_API BOOL clrhost_task_in_native(const clrhost_task *task)
 {
-    return task && (clrhost__relaxed_load(&task->position) & CLRHOST__NATIVE_BIT) ? TRUE : FALSE;
+    return task && clrhost__in_native(task) ? TRUE : FALSE;
 }
 
 CLRHOST_TASK_API BOOL clrhost_task_off_scheduler(const clrhost_task *task)
