@@ -3861,6 +3861,35 @@ CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl, clrhost__mgr_CallNeedsHostHook);
 CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_never, clrhost__mgr_CallNeedsHostHook_never);
 CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_always, clrhost__mgr_CallNeedsHostHook_always);
 
+/* The policy the configuration (copied into m: hooks, flags, module names)
+   asks for, first match wins as the manual lists them, and the vtable that
+   answers it. The module policy's first table is made here, so that
+   running out of memory is told by clrhost_task_manager_create (later
+   growth that fails only leaves targets uncached). S_OK or E_OUTOFMEMORY.
+   Always inline, in its one caller: out of line, it changes how GCC
+   spends its inlining budget across the file, cold paths included, and
+   with that the instruction counts make bench reports. */
+CLRHOST__INLINE HRESULT clrhost__choose_policy(clrhost_task_manager *m)
+{
+    if (m->hooks.needs_hook) {
+        m->policy = CLRHOST__POLICY_PREDICATE;
+    } else if (m->module_count) {
+        m->policy = CLRHOST__POLICY_MODULES;
+        m->answers = clrhost__answer_table_new(m, CLRHOST__ANSWER_FIRST_SLOTS);
+        if (!m->answers)
+            return E_OUTOFMEMORY;
+    } else
+        m->constant_answer = (m->hooks.leave_runtime || m->hooks.enter_runtime ||
+                              (m->flags & (CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS)))
+                                 ? TRUE
+                                 : FALSE;
+    if (m->policy == CLRHOST__POLICY_CONSTANT && !(m->flags & CLRHOST_TASK_COUNT_ASKS))
+        m->iface.lpVtbl = m->constant_answer ? &clrhost__manager_vtbl_always : &clrhost__manager_vtbl_never;
+    if (CLRHOST__BROKEN(5))
+        m->iface.lpVtbl = &clrhost__manager_vtbl_always;
+    return S_OK;
+}
+
 /* ------------------------------------------------------------------------
    >>ihostcontrol  IHostControl: our task manager, the host's own managers
    ------------------------------------------------------------------------ */
@@ -3990,7 +4019,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     if (!m)
         return E_OUTOFMEMORY;
     memset(m, 0, sizeof *m);
-    m->iface.lpVtbl = &clrhost__manager_vtbl;
+    m->iface.lpVtbl = &clrhost__manager_vtbl; /* clrhost__choose_policy may pick another */
     m->ref = 1;
     m->hooks = config->hooks;
     m->flags = config->flags;
@@ -4002,27 +4031,12 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
         a.free_fn(a.user, m);
         return hr;
     }
-    if (m->hooks.needs_hook) {
-        m->policy = CLRHOST__POLICY_PREDICATE;
-    } else if (m->module_count) {
-        m->policy = CLRHOST__POLICY_MODULES;
-        /* The first answers' table now, so that running out of memory is
-           told here; later growth that fails only leaves targets uncached. */
-        m->answers = clrhost__answer_table_new(m, CLRHOST__ANSWER_FIRST_SLOTS);
-        if (!m->answers) {
-            a.free_fn(a.user, m->module_names);
-            a.free_fn(a.user, m);
-            return E_OUTOFMEMORY;
-        }
-    } else
-        m->constant_answer = (m->hooks.leave_runtime || m->hooks.enter_runtime ||
-                              (m->flags & (CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS)))
-                                 ? TRUE
-                                 : FALSE;
-    if (m->policy == CLRHOST__POLICY_CONSTANT && !(m->flags & CLRHOST_TASK_COUNT_ASKS))
-        m->iface.lpVtbl = m->constant_answer ? &clrhost__manager_vtbl_always : &clrhost__manager_vtbl_never;
-    if (CLRHOST__BROKEN(5))
-        m->iface.lpVtbl = &clrhost__manager_vtbl_always;
+    hr = clrhost__choose_policy(m);
+    if (FAILED(hr)) { /* only the module policy can fail: there are names */
+        a.free_fn(a.user, m->module_names);
+        a.free_fn(a.user, m);
+        return hr;
+    }
     m->tick_frequency = clrhost__os_tick_frequency();
     if (m->flags & CLRHOST_TASK_TIMING)
         m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
