@@ -1397,7 +1397,9 @@ typedef struct clrhost__os_thread {
 } clrhost__os_thread;
 
 typedef pthread_mutex_t clrhost__os_mutex;
-#endif
+#endif /* the platform layer's types */
+
+/* The task: its states, its frames, the object itself. */
 
 #define CLRHOST__TASK_CREATED 0   /* CreateTask'd, thread suspended */
 #define CLRHOST__TASK_RUNNING 1   /* started, or an adopted thread */
@@ -1408,12 +1410,6 @@ typedef pthread_mutex_t clrhost__os_mutex;
    matters only for timing, and is kept in clrhost__frame.wait. */
 #define CLRHOST__FRAME_NATIVE_CALL 0 /* LeaveRuntime */
 #define CLRHOST__FRAME_MANAGED 1     /* ReverseEnterRuntime */
-
-#define CLRHOST__POLICY_CONSTANT 0  /* the default policy, and HOOK_ALL_CALLS */
-#define CLRHOST__POLICY_MODULES 1   /* hook_modules */
-#define CLRHOST__POLICY_PREDICATE 2 /* hooks.needs_hook */
-
-#define CLRHOST__MAX_BLOCKING_TARGETS 16
 
 /* What is kept of a frame for timing; its kind lives in managed_bits. */
 typedef struct clrhost__frame {
@@ -1459,6 +1455,8 @@ struct clrhost_task {
     clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];          /* timing of the innermost ones */
 };
 
+/* The manager, and the module policy's table it holds. */
+
 /* The module policy's answers, one per target asked about, in an open-
    addressing table that readers probe without a lock: a target is found
    within CLRHOST__ANSWER_PROBES slots of its hash or not at all. Writers
@@ -1483,6 +1481,12 @@ typedef struct clrhost__answer_table {
     SIZE_T used;
     clrhost__answer slot[1];             /* mask + 1 of them */
 } clrhost__answer_table;
+
+#define CLRHOST__POLICY_CONSTANT 0  /* the default policy, and HOOK_ALL_CALLS */
+#define CLRHOST__POLICY_MODULES 1   /* hook_modules */
+#define CLRHOST__POLICY_PREDICATE 2 /* hooks.needs_hook */
+
+#define CLRHOST__MAX_BLOCKING_TARGETS 16
 
 struct clrhost_task_manager {
     clrhost__IHostTaskManager iface; /* first */
