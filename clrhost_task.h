@@ -1997,9 +1997,15 @@ static int clrhost__os_process_exiting(void) /* [INF] TRUE there on Windows too,
    a call: an owner's id there is only ever our own while we own it.
    [INF] That Windows holds this lock while it sends DLL_THREAD_DETACH is
    seen under Wine only. */
+/* The PEB's address in the TEB, and the loader lock's in the PEB, are
+   fixed by the Windows ABI (NtCurrentPeb reads the first); winternl.h
+   names the TEB's field ProcessEnvironmentBlock in the Windows SDK and Peb
+   in Wine's headers, so both are offsets here. */
 #if defined(_WIN64)
+#define CLRHOST__TEB_PEB 0x60
 #define CLRHOST__PEB_LOADER_LOCK 0x110
 #else
+#define CLRHOST__TEB_PEB 0x30
 #define CLRHOST__PEB_LOADER_LOCK 0xA0
 #endif
 static int clrhost__os_in_loader_callout(void)
@@ -2007,16 +2013,18 @@ static int clrhost__os_in_loader_callout(void)
     const char *peb;
     const RTL_CRITICAL_SECTION *lock;
 #if defined(__GNUC__) || defined(__clang__)
-    /* TEB.ProcessEnvironmentBlock by a segment-relative load, as in
-       clrhost__os_slot_get (NtCurrentTeb() upsets GCC 12's -Warray-bounds). */
-    SIZE_T at = offsetof(TEB, ProcessEnvironmentBlock);
+    /* A segment-relative load, as in clrhost__os_slot_get (NtCurrentTeb()
+       upsets GCC 12's -Warray-bounds). */
+    SIZE_T at = CLRHOST__TEB_PEB;
 #if defined(__x86_64__)
     __asm__ __volatile__("movq %%gs:(%1), %0" : "=r"(peb) : "r"(at));
 #else
     __asm__ __volatile__("movl %%fs:(%1), %0" : "=r"(peb) : "r"(at));
 #endif
+#elif defined(_M_X64)
+    peb = (const char *)(ULONG_PTR)__readgsqword(CLRHOST__TEB_PEB);
 #else
-    peb = (const char *)(const void *)NtCurrentTeb()->ProcessEnvironmentBlock;
+    peb = (const char *)(ULONG_PTR)__readfsdword(CLRHOST__TEB_PEB);
 #endif
     lock = *(RTL_CRITICAL_SECTION *const *)(const void *)(peb + CLRHOST__PEB_LOADER_LOCK);
     return lock && (DWORD)(ULONG_PTR)lock->OwningThread == GetCurrentThreadId();
