@@ -329,7 +329,7 @@ part examples/managed-on-mono cc mcs mono -- sh tests/mono/run_on_mono.sh "$B/mo
 
 # ---- static analysis -----------------------------------------------------------
 
-CPPCHECK="cppcheck --error-exitcode=1 --enable=warning,style,performance,portability --inline-suppr -q --suppress=missingIncludeSystem"
+CPPCHECK="cppcheck -D__CPPCHECK__ --error-exitcode=1 --enable=warning,style,performance,portability --inline-suppr -q --suppress=missingIncludeSystem"
 part analysis/cppcheck-posix cppcheck -- $CPPCHECK -D__GNUC__ -D__linux__ -D__GLIBC__ $CHECK
 part analysis/cppcheck-win32 cppcheck -- $CPPCHECK -D__GNUC__ -D_WIN32 -D_WIN64 $CHECK
 part analysis/clang-tidy-c clang-tidy -- clang-tidy -quiet $CHECK -- -std=c99 -pthread
