@@ -328,8 +328,14 @@ SIZE_T test_clr_wait_target(void) { return clr_wait_target; }
 size_t test_current_stack_size(void)
 {
 #ifdef _WIN32
+    /* Windows 8's, found at run time: Wine's headers do not declare it. */
+    typedef VOID(WINAPI * stack_limits_fn)(PULONG_PTR low, PULONG_PTR high);
+    stack_limits_fn limits = (stack_limits_fn)(void (*)(void))GetProcAddress(GetModuleHandleW(L"kernel32.dll"),
+                                                                               "GetCurrentThreadStackLimits");
     ULONG_PTR low = 0, high = 0;
-    GetCurrentThreadStackLimits(&low, &high);
+    if (!limits)
+        return 0;
+    limits(&low, &high);
     return (size_t)(high - low);
 #else
     pthread_attr_t attr;
