@@ -178,6 +178,7 @@ typedef struct native_ctx {
     int calls;
     unsigned depth_inside;
     BOOL in_native_inside;
+    int other_calls; /* of them, through native_other */
 } native_ctx;
 
 static void native_work(void *p)
@@ -189,7 +190,14 @@ static void native_work(void *p)
     n->in_native_inside = clrhost_task_in_native(t);
 }
 
-static void native_other(void *p) { native_work(p); }
+/* A second target, whose code differs from native_work's so that a linker
+   that folds identical functions (MSVC's and lld-link's /OPT:ICF) cannot
+   give the two one address. */
+static void native_other(void *p)
+{
+    ((native_ctx *)p)->other_calls += 1;
+    native_work(p);
+}
 
 /* ---- start-up ---------------------------------------------------------------- */
 
@@ -395,6 +403,8 @@ static void run_pinvoke(clr_pinvoke_style style, long expected_asks)
     test_run_on_thread(pinvoke_body, &c);
     CHECK_EQ(c.a.calls, 3);
     CHECK_EQ(c.b.calls, 2);
+    CHECK_EQ(c.b.other_calls, 2);
+    CHECK(&native_work != &native_other);
     CHECK_EQ(c.a.depth_inside, 1);
     CHECK_EQ(c.b.depth_inside, 0); /* not hooked: no notification at all */
     CHECK(c.b.in_native_inside == FALSE);
