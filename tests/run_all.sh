@@ -17,6 +17,10 @@
 #                with MinGW-w64's mscoree.h or the SDK stand-in in tests/compile/sdk,
 #                in both include orders, and (MinGW) after its own
 #                typedefs of the CLR's interfaces
+#   msvc/*       compile_check, STATIC, coexist and the suite in MSVC mode:
+#                clang-cl with Wine's headers (as users run it, and with
+#                __clang__ undefined for the _MSC_VER branches), C and C++,
+#                x64 under Wine and x86 linked only
 #   analysis/*   cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, and
 #                no locked instruction on the hot paths
 #   examples/*   examples/: `make demo` and its output; every example built
@@ -284,6 +288,114 @@ for flavour in mingw sdk; do
                 $t-gcc -std=c99 $WARN -static $inc -DCOEXIST_ORDER=$order tests/compile/coexist.c
             part coexist/$flavour-order$order-$arch-c++ $t-g++ $tools -- $how "$B/coexist-$flavour-$order-$arch-cxx.exe" \
                 $t-g++ -x c++ -std=c++11 $WARN -static $inc -DCOEXIST_ORDER=$order tests/compile/coexist.c
+        done
+    done
+done
+
+# ---- MSVC mode: clang-cl with Wine's headers, not cl.exe ------------------------
+
+# clang-cl (clang-14's MSVC driver), lld-link and Wine's Windows and
+# MSVC-style CRT headers (libwine-dev) and x86_64 import libraries. There is
+# no MSVC CRT here: programs link against msvcrt.dll (-D_MSVCR_VER=0 keeps
+# Wine's headers on its functions, not the UCRT's) with our own start-up,
+# tests/compile/msvc_crt0.c; WINE_UNICODE_NATIVE makes Wine's WCHAR the
+# wchar_t it is in the Windows SDK. Two modes, each as C and as C++:
+#   clang-cl  as users run it: clang-cl defines __clang__ as well as
+#             _MSC_VER, so the header takes its GNU branches
+#   msc       __clang__ undefined, so the _MSC_VER branches compile (the
+#             _Interlocked atomics, __declspec(thread), __readgsqword, the
+#             suite's .CRT$XCU test registry)
+# 64-bit programs are linked and run under Wine; 32-bit ones are linked only.
+WINE_INC=/usr/include/wine/wine
+WINE_LIB64=/usr/lib/x86_64-linux-gnu/wine/x86_64-windows
+CLANG_CL=clang-cl-14
+have clang-cl-14 || CLANG_CL=clang-cl
+# A pseudo-tool for part's check: the headers and libraries are files.
+MSVC_FILES=msvc-mode-files-from-libwine-dev
+[ -d "$WINE_INC/windows" ] && [ -f "$WINE_LIB64/libmsvcrt.a" ] && MSVC_FILES=true
+
+# The 32-bit helpers the MSVC CRT links in statically (_aulldiv and the
+# other 64-bit divisions and shifts, _chkstk for frames over a page); here
+# they come from ntdll.dll, which exports them.
+msvc_x86_helpers() {
+    printf 'LIBRARY ntdll.dll\nEXPORTS\n_chkstk\n_alldiv\n_allmul\n_allrem\n_allshl\n_allshr\n_aulldiv\n_aullrem\n_aullshr\n_alldvrm\n_aulldvrm\n' \
+        >"$B/msvc-x86-ntdll.def" &&
+        llvm-dlltool -m i386 -d "$B/msvc-x86-ntdll.def" -l "$B/msvc-x86-ntdll.lib"
+}
+
+# msvc_build ARCH MODE LANG OUT [-DNAME=VALUE...] SOURCES...: compile (the
+# start-up always as C) and link; x64 then runs under Wine, x86 is built
+# only. LANG: c, c++, or c++impl (the suite: its implementation file as
+# C++, the tests, written in C, as C). x86 links with MinGW-w64's i686
+# import libraries (Wine's are x86_64 only here), without SafeSEH tables.
+msvc_build() {
+    arch=$1 mode=$2 lang=$3 out=$4
+    shift 4
+    flags="/nologo /W4 /WX /GS- /O2 -D_MSVCR_VER=0 -DWINE_UNICODE_NATIVE -imsvc $WINE_INC/msvcrt -imsvc $WINE_INC/windows"
+    while [ $# -gt 0 ] && [ "${1#-D}" != "$1" ]; do
+        flags="$flags $1"
+        shift
+    done
+    [ "$mode" = msc ] && flags="$flags -U__clang__"
+    lang_flag=/TC
+    # C++: no RTTI (there is no MSVC C++ runtime to hold type_info), and
+    # winnt.h's inline _InterlockedCompareExchange128 renamed, which clang
+    # would otherwise take for a redefinition of its builtin.
+    [ "$lang" != c ] && lang_flag=/TP && flags="$flags /GR- -D_InterlockedCompareExchange128=wine_ice128"
+    if [ "$arch" = x86 ]; then
+        # /arch:SSE2: the header's 8-byte atomic loads on x86 use SSE2.
+        flags="$flags -m32 /arch:SSE2"
+        # In C++, i686 winnt.h defines these inline where clang has builtins.
+        if [ "$lang" != c ]; then
+            for f in _InterlockedAnd64 _InterlockedOr64 _InterlockedXor64 _InterlockedIncrement64 \
+                _InterlockedDecrement64 _InterlockedExchangeAdd64 _InterlockedExchangePointer \
+                _InterlockedCompareExchangePointer; do
+                flags="$flags -D$f=wine$f"
+            done
+        fi
+        libdir=/usr/i686-w64-mingw32/lib
+        link="/machine:x86 /safeseh:no $B/msvc-x86-ntdll.lib"
+        msvc_x86_helpers || return 1
+    else
+        libdir=$WINE_LIB64
+        link="/machine:x64"
+    fi
+    mkdir -p "$out.obj.d" && rm -f "$out.obj.d"/*.obj || return 1
+    # shellcheck disable=SC2086
+    "$CLANG_CL" $flags /TC /c tests/compile/msvc_crt0.c /Fo"$out.obj.d/msvc_crt0.obj" || return 1
+    for f in "$@"; do
+        as=$lang_flag
+        [ "$lang" = c++impl ] && [ "$f" != tests/suite/impl.c ] && as=/TC
+        # shellcheck disable=SC2086
+        "$CLANG_CL" $flags $as /c "$f" /Fo"$out.obj.d/$(basename "$f" .c).obj" || return 1
+    done
+    # shellcheck disable=SC2086
+    lld-link /nologo $link /subsystem:console /entry:mainCRTStartup /nodefaultlib /out:"$out" "$out.obj.d"/*.obj \
+        "$libdir/libmsvcrt.a" "$libdir/libkernel32.a" "$libdir/libuser32.a" "$libdir/libole32.a" || return 1
+    [ "$arch" = x86 ] || timeout $LIMIT wine "$out"
+}
+for arch in x64 x86; do
+    for mode in clang-cl msc; do
+        for lang in c c++; do
+            tools="$CLANG_CL lld-link $MSVC_FILES"
+            [ $arch = x64 ] && tools="$tools wine"
+            [ $arch = x86 ] && tools="$tools llvm-dlltool i686-w64-mingw32-gcc"
+            base=msvc/$mode-$arch-$lang
+            exe="$B/msvc-$mode-$arch-$lang"
+            part $base-header $tools -- msvc_build $arch $mode $lang "$exe-check.exe" $CHECK
+            # CLRHOST_TASK_STATIC in the _MSC_VER branches is not yet
+            # warning-free (unused static functions at /W4): clang-cl only.
+            # shellcheck disable=SC2086
+            [ $mode = clang-cl ] &&
+                part $base-static $tools -- msvc_build $arch $mode $lang "$exe-static.exe" $STATIC_SRC
+            for order in 1 2; do
+                part $base-coexist-wine-order$order $tools -- \
+                    msvc_build $arch $mode $lang "$exe-coexist$order.exe" -DCOEXIST_ORDER=$order tests/compile/coexist.c
+            done
+            suite_lang=$lang
+            [ $lang = c++ ] && suite_lang=c++impl
+            # shellcheck disable=SC2086
+            part $base-suite $tools -- msvc_build $arch $mode $suite_lang "$exe-suite.exe" $SRC
         done
     done
 done
