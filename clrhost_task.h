@@ -394,9 +394,10 @@
 
    Windows Vista or later (_WIN32_WINNT >= 0x0600: FLS, SRW locks), x86 and
    x64, C89 or later and C++98 or later. Built and run here with MinGW-w64
-   under Wine; written for MSVC but not tested with it (see README.md):
-   with a compiler our CI lacks, call clrhost_task_self_check() once at
-   start-up; it names any vtable slot that build got wrong.
+   and with clang-cl (MSVC mode, both the clang and the _MSC_VER code) under
+   Wine; written for cl.exe but not built with it (see README.md): with a
+   compiler our CI lacks, call clrhost_task_self_check() once at start-up;
+   it names any vtable slot that build got wrong.
    POSIX threads (Linux): a second platform layer so the test suite runs
    natively under sanitizers; it needs _GNU_SOURCE (defined for you when this
    header is the first include of the implementation file). No CLR on Linux
