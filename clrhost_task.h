@@ -780,10 +780,11 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void);
 
 /* ------------------------------------------------------------------------
    >>interfaces  The task-hosting interfaces under the Windows SDK's names
-   and guard macros, for toolchains whose mscoree.h lacks them (MinGW-w64 declares
-   IHostControl and ICLRRuntimeHost but none of these; the Windows SDK
-   declares all of them, and then this block is skipped). Slot order is the
-   one of mscoree.idl; the implementation never uses these declarations.
+   and guard macros, for toolchains whose mscoree.h lacks them (MinGW-w64
+   declares IHostControl and ICLRRuntimeHost but none of these; the
+   Windows SDK declares all of them, and then this block is skipped). Slot
+   order is the one of mscoree.idl; the implementation never uses these
+   declarations.
    ------------------------------------------------------------------------ */
 
 #ifndef __IHostTaskManager_INTERFACE_DEFINED__
