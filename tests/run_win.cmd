@@ -48,8 +48,8 @@ set CL_FLAGS=/nologo /W4 /WX /I"%MSCOREE_DIR%"
 rem ---- the header: compile_check, STATIC, coexist, as C and as C++ --------
 for %%l in (TC TP) do (
     call :build_run cc-%%l "/%%l tests\compile\compile_check.c" || exit /b 1
-    rem C4505 (an unused function with internal linkage removed) is what
-    rem CLRHOST_TASK_STATIC's unused API functions give at /W4: README.md.
+    rem C4505, an unused function with internal linkage removed, is what
+    rem CLRHOST_TASK_STATIC's unused API functions give at /W4: see README.md.
     call :build_run static-%%l "/%%l /wd4505 tests\compile\static_a.c tests\compile\static_b.c tests\compile\static_main.c" || exit /b 1
     for %%o in (1 2) do (
         call :build_run coexist-%%o-%%l "/%%l /DCOEXIST_SDK /DCOEXIST_ORDER=%%o tests\compile\coexist.c" || exit /b 1
@@ -57,11 +57,13 @@ for %%l in (TC TP) do (
 )
 
 rem ---- the test suite: all C, then its implementation as C++ --------------
+rem The tests use sprintf, which cl's C4996 would refuse at /W4.
+set SUITE_FLAGS=/O2 /D_CRT_SECURE_NO_WARNINGS
 set SUITE_TESTS=tests\clr\harness.c tests\clr\clr_driver.c tests\clr\clr_scenarios.c tests\suite\test_com.c tests\suite\test_driver.c tests\suite\test_threads.c tests\suite\test_reliability.c tests\suite\test_played_clr.c tests\suite\main.c
-call :build_run suite-c "/O2 /TC tests\suite\impl.c %SUITE_TESTS%" || exit /b 1
+call :build_run suite-c "%SUITE_FLAGS% /TC tests\suite\impl.c %SUITE_TESTS%" || exit /b 1
 if not exist "%OUT%\suite-cpp" mkdir "%OUT%\suite-cpp"
-cl %CL_FLAGS% /O2 /TP /c tests\suite\impl.c /Fo"%OUT%\suite-cpp\\" || goto :failed_build
-cl %CL_FLAGS% /O2 /TC /c %SUITE_TESTS% /Fo"%OUT%\suite-cpp\\" || goto :failed_build
+cl %CL_FLAGS% %SUITE_FLAGS% /TP /c tests\suite\impl.c /Fo"%OUT%\suite-cpp\\" || goto :failed_build
+cl %CL_FLAGS% %SUITE_FLAGS% /TC /c %SUITE_TESTS% /Fo"%OUT%\suite-cpp\\" || goto :failed_build
 cl %CL_FLAGS% "%OUT%\suite-cpp\*.obj" /Fe"%OUT%\suite-cpp.exe" || goto :failed_build
 "%OUT%\suite-cpp.exe" || (echo run_win: FAIL: suite-cpp.exe & exit /b 1)
 
