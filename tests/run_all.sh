@@ -14,7 +14,7 @@
 #                its ABI checks (tests/compile/abi_checks.h) and its self-check, per
 #                compiler, language and standard
 #   coexist/*    tests/compile/coexist.c: a host written against the SDK's names,
-#                with MinGW-w64's mscoree.h or the SDK stand-in in tests/compile/sdk,
+#                with MinGW-w64's mscoree.h or one widl makes from tests/compile/sdk/mscoree.idl,
 #                in both include orders, and (MinGW) after its own
 #                typedefs of the CLR's interfaces
 #   msvc/*       compile_check, STATIC, coexist and the suite in MSVC mode:
@@ -53,6 +53,7 @@ FUZZ_WINE_RUNS=${FUZZ_WINE_RUNS:-2000}
 CHURN=${CHURN:-10000}
 CHURN_WINE=${CHURN_WINE:-$CHURN} # a Wine thread costs about 50 times a native one
 CHECK=tests/compile/compile_check.c
+WINE_INC=/usr/include/wine/wine # Wine's Windows headers and IDL files (libwine-dev)
 LIMIT=${LIMIT:-600} # seconds per run; one that hangs (a broken wait never returns) fails
 export WINEDEBUG=-all
 export WINEPREFIX="${WINEPREFIX:-$PWD/$B/wineprefix}"
@@ -274,9 +275,18 @@ part header/static-two-copies-mingw64 x86_64-w64-mingw32-gcc wine -- \
 
 # ---- coexistence with the toolchain's mscoree.h ------------------------------
 
+# The SDK flavour's mscoree.h is what widl (Wine's MIDL-compatible IDL
+# compiler) makes of tests/compile/sdk/mscoree.idl, beside the stand-ins
+# for the SDK's corerror.h and gchost.h there.
+sdk_header() {
+    mkdir -p "$B/sdk" &&
+        widl -h -o "$B/sdk/mscoree.h" -I"$WINE_INC/windows" tests/compile/sdk/mscoree.idl
+}
+# with_sdk_header COMMAND...: makes the header, then runs COMMAND.
+with_sdk_header() { sdk_header && "$@"; }
 for flavour in mingw sdk; do
     inc=""
-    [ $flavour = sdk ] && inc="-Itests/compile/sdk -DCOEXIST_SDK"
+    [ $flavour = sdk ] && inc="-I$B/sdk -Itests/compile/sdk -DCOEXIST_SDK"
     orders="1 2"
     [ $flavour = mingw ] && orders="1 2 3" # 3: the host's own unguarded typedefs (no SDK)
     for order in $orders; do
@@ -285,9 +295,11 @@ for flavour in mingw sdk; do
             how=build_only
             tools=""
             [ $arch = x86_64 ] && how=run_wine && tools=wine
-            part coexist/$flavour-order$order-$arch-c $t-gcc $tools -- $how "$B/coexist-$flavour-$order-$arch-c.exe" \
+            gen=""
+            [ $flavour = sdk ] && gen=with_sdk_header && tools="$tools widl"
+            part coexist/$flavour-order$order-$arch-c $t-gcc $tools -- $gen $how "$B/coexist-$flavour-$order-$arch-c.exe" \
                 $t-gcc -std=c99 $WARN -static $inc -DCOEXIST_ORDER=$order tests/compile/coexist.c
-            part coexist/$flavour-order$order-$arch-c++ $t-g++ $tools -- $how "$B/coexist-$flavour-$order-$arch-cxx.exe" \
+            part coexist/$flavour-order$order-$arch-c++ $t-g++ $tools -- $gen $how "$B/coexist-$flavour-$order-$arch-cxx.exe" \
                 $t-g++ -x c++ -std=c++11 $WARN -static $inc -DCOEXIST_ORDER=$order tests/compile/coexist.c
         done
     done
@@ -307,7 +319,6 @@ done
 #             _Interlocked atomics, __declspec(thread), __readgsqword, the
 #             suite's .CRT$XCU test registry)
 # 64-bit programs are linked and run under Wine; 32-bit ones are linked only.
-WINE_INC=/usr/include/wine/wine
 WINE_LIB64=/usr/lib/x86_64-linux-gnu/wine/x86_64-windows
 CLANG_CL=clang-cl-14
 have clang-cl-14 || CLANG_CL=clang-cl

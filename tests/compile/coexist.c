@@ -6,9 +6,10 @@
      COEXIST_ORDER=2   clrhost_task.h first, then <mscoree.h>
      COEXIST_ORDER=3   the host's own unguarded typedefs of ICLRTask and
                        ICLRTaskManager, then <mscoree.h>, then ours
-   and with MinGW-w64's own mscoree.h (no task interfaces) or, with
-   -Itests/compile/sdk -DCOEXIST_SDK, a stand-in for the Windows SDK's (all of them,
-   as MIDL writes them). Windows only. Prints "coexist: ok" and returns 0. */
+   and with MinGW-w64's own mscoree.h (no task interfaces), Wine's (the
+   MSVC-mode builds), or, with -DCOEXIST_SDK, one that widl makes from
+   tests/compile/sdk/mscoree.idl, as the Windows SDK's is made by MIDL (all
+   of the task interfaces). Windows only. Prints "coexist: ok" and returns 0. */
 #include <initguid.h> /* this one-file program defines the DEFINE_GUID IIDs */
 #if COEXIST_ORDER == 3
 /* A host that forward-declares the CLR's interfaces itself, without the
