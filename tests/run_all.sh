@@ -14,10 +14,12 @@
 #                its ABI checks (tests/compile/abi_checks.h) and its self-check, per
 #                compiler, language and standard
 #   coexist/*    tests/compile/coexist.c: a host written against the SDK's names,
-#                with MinGW-w64's mscoree.h or one widl makes from tests/compile/sdk/mscoree.idl,
-#                in both include orders, and (MinGW) after its own
+#                with MinGW-w64's mscoree.h, Wine's mscoree.h and metahost.h, or
+#                the one widl makes from tests/compile/sdk/mscoree.idl, in both
+#                include orders, and (MinGW) after its own
 #                typedefs of the CLR's interfaces
-#   msvc/*       compile_check, STATIC, coexist and the suite in MSVC mode:
+#   msvc/*       compile_check, STATIC, coexist (Wine's headers, widl's) and
+#                the suite in MSVC mode:
 #                clang-cl with Wine's headers (as users run it, and with
 #                __clang__ undefined for the _MSC_VER branches), C and C++,
 #                x64 under Wine and x86 linked only
@@ -275,17 +277,27 @@ part header/static-two-copies-mingw64 x86_64-w64-mingw32-gcc wine -- \
 
 # ---- coexistence with the toolchain's mscoree.h ------------------------------
 
-# The SDK flavour's mscoree.h is what widl (Wine's MIDL-compatible IDL
-# compiler) makes of tests/compile/sdk/mscoree.idl, beside the stand-ins
-# for the SDK's corerror.h and gchost.h there.
+# Three real header sets: MinGW-w64's own mscoree.h; Wine's mscoree.h and
+# metahost.h (libwine-dev), copied alone into build/wine-sdk so that the
+# rest of the Windows headers stay MinGW's; and the SDK flavour, the
+# mscoree.h that widl (Wine's MIDL-compatible IDL compiler) makes of
+# tests/compile/sdk/mscoree.idl, beside the stand-ins for the SDK's
+# corerror.h and gchost.h there.
 sdk_header() {
     mkdir -p "$B/sdk" &&
         widl -h -o "$B/sdk/mscoree.h" -I"$WINE_INC/windows" tests/compile/sdk/mscoree.idl
 }
-# with_sdk_header COMMAND...: makes the header, then runs COMMAND.
-with_sdk_header() { sdk_header && "$@"; }
-for flavour in mingw sdk; do
+wine_sdk_headers() {
+    mkdir -p "$B/wine-sdk" && cp "$WINE_INC/windows/mscoree.h" "$WINE_INC/windows/metahost.h" "$B/wine-sdk/"
+}
+# with_headers MAKER COMMAND...: makes or copies the headers, then runs COMMAND.
+with_headers() { "$1" && shift && "$@"; }
+# A pseudo-tool for part's check: the headers are files.
+WINE_HEADERS=wine-headers-from-libwine-dev
+[ -f "$WINE_INC/windows/metahost.h" ] && WINE_HEADERS=true
+for flavour in mingw wine sdk; do
     inc=""
+    [ $flavour = wine ] && inc="-I$B/wine-sdk -DCOEXIST_METAHOST"
     [ $flavour = sdk ] && inc="-I$B/sdk -Itests/compile/sdk -DCOEXIST_SDK"
     orders="1 2"
     [ $flavour = mingw ] && orders="1 2 3" # 3: the host's own unguarded typedefs (no SDK)
@@ -296,9 +308,12 @@ for flavour in mingw sdk; do
             tools=""
             [ $arch = x86_64 ] && how=run_wine && tools=wine
             gen=""
-            [ $flavour = sdk ] && gen=with_sdk_header && tools="$tools widl"
+            [ $flavour = wine ] && gen="with_headers wine_sdk_headers" && tools="$tools $WINE_HEADERS"
+            [ $flavour = sdk ] && gen="with_headers sdk_header" && tools="$tools widl"
+            # shellcheck disable=SC2086
             part coexist/$flavour-order$order-$arch-c $t-gcc $tools -- $gen $how "$B/coexist-$flavour-$order-$arch-c.exe" \
                 $t-gcc -std=c99 $WARN -static $inc -DCOEXIST_ORDER=$order tests/compile/coexist.c
+            # shellcheck disable=SC2086
             part coexist/$flavour-order$order-$arch-c++ $t-g++ $tools -- $gen $how "$B/coexist-$flavour-$order-$arch-cxx.exe" \
                 $t-g++ -x c++ -std=c++11 $WARN -static $inc -DCOEXIST_ORDER=$order tests/compile/coexist.c
         done
@@ -335,7 +350,7 @@ msvc_x86_helpers() {
         llvm-dlltool -m i386 -d "$B/msvc-x86-ntdll.def" -l "$B/msvc-x86-ntdll.lib"
 }
 
-# msvc_build ARCH MODE LANG OUT [-DNAME=VALUE...] SOURCES...: compile (the
+# msvc_build ARCH MODE LANG OUT [-DNAME=VALUE... -IDIR...] SOURCES...: compile (the
 # start-up always as C) and link; x64 then runs under Wine, x86 is built
 # only. LANG: c, c++, or c++impl (the suite: its implementation file as
 # C++, the tests, written in C, as C). x86 links with MinGW-w64's i686
@@ -344,7 +359,7 @@ msvc_build() {
     arch=$1 mode=$2 lang=$3 out=$4
     shift 4
     flags="/nologo /W4 /WX /GS- /O2 -D_MSVCR_VER=0 -DWINE_UNICODE_NATIVE -imsvc $WINE_INC/msvcrt -imsvc $WINE_INC/windows"
-    while [ $# -gt 0 ] && [ "${1#-D}" != "$1" ]; do
+    while [ $# -gt 0 ] && [ "${1#-[DI]}" != "$1" ]; do
         flags="$flags $1"
         shift
     done
@@ -400,9 +415,14 @@ for arch in x64 x86; do
             # shellcheck disable=SC2086
             [ $mode = clang-cl ] &&
                 part $base-static $tools -- msvc_build $arch $mode $lang "$exe-static.exe" $STATIC_SRC
+            # Wine's own mscoree.h and metahost.h (MSVC mode's include path
+            # is Wine's), and the header widl makes.
             for order in 1 2; do
-                part $base-coexist-wine-order$order $tools -- \
-                    msvc_build $arch $mode $lang "$exe-coexist$order.exe" -DCOEXIST_ORDER=$order tests/compile/coexist.c
+                part $base-coexist-wine-order$order $tools -- msvc_build $arch $mode $lang "$exe-coexist-wine$order.exe" \
+                    -DCOEXIST_METAHOST -DCOEXIST_ORDER=$order tests/compile/coexist.c
+                part $base-coexist-sdk-order$order $tools widl -- with_headers sdk_header msvc_build $arch $mode $lang \
+                    "$exe-coexist-sdk$order.exe" -I$B/sdk -Itests/compile/sdk -DCOEXIST_SDK -DCOEXIST_ORDER=$order \
+                    tests/compile/coexist.c
             done
             suite_lang=$lang
             [ $lang = c++ ] && suite_lang=c++impl

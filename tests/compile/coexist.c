@@ -6,25 +6,32 @@
      COEXIST_ORDER=2   clrhost_task.h first, then <mscoree.h>
      COEXIST_ORDER=3   the host's own unguarded typedefs of ICLRTask and
                        ICLRTaskManager, then <mscoree.h>, then ours
-   and with MinGW-w64's own mscoree.h (no task interfaces), Wine's (the
-   MSVC-mode builds), or, with -DCOEXIST_SDK, one that widl makes from
-   tests/compile/sdk/mscoree.idl, as the Windows SDK's is made by MIDL (all
-   of the task interfaces). Windows only. Prints "coexist: ok" and returns 0. */
+   and with MinGW-w64's own mscoree.h (no task interfaces), Wine's
+   mscoree.h and metahost.h (with -DCOEXIST_METAHOST: IHostControl,
+   ICLRRuntimeHost and the metahost interfaces, no task interfaces), or,
+   with -DCOEXIST_SDK, one that widl makes from tests/compile/sdk/mscoree.idl,
+   as the Windows SDK's is made by MIDL (all of the task interfaces).
+   Windows only. Prints "coexist: ok" and returns 0. */
 #include <initguid.h> /* this one-file program defines the DEFINE_GUID IIDs */
+#ifdef COEXIST_METAHOST
+#define COEXIST_SDK_HEADER <metahost.h> /* includes mscoree.h, as a .NET 4 host's does */
+#else
+#define COEXIST_SDK_HEADER <mscoree.h>
+#endif
 #if COEXIST_ORDER == 3
 /* A host that forward-declares the CLR's interfaces itself, without the
    SDK's guards (Ant4C does): our header must not typedef them again where
    C forbids it (C89/C99 -pedantic). */
 typedef struct ICLRTask ICLRTask;
 typedef struct ICLRTaskManager ICLRTaskManager;
-#include <mscoree.h>
+#include COEXIST_SDK_HEADER
 #include "../../clrhost_task.h"
 #elif COEXIST_ORDER == 1
-#include <mscoree.h>
+#include COEXIST_SDK_HEADER
 #include "../../clrhost_task.h"
 #else
 #include "../../clrhost_task.h"
-#include <mscoree.h>
+#include COEXIST_SDK_HEADER
 #endif
 #define CLRHOST_TASK_IMPLEMENTATION
 #include "../../clrhost_task.h"
@@ -113,6 +120,19 @@ static DWORD WINAPI foreign_thread(LPVOID p)
     return 0;
 }
 
+#ifndef COEXIST_SDK /* our IDL declares only the task-hosting interfaces and IHostControl */
+/* How a host hands our object to the CLR: the SDK's ICLRRuntimeHost takes
+   it as it is, without a cast. Compiled, never run: there is no CLR here. */
+static HRESULT hand_to_runtime(ICLRRuntimeHost *host, IHostControl *hc)
+{
+#if defined(__cplusplus) && !defined(CINTERFACE)
+    return host->SetHostControl(hc);
+#else
+    return host->lpVtbl->SetHostControl(host, hc);
+#endif
+}
+#endif
+
 static DWORD WINAPI created_thread(LPVOID p)
 {
     (void)p;
@@ -129,6 +149,9 @@ int main(void)
     IHostTask *task = NULL;
     void *obtained = NULL;
     HANDLE thread;
+#ifndef COEXIST_SDK
+    ICLRRuntimeHost *volatile no_runtime = NULL;
+#endif
     const char *wrong = clrhost_task_self_check();
     EXPECT(wrong == NULL);
     memset(&cfg, 0, sizeof cfg);
@@ -142,6 +165,24 @@ int main(void)
 #endif
     tm = (IHostTaskManager *)obtained;
     EXPECT(tm == clrhost_task_manager_iface(m));
+    /* The SDK header's IID_IHostControl is the one our object answers to. */
+#if defined(__cplusplus) && !defined(CINTERFACE)
+    EXPECT(hc->QueryInterface(IID_IHostControl, &obtained) == S_OK && obtained == (void *)hc);
+    EXPECT(hc->Release() == 1);
+#else
+    EXPECT(hc->lpVtbl->QueryInterface(hc, &IID_IHostControl, &obtained) == S_OK && obtained == (void *)hc);
+    EXPECT(hc->lpVtbl->Release(hc) == 1);
+#endif
+#ifndef COEXIST_SDK
+    if (no_runtime != NULL)
+        EXPECT(hand_to_runtime(no_runtime, hc) == S_OK);
+#endif
+#ifdef COEXIST_METAHOST
+    /* The metahost header is the real one: its IIDs as metahost.idl and
+       mscoree.idl give them. */
+    EXPECT(CLSID_CLRMetaHost.Data1 == 0x9280188d && IID_ICLRMetaHost.Data1 == 0xd332db9e);
+    EXPECT(IID_ICLRRuntimeHost.Data1 == 0x90f1a06c);
+#endif
 
     thread = CreateThread(NULL, 0, foreign_thread, tm, 0, NULL);
     WaitForSingleObject(thread, INFINITE);
