@@ -1083,6 +1083,14 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #ifndef CLRHOST_TASK_IMPLEMENTATION_DONE
 #define CLRHOST_TASK_IMPLEMENTATION_DONE
 
+#if defined(CLRHOST_TASK_STATIC) && defined(_MSC_VER) && !defined(__clang__)
+/* A private copy's unused functions are removed, as they should be: cl's
+   C4505 (level 4) says so for each; GNU compilers get
+   __attribute__((unused)) instead (config). Popped at the end. */
+#pragma warning(push)
+#pragma warning(disable : 4505)
+#endif
+
 #include <stddef.h>
 #include <string.h>
 #include <stdlib.h>
@@ -4285,6 +4293,9 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
     return NULL;
 }
 
+#if defined(CLRHOST_TASK_STATIC) && defined(_MSC_VER) && !defined(__clang__)
+#pragma warning(pop)
+#endif
 #endif /* CLRHOST_TASK_IMPLEMENTATION_DONE */
 #endif /* CLRHOST_TASK_IMPLEMENTATION */
 
