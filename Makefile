@@ -1,7 +1,9 @@
 # make test   everything: the suite natively (gcc, ASan+UBSan, TSan, valgrind),
 #             the suite built with MinGW-w64 and run under Wine, the i686 build,
 #             and the header compiled as C and C++ under strict warnings.
-#             Parts whose tools are missing are skipped and listed as such.
+#             Run as root, it first installs what it needs with apt-get
+#             (tests/install_tools.sh); otherwise parts whose tools are
+#             missing are skipped, listed as such, with the command to fix it.
 # make bench  the benchmarks (bench/run.sh): the cost of every hot path as a
 #             ratio to baselines run in the same process, natively and under
 #             Wine, instructions per operation (callgrind), and the proof that

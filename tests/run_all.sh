@@ -1,6 +1,7 @@
 #!/bin/sh
 # Everything `make test` runs, part by part. A part whose tools are missing
-# is skipped and says so; .ci/run installs every tool, so CI skips nothing.
+# is skipped and says so; .ci/run installs every tool first (and fails if
+# one is missing), so CI skips nothing.
 # Ends with a summary; exits non-zero if any part failed.
 #
 #   suite/*      the test suite (tests/suite/main.c and friends), deep transition
@@ -34,8 +35,12 @@
 #                managed side run on Mono (tests/mono/run_on_mono.sh)
 # 64-bit Windows programs run under Wine; 32-bit ones are built only (no
 # 32-bit Wine here).
+# First, what is missing of tests/packages.txt is installed (as root with
+# apt-get) or the command that would install it is printed
+# (tests/install_tools.sh).
 set -u
 cd "$(dirname "$0")/.."
+sh tests/install_tools.sh
 
 B=build
 mkdir -p "$B"
@@ -515,6 +520,7 @@ if [ "$FAILED" -ne 0 ]; then
 fi
 if [ "$SKIPPED" -ne 0 ]; then
     grep -E ' skip ' "$SUMMARY"
+    NO_INSTALL=1 sh tests/install_tools.sh
     echo "RESULT: all parts that ran passed; $SKIPPED skipped (tools missing)"
 else
     echo "RESULT: all parts passed"
