@@ -18,9 +18,9 @@ typedef struct clr_unwind_frame {
    tests/abuse/churn.c under Wine ended with one handle more than it began
    (22 against 21), with TlsAlloc 21 against 21. Reads and writes keep the
    last error, which TlsGetValue resets. */
-enum { SLOT_CURRENT_THREAD, SLOT_INNERMOST_FRAME, SLOTS };
+enum { SLOT_CURRENT_THREAD, SLOT_INNERMOST_FRAME, SLOT_THREAD_TYPE, SLOTS };
 #ifdef _WIN32
-static DWORD slot_index[SLOTS] = {TLS_OUT_OF_INDEXES, TLS_OUT_OF_INDEXES};
+static DWORD slot_index[SLOTS] = {TLS_OUT_OF_INDEXES, TLS_OUT_OF_INDEXES, TLS_OUT_OF_INDEXES};
 static void slots_init(void)
 {
     int i;
@@ -50,6 +50,8 @@ static void slot_set(int i, void *value) { slot_value[i] = value; }
 
 fake_clr_task *clr_current_thread(void) { return (fake_clr_task *)slot_get(SLOT_CURRENT_THREAD); }
 static void set_current_thread(fake_clr_task *t) { slot_set(SLOT_CURRENT_THREAD, t); }
+static long current_thread_type(void) { return (long)(size_t)slot_get(SLOT_THREAD_TYPE); }
+void clr_set_thread_type(long type) { slot_set(SLOT_THREAD_TYPE, (void *)(size_t)type); }
 static clr_unwind_frame *innermost_frame(void) { return (clr_unwind_frame *)slot_get(SLOT_INNERMOST_FRAME); }
 static void set_innermost_frame(clr_unwind_frame *f) { slot_set(SLOT_INNERMOST_FRAME, f); }
 
@@ -60,6 +62,7 @@ void clr_init(clr_sim *clr, clr_pinvoke_style style)
     slots_init();
     fake_clr_task_manager_init(&clr->clr_task_manager);
     clr->clr_task_manager.current = clr_current_thread;
+    clr->clr_task_manager.thread_type = current_thread_type;
     clr->lock = test_mutex_new();
 }
 
@@ -105,17 +108,22 @@ HRESULT clr_thread_enter(clr_sim *clr, fake_clr_task **out)
         return S_OK; /* refused: the CLR runs no managed code on this thread */
     fake = fake_clr_task_new(clr->tm);
     fake->expected = task;
-    fake->task_type = TT_USER; /* a thread with a CLR Thread object and no other kind */
+    fake->home_thread = test_thread_id();
+    /* A thread with a CLR Thread object and no type flags is a user thread. */
+    fake->task_type = current_thread_type() ? current_thread_type() : TT_USER;
     /* IsHostedThread / GetCurrentHostTask (vm/threads.cpp) release the task
        at once and keep using the raw pointer. */
     task->lpVtbl->Release(task);
+    /* SetupThread makes the Thread current (SetThread) before
+       SetupThreadForHost calls SetCLRTask (vm/threads.cpp ~1004-1012). */
+    set_current_thread(fake);
     hr = task->lpVtbl->SetCLRTask(task, &fake->iface);
     if (FAILED(hr)) { /* the CLR throws during thread set-up */
+        set_current_thread(NULL);
         fake_clr_task_free(fake);
         return hr;
     }
     (void)clr->tm->lpVtbl->SwitchToTask(clr->tm, 0);
-    set_current_thread(fake);
     *out = fake;
     return S_OK;
 }
@@ -163,6 +171,7 @@ void clr_shutdown(clr_sim *clr)
 typedef struct clr_thread_args {
     clr_sim *clr;
     clr_thread_kind kind;
+    long task_type; /* its ETaskType */
     IHostTask *created;
     fake_clr_task *fake;
     void (*body)(void *);
@@ -173,6 +182,9 @@ static DWORD WINAPI clr_thread_start(LPVOID p)
 {
     clr_thread_args *a = (clr_thread_args *)p;
     IHostTaskManager *tm = a->clr->tm;
+    /* Its type flags first (FinalizerThreadStart, vm/finalizerthread.cpp
+       ~765; the pool's workers, vm/win32threadpool.cpp ~2224). */
+    clr_set_thread_type(a->task_type);
     if (a->kind == CLR_THREAD_POOL) { /* SetupThread makes the Thread object here and asks */
         IHostTask *current = (IHostTask *)POISON;
         CHECK_HR(tm->lpVtbl->GetCurrentTask(tm, &current), S_OK);
@@ -180,9 +192,11 @@ static DWORD WINAPI clr_thread_start(LPVOID p)
         if (current && current != (IHostTask *)POISON)
             current->lpVtbl->Release(current);
     }
+    /* HasStarted: SetThread, then SetCLRTask (vm/threads.cpp ~2532-2546). */
+    a->fake->home_thread = test_thread_id();
+    set_current_thread(a->fake);
     CHECK_HR(a->created->lpVtbl->SetCLRTask(a->created, &a->fake->iface), S_OK);
     CHECK_HR(tm->lpVtbl->SwitchToTask(tm, 0), S_OK);
-    set_current_thread(a->fake);
     if (a->body)
         a->body(a->arg);
     free(a); /* the current thread stays set until the thread ends: ExitTask detaches it */
@@ -191,6 +205,13 @@ static DWORD WINAPI clr_thread_start(LPVOID p)
 
 HRESULT clr_create_thread(clr_sim *clr, clr_thread_kind kind, DWORD stack_size, void (*body)(void *), void *arg,
                           IHostTask **join, fake_clr_task **clr_task)
+{
+    return clr_create_thread_as(clr, kind, kind == CLR_THREAD_POOL ? TT_THREADPOOL_WORKER : TT_USER, stack_size, body,
+                                arg, join, clr_task);
+}
+
+HRESULT clr_create_thread_as(clr_sim *clr, clr_thread_kind kind, long task_type, DWORD stack_size,
+                             void (*body)(void *), void *arg, IHostTask **join, fake_clr_task **clr_task)
 {
     clr_thread_args *a = (clr_thread_args *)calloc(1, sizeof *a);
     IHostTask *task = (IHostTask *)POISON;
@@ -215,7 +236,8 @@ HRESULT clr_create_thread(clr_sim *clr, clr_thread_kind kind, DWORD stack_size, 
     a->fake->expected = task;
     a->fake->owned = task; /* the CLR's thread object holds the CreateTask reference */
     a->fake->release_late = clr->finalizer != NULL; /* ... until the finalizer lets it go */
-    a->fake->task_type = kind == CLR_THREAD_POOL ? TT_THREADPOOL_WORKER : TT_USER;
+    a->task_type = task_type;
+    a->fake->task_type = task_type;
     a->body = body;
     a->arg = arg;
     if (clr_task)
@@ -289,6 +311,7 @@ static HRESULT clr_wrapped_call(clr_sim *clr, SIZE_T target, void (*native)(void
     set_innermost_frame(frame.outer); /* keeps the native code's last error */
     error = test_last_error();
     hr = clr->tm->lpVtbl->EnterRuntime(clr->tm);
+    (void)fake_clr_task_safe_point(clr_current_thread()); /* back in managed code */
     test_set_last_error(error);
     return hr;
 }
@@ -296,6 +319,8 @@ static HRESULT clr_wrapped_call(clr_sim *clr, SIZE_T target, void (*native)(void
 HRESULT clr_pinvoke(clr_sim *clr, SIZE_T target, void (*native)(void *), void *arg)
 {
     BOOL hooked = FALSE; /* the CLR presets FALSE and ignores the HRESULT */
+    if (clr->tm)
+        (void)fake_clr_task_safe_point(clr_current_thread()); /* managed code, at a call */
     if (!clr->tm) {
         native(arg);
         return S_OK;
@@ -474,9 +499,8 @@ HRESULT clr_finalizer_start(clr_sim *clr)
     HRESULT hr;
     if (!clr->tm || clr->finalizer)
         return S_OK;
-    hr = clr_create_thread(clr, CLR_THREAD_USER, 0, finalizer_body, clr, &clr->finalizer_join, &finalizer);
-    if (finalizer)
-        T_STORE(&finalizer->task_type, TT_FINALIZER);
+    hr = clr_create_thread_as(clr, CLR_THREAD_USER, TT_FINALIZER, 0, finalizer_body, clr, &clr->finalizer_join,
+                              &finalizer);
     clr->finalizer = finalizer; /* from now on the threads made wait for it to be let go of */
     return hr;
 }
@@ -605,12 +629,12 @@ static void gate_body(void *p)
     clr_traffic *traffic = (clr_traffic *)p;
     clr_sim *clr = traffic->clr;
     fake_clr_task *self = NULL;
+    clr_set_thread_type(TT_THREADPOOL_GATE); /* GateThreadStart, first (vm/win32threadpool.cpp) */
     CHECK_HR(clr_thread_enter(clr, &self), S_OK);
     if (!self) {
         T_STORE(&traffic->gate_running, 1);
         return; /* a host may refuse it; the CLR runs the pool without it */
     }
-    T_STORE(&self->task_type, TT_THREADPOOL_GATE);
     while (!T_LOAD(&traffic->stop)) {
         if (T_LOAD(&traffic->workers_live) < TRAFFIC_WORKERS) {
             T_INC(&traffic->workers_live);
@@ -661,11 +685,9 @@ HRESULT clr_traffic_start(clr_sim *clr)
     traffic->clr = clr;
     clr->traffic = traffic;
     traffic->helper_live = 1;
-    hr = clr_create_thread(clr, CLR_THREAD_USER, 0, unload_helper_body, traffic, NULL, &helper);
-    if (hr == S_OK) {
-        T_STORE(&helper->task_type, TT_ADUNLOAD);
+    hr = clr_create_thread_as(clr, CLR_THREAD_USER, TT_ADUNLOAD, 0, unload_helper_body, traffic, NULL, &helper);
+    if (hr == S_OK)
         T_INC(&clr->background_threads_made);
-    }
     else
         traffic->helper_live = 0;
     traffic->gate = test_thread_start(gate_body, traffic);

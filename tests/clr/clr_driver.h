@@ -121,6 +121,15 @@ HRESULT clr_thread_enter(clr_sim *clr, fake_clr_task **out);
    clr_thread_unreachable. */
 HRESULT clr_create_thread(clr_sim *clr, clr_thread_kind kind, DWORD stack_size, void (*body)(void *), void *arg,
                           IHostTask **join, fake_clr_task **clr_task);
+/* The same, for a thread whose type flags the CLR sets at its start
+   (task_type: an ETaskType; clr_create_thread gives TT_THREADPOOL_WORKER
+   for CLR_THREAD_POOL, else TT_USER). */
+HRESULT clr_create_thread_as(clr_sim *clr, clr_thread_kind kind, long task_type, DWORD stack_size,
+                             void (*body)(void *), void *arg, IHostTask **join, fake_clr_task **clr_task);
+/* The calling thread's type flags (ClrFlsSetThreadType) before it has a
+   CLR Thread: what GetCurrentTaskType answers for it until then, and the
+   type clr_thread_enter gives its Thread. 0: none. */
+void clr_set_thread_type(long type);
 
 /* The CLR's per-thread object of the calling thread (what the CLR's
    GetThread() gives): set by clr_thread_enter, clr_start and on every

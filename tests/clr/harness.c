@@ -458,7 +458,31 @@ static ULONG STDMETHODCALLTYPE fct_Release(ICLRTask *This)
 }
 static HRESULT STDMETHODCALLTYPE fct_SwitchIn(ICLRTask *This, HANDLE h) { (void)This; (void)h; return E_NOTIMPL; }
 static HRESULT STDMETHODCALLTYPE fct_SwitchOut(ICLRTask *This) { (void)This; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE fct_GetMemStats(ICLRTask *This, COR_GC_THREAD_STATS *s) { (void)This; (void)s; return E_NOTIMPL; }
+/* The host's calls: counted, their thread kept, and a call the CLR does
+   not allow (after ExitTask began) counted as a broken rule. */
+static fake_clr_task *fct_host_call(ICLRTask *This, long *calls)
+{
+    fake_clr_task *t = fake_task_from(This);
+    T_INC(&t->calls_under_way);
+    T_INC(calls);
+    T_STORE(&t->last_caller, test_thread_id());
+    if (T_LOAD(&t->exit_calls) != 0)
+        T_INC(&t->rule_breaks);
+    return t;
+}
+static void fct_host_call_done(fake_clr_task *t) { T_DEC(&t->calls_under_way); }
+
+/* GetMemStats writes Flags only when it sets one (vm/threads.cpp): the
+   caller must have zeroed it. */
+static HRESULT STDMETHODCALLTYPE fct_GetMemStats(ICLRTask *This, COR_GC_THREAD_STATS *s)
+{
+    fake_clr_task *t = fake_task_from(This);
+    fct_host_call(This, &t->memstats_calls);
+    if (s)
+        s->PerThreadAllocation = (ULONGLONG)T_LOAD(&t->allocated);
+    fct_host_call_done(t);
+    return s ? S_OK : E_POINTER;
+}
 static HRESULT STDMETHODCALLTYPE fct_Reset(ICLRTask *This, BOOL full) { (void)This; (void)full; return E_NOTIMPL; }
 
 static HRESULT STDMETHODCALLTYPE fct_ExitTask(ICLRTask *This)
@@ -486,12 +510,64 @@ static HRESULT STDMETHODCALLTYPE fct_ExitTask(ICLRTask *This)
     T_STORE(&t->detached, 1);
     return S_OK;
 }
-static HRESULT STDMETHODCALLTYPE fct_Abort(ICLRTask *This) { (void)This; return E_NOTIMPL; }
-static HRESULT STDMETHODCALLTYPE fct_RudeAbort(ICLRTask *This) { (void)This; return E_NOTIMPL; }
+/* Abort and RudeAbort: any thread, always S_OK; on another thread only a
+   request (vm/threads.cpp). */
+static HRESULT STDMETHODCALLTYPE fct_Abort(ICLRTask *This)
+{
+    fake_clr_task *t = fake_task_from(This);
+    fct_host_call(This, &t->aborts);
+    fct_host_call_done(t);
+    return S_OK;
+}
+static HRESULT STDMETHODCALLTYPE fct_RudeAbort(ICLRTask *This)
+{
+    fake_clr_task *t = fake_task_from(This);
+    fct_host_call(This, &t->rude_aborts);
+    fct_host_call_done(t);
+    return S_OK;
+}
 static HRESULT STDMETHODCALLTYPE fct_NeedsPriorityScheduling(ICLRTask *This, BOOL *p) { (void)This; if (p) *p = FALSE; return S_OK; }
-static HRESULT STDMETHODCALLTYPE fct_YieldTask(ICLRTask *This) { (void)This; return S_OK; }
-static HRESULT STDMETHODCALLTYPE fct_LocksHeld(ICLRTask *This, SIZE_T *p) { (void)This; if (p) *p = 0; return S_OK; }
-static HRESULT STDMETHODCALLTYPE fct_SetTaskIdentifier(ICLRTask *This, TASKID id) { (void)This; (void)id; return S_OK; }
+/* YieldTask: another thread only (HOST_E_INVALIDOPERATION on its own);
+   S_FALSE while one is pending (vm/threads.cpp ~12010-12180). */
+static HRESULT STDMETHODCALLTYPE fct_YieldTask(ICLRTask *This)
+{
+    fake_clr_task *t = fake_task_from(This);
+    HRESULT hr = S_OK;
+    fct_host_call(This, &t->yields);
+    if (t->home_thread && test_thread_id() == t->home_thread) {
+        T_INC(&t->rule_breaks);
+        hr = HOST_E_INVALIDOPERATION;
+    } else if (T_XCHG(&t->yield_requested, 1) != 0) {
+        hr = S_FALSE;
+    }
+    fct_host_call_done(t);
+    return hr;
+}
+static HRESULT STDMETHODCALLTYPE fct_LocksHeld(ICLRTask *This, SIZE_T *p)
+{
+    fake_clr_task *t = fake_task_from(This);
+    fct_host_call(This, &t->locks_calls);
+    if (p)
+        *p = (SIZE_T)T_LOAD(&t->locks);
+    fct_host_call_done(t);
+    return p ? S_OK : E_POINTER;
+}
+static HRESULT STDMETHODCALLTYPE fct_SetTaskIdentifier(ICLRTask *This, TASKID id)
+{
+    fake_clr_task *t = fake_task_from(This);
+    fct_host_call(This, &t->id_calls);
+    T_STORE(&t->task_id, id);
+    fct_host_call_done(t);
+    return S_OK;
+}
+
+int fake_clr_task_safe_point(fake_clr_task *t)
+{
+    if (!t || T_XCHG(&t->yield_requested, 0) == 0)
+        return 0;
+    CHECK_HR(t->tm->lpVtbl->SwitchToTask(t->tm, 0), S_OK);
+    return 1;
+}
 
 static const ICLRTaskVtbl fake_clr_task_vtbl = {
     fct_QueryInterface, fct_AddRef, fct_Release, fct_SwitchIn, fct_SwitchOut, fct_GetMemStats,
@@ -549,9 +625,10 @@ static HRESULT STDMETHODCALLTYPE fctm_SetLocale(ICLRTaskManager *This, LCID l) {
 static HRESULT STDMETHODCALLTYPE fctm_GetCurrentTaskType(ICLRTaskManager *This, ETaskType *p)
 {
     fake_clr_task *t = fctm_attached(This);
+    long flags = fake_tm_from(This)->thread_type ? fake_tm_from(This)->thread_type() : 0;
     if (!p)
         return E_POINTER;
-    *p = t ? (ETaskType)T_LOAD(&t->task_type) : TT_UNKNOWN;
+    *p = t ? (ETaskType)T_LOAD(&t->task_type) : flags ? (ETaskType)flags : TT_UNKNOWN;
     return S_OK;
 }
 

@@ -139,12 +139,19 @@ static T_INLINE void t_store(volatile void *p, size_t size, __int64 v)
     else
         (void)_InterlockedExchange((volatile long *)p, (long)v);
 }
+static T_INLINE __int64 t_xchg(volatile void *p, size_t size, __int64 v)
+{
+    return size == 8 ? _InterlockedExchange64((volatile __int64 *)p, v)
+                     : (__int64)_InterlockedExchange((volatile long *)p, (long)v);
+}
+#define T_XCHG(p, v) t_xchg((p), sizeof(*(p)), (__int64)(v))
 #define T_ADD(p, v) t_add((p), sizeof(*(p)), (__int64)(v))
 #define T_INC(p) T_ADD(p, 1)
 #define T_DEC(p) T_ADD(p, -1)
 #define T_LOAD(p) t_load((p), sizeof(*(p)))
 #define T_STORE(p, v) t_store((p), sizeof(*(p)), (__int64)(v))
 #else
+#define T_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define T_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
 #define T_INC(p) __atomic_add_fetch((p), 1, __ATOMIC_SEQ_CST)
 #define T_DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_SEQ_CST)
@@ -229,19 +236,40 @@ typedef struct fake_clr_task {
     long interrupt_requested; /* Thread.Interrupt came (m_UserInterrupt) */
     int in_sta;               /* the thread's apartment is an STA */
     long task_type;           /* its ETaskType, for ICLRTaskManager::GetCurrentTaskType */
+    /* The host's calls on it (Abort, RudeAbort, YieldTask, LocksHeld,
+       GetMemStats, SetTaskIdentifier), with the rules of the CLR's Thread
+       (vm/threads.cpp): any thread; YieldTask not on its own
+       (HOST_E_INVALIDOPERATION; a rule broken); none once ExitTask began. */
+    DWORD home_thread;        /* its thread: set when it becomes that thread's CLR task */
+    long aborts, rude_aborts, yields, locks_calls, memstats_calls, id_calls;
+    long rule_breaks;         /* calls the CLR forbids, made anyway */
+    DWORD last_caller;        /* the thread of the last of those calls */
+    long yield_requested;     /* YieldTask came: the thread takes it at its next safe point */
+    SIZE_T locks;             /* what LocksHeld answers */
+    ULONGLONG allocated;      /* what GetMemStats answers */
+    ULONGLONG task_id;        /* what SetTaskIdentifier was given */
+    long calls_under_way;     /* host calls inside one of the methods above */
 } fake_clr_task;
 
 fake_clr_task *fake_clr_task_new(IHostTaskManager *tm);
 void fake_clr_task_free(fake_clr_task *t); /* checks that no reference is left */
+/* A safe point of `t`'s own thread (a transition, a back-off): a pending
+   YieldTask is taken there, as the CLR's redirect does, by calling
+   IHostTaskManager::SwitchToTask(0). Returns whether it yielded. */
+int fake_clr_task_safe_point(fake_clr_task *t);
 
 /* The CLR's ICLRTaskManager: GetCurrentTask and GetCurrentTaskType answer
    for the calling thread's CLR task, which `current` (if set) gives:
-   NULL, and TT_UNKNOWN, on a thread that has none or after its ExitTask
-   (the CLR's GetThread() of a detached thread). */
+   NULL, and TT_UNKNOWN (or the thread's type flags), on a thread that has
+   none or after its ExitTask (the CLR's GetThread() of a detached thread). */
 typedef struct fake_clr_task_manager {
     ICLRTaskManager iface;
     long refs;
     fake_clr_task *(*current)(void);
+    /* The calling thread's type flags while it has no CLR task (the CLR's
+       ClrFlsSetThreadType, set at the start of its own threads): an
+       ETaskType, 0 for none. NULL: none anywhere. */
+    long (*thread_type)(void);
 } fake_clr_task_manager;
 void fake_clr_task_manager_init(fake_clr_task_manager *m);
 
