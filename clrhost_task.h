@@ -1,4 +1,4 @@
-/* clrhost_task.h - v0.2.1 - public domain or MIT, your choice (see end of file)
+/* clrhost_task.h - v0.3.0 - public domain or MIT, your choice (see end of file)
 
    A complete, correct IHostTaskManager for native (C or C++) hosts of the
    .NET Framework CLR 2.0-4.8, with hooks on every managed/native transition.
@@ -13,8 +13,9 @@
    ===========================================================================
 
    This manual: QUICK START, WHAT YOU GET, HOOKS, CallNeedsHostHook POLICY,
-   CONFIGURATION, HRESULTS WE GIVE THE CLR, THREADS AND LIFETIME,
-   PERFORMANCE, PLATFORMS, DOES NOT, CHANGES.
+   CONFIGURATION, HRESULTS WE GIVE THE CLR, THREADS AND LIFETIME, EVERY
+   TASK: KINDS, LIVE VIEW, TASK CONTROLS, PERFORMANCE, PLATFORMS, DOES NOT,
+   CHANGES.
 
    The code, in this order. Each section's banner starts with its name
    after two '>' signs, so that grep -n '>[>]' clrhost_task.h (or the same
@@ -43,6 +44,7 @@
      transitions       the frame stack the four transitions push and pop
      waiting           Sleep and Join
      refcount          task references, biased toward the owning thread
+     controls          a task's kind, and the host's calls on its ICLRTask
      ihosttask         IHostTask's methods
      task_life         making, adopting, running and ending a task
      ihosttaskmanager  IHostTaskManager's methods but CallNeedsHostHook
@@ -374,6 +376,69 @@
      counts as not listed there.
 
    ===========================================================================
+   EVERY TASK: KINDS, LIVE VIEW, TASK CONTROLS
+   ===========================================================================
+
+   Kinds. clrhost_task_get_kind says what the CLR says a task is: user
+   thread, thread-pool worker, I/O completion, finalizer, GC, AppDomain
+   unload, other (debugger helper, thread-pool timer, gate, wait), or
+   unknown; clrhost_task_clr_type gives the CLR's ETaskType itself. It is
+   asked (ICLRTaskManager::GetCurrentTaskType) on the task's own thread
+   when the CLR gives the task its ICLRTask, where the CLR's source makes
+   it right for every thread the CLR makes [SRC], and when a foreign
+   thread is adopted (the CLR's own thread-pool threads carry their type
+   from their start; a foreign thread with no CLR Thread stays unknown;
+   once it runs managed code it is a user thread). The statistics count
+   tasks, live tasks and every counter by kind (by_kind).
+
+   Live view. clrhost_task_get_view and clrhost_task_manager_list read,
+   from any thread while the tasks run, each task's kind, thread, depth,
+   whether it is in native or managed code, the innermost open native
+   call's target, its BeginThreadAffinity nesting and, with
+   CLRHOST_TASK_TIMING, how long it has been where it is. A view is never
+   a mixed state: depth, in_native, native_target and state_ns come from
+   one moment of the task (see "the live view" in transitions for how).
+   list with min_ms picks the tasks that have been outside the runtime (or
+   in managed code) for at least that long: a watchdog's question. Each
+   listed view holds a reference on its task until
+   clrhost_task_views_release, so the watchdog can act on it afterwards.
+   Resolve a native_target to a name on the watchdog's thread, never in a
+   hook.
+
+   Task controls: clrhost_task_abort (Abort, or RudeAbort),
+   clrhost_task_yield (YieldTask), clrhost_task_locks_held (LocksHeld),
+   clrhost_task_bytes_allocated (GetMemStats' PerThreadAllocation),
+   clrhost_task_set_debugger_id (SetTaskIdentifier; 0 means none). Thin
+   calls on the ICLRTask the CLR gave the task, from any thread; what the
+   CLR's source says of each [SRC]:
+   - Abort and RudeAbort always answer S_OK; on another thread the abort is
+     only requested: a task in native code is not interrupted, the abort
+     fires when it returns to managed code; a task in one of the CLR's
+     interruptible waits gets IHostTask::Alert.
+   - YieldTask is refused on the task's own thread (HOST_E_INVALIDOPERATION,
+     which we answer without asking); it suspends the task and, if it runs
+     managed code, makes it call SwitchToTask(0) at a safe point (counted:
+     forced_yields, forced_yields_taken); S_FALSE while one is pending.
+   - LocksHeld and GetMemStats are plain reads of the task's own counters,
+     racy from another thread; GetMemStats' 64-bit byte count can tear on
+     x86 [INF: seen in the source, not observed].
+   Each call holds a reference on the ICLRTask, taken under the task's own
+   lock; a task's end stops new calls and waits for those under way before
+   its ExitTask, so no call reaches the CLR's object after ExitTask. Our
+   answers besides the CLR's: HOST_E_CLRNOTAVAILABLE (no ICLRTask yet),
+   HOST_E_INVALIDOPERATION (ended or ending), E_ACCESSDENIED (abort or
+   yield of a GC or debugger-helper task, which the CLR keeps for itself),
+   E_POINTER. The task itself must stay valid during the call: hold a
+   reference (a listed view's, or IHostTask::AddRef). Call them from a
+   thread of your own, never from a hook (that thread is mid-transition)
+   or a foreach callback (our registry lock is held).
+
+   Counters (per task and in the totals): Sleep calls and, with timing,
+   time asleep; SwitchToTask calls; Join calls made; Alerts received;
+   forced yields asked and taken; BeginThreadAffinity calls. Calls on a
+   thread without a task count in the totals only.
+
+   ===========================================================================
    PERFORMANCE
    ===========================================================================
 
@@ -418,6 +483,12 @@
    CHANGES
    ===========================================================================
 
+   0.3.0  every task: kinds (clrhost_task_get_kind, stats by_kind), the
+          live view (clrhost_task_get_view, clrhost_task_manager_list),
+          the CLR's task controls (clrhost_task_abort, _yield, _locks_held,
+          _bytes_allocated, _set_debugger_id), counters of Sleep,
+          SwitchToTask, Join, Alert, forced yields and thread affinity;
+          CLRHOST_TASK_STATIC warning-free under cl /W4.
    0.2.1  clrhost_task_manager_stats.tasks_freed (the CLR lets go of a dead
           thread's task late, on its finalizer thread);
           CLRHOST_TASK_NEGATIVE_CONTROL, deliberately broken builds for the
@@ -469,8 +540,8 @@
 #endif
 
 #define CLRHOST_TASK_VERSION_MAJOR 0
-#define CLRHOST_TASK_VERSION_MINOR 2
-#define CLRHOST_TASK_VERSION_PATCH 1
+#define CLRHOST_TASK_VERSION_MINOR 3
+#define CLRHOST_TASK_VERSION_PATCH 0
 
 /* ------------------------------------------------------------------------
    >>win32  The Win32 names the API uses. On Windows the toolchain's own
@@ -628,8 +699,26 @@ typedef struct clrhost_task_config { /* zero-initialised = sensible defaults */
     void *alloc_user;
 } clrhost_task_config;
 
-/* Counts kept per task (written only by the task's own thread) and summed
-   manager-wide. The two times are 0 unless CLRHOST_TASK_TIMING is on. */
+/* What a task is, as the CLR says (ICLRTaskManager::GetCurrentTaskType,
+   asked on the task's own thread when a foreign thread is adopted and
+   again when the CLR gives the task its ICLRTask). */
+typedef enum clrhost_task_kind {
+    CLRHOST_TASK_KIND_UNKNOWN = 0,   /* not told yet: a created task before its thread enters the
+                                        runtime, or a foreign thread the CLR has no Thread for */
+    CLRHOST_TASK_KIND_USER,          /* System.Threading.Thread, or a foreign thread in managed code */
+    CLRHOST_TASK_KIND_THREADPOOL_WORKER,
+    CLRHOST_TASK_KIND_IO_COMPLETION, /* a thread-pool I/O completion thread */
+    CLRHOST_TASK_KIND_FINALIZER,
+    CLRHOST_TASK_KIND_GC,            /* the background GC thread (server GC threads have no task) */
+    CLRHOST_TASK_KIND_AD_UNLOAD,     /* the AppDomain-unload helper */
+    CLRHOST_TASK_KIND_OTHER,         /* debugger helper; thread-pool timer, gate and wait threads */
+    CLRHOST_TASK_KIND_COUNT
+} clrhost_task_kind;
+
+/* Counts kept per task and summed manager-wide. Each is written only by
+   the task's own thread, but for alerts and forced_yields, which the
+   threads that alert it or ask it to yield add. The times are 0 unless
+   CLRHOST_TASK_TIMING is on. */
 typedef struct clrhost_task_counters {
     ULONGLONG leave_runtime;          /* LeaveRuntime calls let through */
     ULONGLONG enter_runtime;          /* EnterRuntime calls that closed a native frame */
@@ -640,9 +729,25 @@ typedef struct clrhost_task_counters {
     ULONGLONG needs_hook_asks;        /* CallNeedsHostHook calls (see CLRHOST_TASK_COUNT_ASKS) */
     ULONGLONG needs_hook_true;        /* ... answered TRUE */
     ULONGLONG protocol_errors;        /* unbalanced or unexpected calls, tolerated */
+    ULONGLONG sleeps;                 /* IHostTaskManager::Sleep calls */
+    ULONGLONG switches;               /* SwitchToTask calls (the CLR's zero-delay back-offs) */
+    ULONGLONG joins;                  /* IHostTask::Join calls this task made, on any task */
+    ULONGLONG alerts;                 /* IHostTask::Alert calls on this task */
+    ULONGLONG forced_yields;          /* yields asked of it (clrhost_task_yield, accepted) */
+    ULONGLONG forced_yields_taken;    /* SwitchToTask calls that answered one */
+    ULONGLONG thread_affinity;        /* BeginThreadAffinity calls */
     ULONGLONG native_wait_ns;         /* outside the runtime in the CLR's own blocking waits */
     ULONGLONG native_call_ns;         /* outside the runtime in other native calls */
+    ULONGLONG sleep_ns;               /* in IHostTaskManager::Sleep */
 } clrhost_task_counters;
+
+/* The tasks of one kind: a live task counts under its kind now, an ended
+   one under the kind it had at its end. */
+typedef struct clrhost_task_kind_stats {
+    ULONGLONG tasks; /* created or adopted: live plus ended */
+    ULONGLONG live;
+    clrhost_task_counters counters;
+} clrhost_task_kind_stats;
 
 typedef struct clrhost_task_manager_stats {
     ULONGLONG tasks_created;   /* by IHostTaskManager::CreateTask */
@@ -656,7 +761,37 @@ typedef struct clrhost_task_manager_stats {
                                   tasks_ended until the process settles */
     clrhost_task_counters totals; /* every task, live and ended, plus calls made
                                      on threads that have no task */
+    clrhost_task_kind_stats by_kind[CLRHOST_TASK_KIND_COUNT]; /* totals without the
+                                     taskless calls, by kind */
 } clrhost_task_manager_stats;
+
+/* A task as another thread sees it (clrhost_task_get_view,
+   clrhost_task_manager_list): never a mixed state. depth, in_native,
+   native_target and state_ns describe one moment of the task, even while
+   it makes transitions on its own thread. */
+typedef struct clrhost_task_view {
+    clrhost_task *task;
+    DWORD thread_id;         /* 0 until a created task's thread runs */
+    clrhost_task_kind kind;
+    LONG clr_type;           /* the ETaskType the CLR gave (TT_UNKNOWN until then) */
+    BOOL adopted;            /* a foreign thread, not CreateTask's */
+    BOOL ended;              /* its thread has ended (a task you hold a reference to) */
+    BOOL has_clr_task;       /* the CLR gave it an ICLRTask it has not ended */
+    BOOL in_native;          /* outside the runtime: its innermost frame is a native call */
+    BOOL off_scheduler;      /* LeaveRuntime(0) came (clrhost_task_off_scheduler) */
+    unsigned depth;          /* open transition frames; 0 in plain managed code */
+    unsigned thread_affinity; /* BeginThreadAffinity nesting */
+    SIZE_T native_target;    /* the innermost open native call's target; 0 when none is open
+                                or it is deeper than CLRHOST_TASK_MAX_DEPTH */
+    ULONGLONG state_ns;      /* with CLRHOST_TASK_TIMING: how long it has been where it is
+                                (in native or in managed code, at this depth) without a
+                                transition; 0 without timing or deeper than MAX_DEPTH */
+} clrhost_task_view;
+
+/* clrhost_task_manager_list's `which` */
+#define CLRHOST_TASK_LIST_ALL 0u
+#define CLRHOST_TASK_LIST_IN_NATIVE 1u  /* outside the runtime */
+#define CLRHOST_TASK_LIST_IN_MANAGED 2u /* running managed code */
 
 /* The manager. `config` may be NULL (all defaults) and is copied. Returns
    S_OK, E_POINTER (out is NULL), E_INVALIDARG (alloc_fn without free_fn or
@@ -723,6 +858,43 @@ CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task,
    thread is off the host's scheduler for good" (the AppDomain-unload
    helper does it); see "LeaveRuntime(0)" in the manual. */
 CLRHOST_TASK_API BOOL clrhost_task_off_scheduler(const clrhost_task *task);
+
+/* The task's kind (CLRHOST_TASK_KIND_UNKNOWN for NULL), its name
+   ("user", "threadpool-worker", ...; "?" for a value out of range), and
+   the ETaskType the CLR gave (TT_UNKNOWN, 0x80000000, until then). */
+CLRHOST_TASK_API clrhost_task_kind clrhost_task_get_kind(const clrhost_task *task);
+CLRHOST_TASK_API const char *clrhost_task_kind_name(clrhost_task_kind kind);
+CLRHOST_TASK_API LONG clrhost_task_clr_type(const clrhost_task *task);
+
+/* The live view, from any thread, while the tasks run. The task must stay
+   valid during the call: inside clrhost_task_manager_foreach's fn, or
+   while you hold a reference (IHostTask::AddRef, or a listed view's).
+   S_OK, or E_POINTER. view.task is `task`; no reference is taken. */
+CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_view *out);
+/* Views of the live tasks that are `which` (CLRHOST_TASK_LIST_*) and, with
+   min_ms > 0, have been there for at least min_ms (needs
+   CLRHOST_TASK_TIMING: else E_INVALIDARG). Up to `capacity` go into
+   `views`, each holding a reference on its task, so that view.task can be
+   given to the functions below after the list is made; release them with
+   clrhost_task_views_release. *count gets how many were listed. S_OK;
+   S_FALSE when more tasks matched than `capacity`; E_POINTER; E_INVALIDARG. */
+CLRHOST_TASK_API HRESULT clrhost_task_manager_list(clrhost_task_manager *m, unsigned which, ULONGLONG min_ms,
+                                                   clrhost_task_view *views, size_t capacity, size_t *count);
+CLRHOST_TASK_API void clrhost_task_views_release(clrhost_task_view *views, size_t count);
+
+/* The CLR's own controls on a task, on its ICLRTask, from any thread (see
+   TASK CONTROLS in the manual). `task` must stay valid during the call,
+   as for clrhost_task_get_view. Besides what the CLR answers:
+   E_POINTER (task or out is NULL); HOST_E_CLRNOTAVAILABLE (the CLR has
+   given the task no ICLRTask yet); HOST_E_INVALIDOPERATION (the task has
+   ended, or is ending: its ExitTask has begun; and for clrhost_task_yield,
+   called on the task's own thread); E_ACCESSDENIED (abort or yield of a
+   task the CLR keeps for itself: GC, debugger helper). */
+CLRHOST_TASK_API HRESULT clrhost_task_abort(clrhost_task *task, BOOL rude); /* Abort / RudeAbort */
+CLRHOST_TASK_API HRESULT clrhost_task_yield(clrhost_task *task);            /* YieldTask */
+CLRHOST_TASK_API HRESULT clrhost_task_locks_held(clrhost_task *task, SIZE_T *out);
+CLRHOST_TASK_API HRESULT clrhost_task_bytes_allocated(clrhost_task *task, ULONGLONG *out); /* GetMemStats */
+CLRHOST_TASK_API HRESULT clrhost_task_set_debugger_id(clrhost_task *task, ULONGLONG id); /* SetTaskIdentifier; 0: none */
 
 /* Checks, at run time, that every slot of the vtables this build made holds
    the method mscoree.idl puts there (slot offsets are checked at compile
@@ -1235,6 +1407,25 @@ typedef struct clrhost__ICLRTaskManagerVtbl {
 } clrhost__ICLRTaskManagerVtbl;
 struct clrhost__ICLRTaskManager { const clrhost__ICLRTaskManagerVtbl *lpVtbl; };
 
+/* ETaskType, as ICLRTaskManager::GetCurrentTaskType answers (mscoree.idl). */
+#define CLRHOST__TT_DEBUGGERHELPER 0x1
+#define CLRHOST__TT_GC 0x2
+#define CLRHOST__TT_FINALIZER 0x4
+#define CLRHOST__TT_THREADPOOL_TIMER 0x8
+#define CLRHOST__TT_THREADPOOL_GATE 0x10
+#define CLRHOST__TT_THREADPOOL_WORKER 0x20
+#define CLRHOST__TT_THREADPOOL_IOCOMPLETION 0x40
+#define CLRHOST__TT_ADUNLOAD 0x80
+#define CLRHOST__TT_USER 0x100
+#define CLRHOST__TT_THREADPOOL_WAIT 0x200
+#define CLRHOST__TT_UNKNOWN (-0x7FFFFFFF - 1) /* 0x80000000 */
+
+/* COR_GC_THREAD_STATS, what ICLRTask::GetMemStats fills (gchost.idl). */
+typedef struct clrhost__gc_thread_stats {
+    ULONGLONG PerThreadAllocation;
+    ULONG Flags;
+} clrhost__gc_thread_stats;
+
 typedef struct clrhost__IHostTaskVtbl {
     HRESULT (STDMETHODCALLTYPE *QueryInterface)(clrhost__IHostTask *This, REFIID riid, void **ppvObject);
     ULONG (STDMETHODCALLTYPE *AddRef)(clrhost__IHostTask *This);
@@ -1445,6 +1636,10 @@ typedef struct clrhost__frame {
 #define CLRHOST__KIND_CAPACITY 1024
 #endif
 
+/* The live view's slots: one per position value (clrhost__POSITION) up
+   to CLRHOST_TASK_MAX_DEPTH frames. */
+#define CLRHOST__VIEW_SLOTS (2 * CLRHOST_TASK_MAX_DEPTH + 2)
+
 struct clrhost_task {
     clrhost__IHostTask iface; /* first: IHostTask * and clrhost_task * share an address */
     LONG shared_refs;   /* atomic; carries CLRHOST__OWNER_BIAS while a thread owns the task */
@@ -1456,7 +1651,13 @@ struct clrhost_task {
     clrhost__os_thread thread;
     LPTHREAD_START_ROUTINE start; /* created tasks */
     PVOID parameter;
-    void *volatile clr_task; /* clrhost__ICLRTask *, AddRef'd */
+    void *volatile clr_task; /* clrhost__ICLRTask *, AddRef'd; set and taken under clr_lock */
+    clrhost__os_mutex clr_lock; /* clr_task, clr_calls, clr_closed: see TASK CONTROLS */
+    LONG clr_calls;             /* host calls on clr_task under way (clrhost__clr_begin) */
+    int clr_closed;             /* ExitTask has begun: no more calls */
+    LONG clr_type;              /* the ETaskType the CLR gave; written by the own thread */
+    LONG yield_pending;         /* a forced yield asked, not yet answered by SwitchToTask */
+    LONG affinity;              /* BeginThreadAffinity nesting; written by the own thread */
     void *user;
     int adopted;
     int delay_abort;              /* own thread only */
@@ -1469,6 +1670,13 @@ struct clrhost_task {
     clrhost_task_counters counts; /* the two times are kept in clock ticks */
     unsigned char managed_bits[CLRHOST__KIND_CAPACITY / 8]; /* bit d: frame d is managed */
     clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];          /* timing of the innermost ones */
+    /* The live view (see "the live view" in transitions): for each
+       position, the innermost native call's target, written before the
+       position that shows it; with timing, since when the task has been
+       where it is, under view_seq. */
+    SIZE_T view_targets[CLRHOST__VIEW_SLOTS];
+    LONG view_seq;   /* odd while a timed transition writes since and position */
+    ULONGLONG since; /* clock ticks */
 };
 
 /* The manager, and the module policy's table it holds. */
@@ -1527,7 +1735,7 @@ struct clrhost_task_manager {
     clrhost__os_mutex lock;
     clrhost_task *live;
     ULONGLONG created, adopted, live_count, ended;
-    clrhost_task_counters ended_totals;
+    clrhost_task_kind_stats ended_by_kind[CLRHOST_TASK_KIND_COUNT]; /* counters in clock ticks */
     /* rare events, updated with locked adds */
     ULONGLONG refused;
     ULONGLONG freed;
@@ -1574,6 +1782,10 @@ static void clrhost__store_ptr(void *volatile *p, void *v) { __atomic_store_n(p,
 static ULONGLONG clrhost__load64(const volatile ULONGLONG *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static void clrhost__store64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_add_fetch(p, v, __ATOMIC_ACQ_REL); }
+/* The live view's sequence lock (a writer's stores stay after its release
+   fence, a reader's loads before its acquire fence). */
+static void clrhost__fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+static void clrhost__fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 
 #elif defined(_MSC_VER)
 
@@ -1620,6 +1832,10 @@ static ULONGLONG clrhost__load64(const volatile ULONGLONG *p) { return *p; }
 static void clrhost__store64(volatile ULONGLONG *p, ULONGLONG v) { *p = v; }
 #endif
 static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { InterlockedExchangeAdd64((volatile LONGLONG *)p, (LONGLONG)v); }
+/* x86 and x64 keep stores after stores and loads after loads: only the
+   compiler must not move them. */
+static void clrhost__fence_release(void) { _ReadWriteBarrier(); }
+static void clrhost__fence_acquire(void) { _ReadWriteBarrier(); }
 
 #else
 #error "clrhost_task.h: no atomics for this compiler (GCC, Clang and MSVC are supported)"
@@ -2558,11 +2774,19 @@ static void clrhost__counters_add(clrhost_task_counters *to, const clrhost_task_
     to->leave_runtime_vetoed += clrhost__load64(&from->leave_runtime_vetoed);
     to->reverse_enter_vetoed += clrhost__load64(&from->reverse_enter_vetoed);
     to->protocol_errors += clrhost__load64(&from->protocol_errors);
+    to->sleeps += clrhost__load64(&from->sleeps);
+    to->switches += clrhost__load64(&from->switches);
+    to->joins += clrhost__load64(&from->joins);
+    to->alerts += clrhost__load64(&from->alerts);
+    to->forced_yields_taken += clrhost__load64(&from->forced_yields_taken);
+    to->forced_yields += clrhost__load64(&from->forced_yields);
+    to->thread_affinity += clrhost__load64(&from->thread_affinity);
     to->native_wait_ns += clrhost__load64(&from->native_wait_ns);
     to->native_call_ns += clrhost__load64(&from->native_call_ns);
+    to->sleep_ns += clrhost__load64(&from->sleep_ns);
 }
 /* A new counter must be added above, in its place in that order. */
-CLRHOST__STATIC_CHECK(every_counter_summed, sizeof(clrhost_task_counters) == 11 * sizeof(ULONGLONG));
+CLRHOST__STATIC_CHECK(every_counter_summed, sizeof(clrhost_task_counters) == 19 * sizeof(ULONGLONG));
 
 static ULONGLONG clrhost__ticks_to_ns(ULONGLONG ticks, ULONGLONG frequency)
 {
@@ -2573,6 +2797,7 @@ static void clrhost__counters_finish(clrhost_task_counters *c, const clrhost_tas
 {
     c->native_wait_ns = clrhost__ticks_to_ns(c->native_wait_ns, m->tick_frequency);
     c->native_call_ns = clrhost__ticks_to_ns(c->native_call_ns, m->tick_frequency);
+    c->sleep_ns = clrhost__ticks_to_ns(c->sleep_ns, m->tick_frequency);
 }
 
 /* ------------------------------------------------------------------------
@@ -2660,8 +2885,32 @@ static void clrhost__registry_add(clrhost_task_manager *m, clrhost_task *t)
     clrhost__os_mutex_unlock(&m->lock);
 }
 
+/* The kind of an ETaskType. */
+static clrhost_task_kind clrhost__kind_of_type(LONG type)
+{
+    switch (type) {
+    case CLRHOST__TT_USER: return CLRHOST_TASK_KIND_USER;
+    case CLRHOST__TT_THREADPOOL_WORKER: return CLRHOST_TASK_KIND_THREADPOOL_WORKER;
+    case CLRHOST__TT_THREADPOOL_IOCOMPLETION: return CLRHOST_TASK_KIND_IO_COMPLETION;
+    case CLRHOST__TT_FINALIZER: return CLRHOST_TASK_KIND_FINALIZER;
+    case CLRHOST__TT_GC: return CLRHOST_TASK_KIND_GC;
+    case CLRHOST__TT_ADUNLOAD: return CLRHOST_TASK_KIND_AD_UNLOAD;
+    case CLRHOST__TT_DEBUGGERHELPER:
+    case CLRHOST__TT_THREADPOOL_TIMER:
+    case CLRHOST__TT_THREADPOOL_GATE:
+    case CLRHOST__TT_THREADPOOL_WAIT: return CLRHOST_TASK_KIND_OTHER;
+    default: return CLRHOST_TASK_KIND_UNKNOWN;
+    }
+}
+
+static clrhost_task_kind clrhost__task_kind(const clrhost_task *t)
+{
+    return clrhost__kind_of_type(clrhost__relaxed_load(&t->clr_type));
+}
+
 static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
 {
+    clrhost_task_kind_stats *kind = &m->ended_by_kind[clrhost__task_kind(t)];
     clrhost__os_mutex_lock(&m->lock);
     if (t->live_prev)
         t->live_prev->live_next = t->live_next;
@@ -2672,7 +2921,8 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
     t->live_prev = t->live_next = NULL;
     m->live_count -= 1;
     m->ended += 1;
-    clrhost__counters_add(&m->ended_totals, &t->counts);
+    kind->tasks += 1;
+    clrhost__counters_add(&kind->counters, &t->counts);
     clrhost__os_mutex_unlock(&m->lock);
 }
 
@@ -2691,7 +2941,23 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
    clrhost_task_in_native are one relaxed load for other threads); frame
    d's kind is bit d % 8 of managed_bits[d / 8], for d smaller than
    CLRHOST__KIND_CAPACITY. Everything else reads them through this part;
-   only the pushes and pops of this section write them. */
+   only the pushes and pops of this section write them.
+
+   The live view. Another thread reads a task's position and, for it, the
+   innermost open native call's target and (with timing) since when the
+   task has been there, and must never pair a position with another
+   moment's target or time. The target is kept per position value, in
+   view_targets[position], written before the (release) store of the
+   position that shows it: a native push writes its own target there, a
+   managed push the one of the position it leaves (the native call it is
+   nested in), and a pop writes nothing, as the frames below the popped
+   one are unchanged. So whatever a reader finds in the slot of the
+   position it read belongs to a moment the task was at that position.
+   That costs the untimed LeaveRuntime one store. Timed transitions also
+   write `since`, one value for all positions, so they write it and the
+   position inside the sequence lock view_seq (clrhost__view_move); the
+   untimed ones never touch view_seq, and timing is fixed for a manager's
+   life. */
 
 #define CLRHOST__NATIVE_BIT 1
 
@@ -2780,12 +3046,23 @@ CLRHOST__INLINE int clrhost__push_is_plain(const clrhost_task_manager *m, const 
     return !hooked && !(m->flags & CLRHOST_TASK_TIMING) && clrhost__depth(t) < CLRHOST_TASK_MAX_DEPTH;
 }
 
-/* When clrhost__push_is_plain. */
-CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind)
+/* The live view's target for the position a push of `kind` goes to from
+   `from` (below CLRHOST_TASK_MAX_DEPTH frames). */
+CLRHOST__INLINE void clrhost__view_target(clrhost_task *t, LONG from, LONG to, int kind, SIZE_T target)
 {
-    LONG d = clrhost__depth(t);
+    clrhost__store_size(&t->view_targets[to],
+                        kind == CLRHOST__FRAME_MANAGED ? clrhost__load_size(&t->view_targets[from]) : target);
+}
+
+/* When clrhost__push_is_plain. target: a native call's (0 for a managed frame). */
+CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind, SIZE_T target)
+{
+    LONG from = clrhost__relaxed_load(&t->position);
+    LONG d = CLRHOST__SHIFT_RIGHT(from, 1);
+    LONG to = CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED);
     clrhost__set_frame_kind(t, d, kind);
-    clrhost__relaxed_store(&t->position, CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED));
+    clrhost__view_target(t, from, to, kind, target);
+    clrhost__atomic_store(&t->position, to);
 }
 
 /* The expected frame on top, within capacity, no timing; returns 0 (and
@@ -2796,7 +3073,7 @@ CLRHOST__INLINE int clrhost__pop_plain(const clrhost_task_manager *m, clrhost_ta
     if (d < 0 || d >= CLRHOST__KIND_CAPACITY || (m->flags & CLRHOST_TASK_TIMING) ||
         clrhost__frame_kind(t, d) != wanted)
         return 0;
-    clrhost__relaxed_store(&t->position, CLRHOST__POSITION(d, clrhost__native_below(t, d - 1)));
+    clrhost__atomic_store(&t->position, CLRHOST__POSITION(d, clrhost__native_below(t, d - 1)));
     return 1;
 }
 
@@ -2828,34 +3105,57 @@ static CLRHOST__COLD void clrhost__frame_start(clrhost_task_manager *m, clrhost_
     f->start = clrhost__os_ticks(); /* last: the hook's own time is not native time */
 }
 
+/* A timed transition's move to position `to`, which it made at clock
+   tick `now`: since and position under the sequence lock. */
+static CLRHOST__COLD void clrhost__view_move(clrhost_task *t, LONG to, ULONGLONG now)
+{
+    LONG seq = clrhost__relaxed_load(&t->view_seq);
+    clrhost__relaxed_store(&t->view_seq, seq + 1);
+    clrhost__fence_release();
+    clrhost__store64(&t->since, now);
+    clrhost__atomic_store(&t->position, to);
+    clrhost__atomic_store(&t->view_seq, seq + 2);
+}
+
 /* kind: CLRHOST__FRAME_NATIVE_CALL (target: the native code's address) or
    CLRHOST__FRAME_MANAGED. */
 CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *t, int kind, SIZE_T target)
 {
-    LONG d = clrhost__depth(t);
+    LONG from = clrhost__relaxed_load(&t->position);
+    LONG d = CLRHOST__SHIFT_RIGHT(from, 1);
+    LONG to = CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED);
     if (d < CLRHOST__KIND_CAPACITY)
         clrhost__set_frame_kind(t, d, kind);
     if (d < CLRHOST_TASK_MAX_DEPTH) {
-        if (m->flags & CLRHOST_TASK_TIMING)
+        clrhost__view_target(t, from, to, kind, target);
+        if (m->flags & CLRHOST_TASK_TIMING) {
             clrhost__frame_start(m, &t->frames[d], kind, target);
+            clrhost__view_move(t, to, t->frames[d].start);
+            return;
+        }
     } else if (d == CLRHOST_TASK_MAX_DEPTH || d == CLRHOST__KIND_CAPACITY) {
         clrhost__frame_too_deep(m, t, d);
     }
-    clrhost__relaxed_store(&t->position, CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED));
+    if (m->flags & CLRHOST_TASK_TIMING)
+        clrhost__view_move(t, to, clrhost__os_ticks());
+    else
+        clrhost__atomic_store(&t->position, to);
 }
 
 /* Books a closing native frame's time: its span minus the frames opened
-   inside it; its span counts as nested time for its parent. */
-static CLRHOST__COLD void clrhost__frame_time(clrhost_task_manager *m, clrhost_task *t, LONG d)
+   inside it; its span counts as nested time for its parent. Returns the
+   clock tick it closed at. */
+static CLRHOST__COLD ULONGLONG clrhost__frame_time(clrhost_task_manager *m, clrhost_task *t, LONG d)
 {
     const clrhost__frame *f = &t->frames[d];
-    ULONGLONG span = clrhost__os_ticks() - f->start;
+    ULONGLONG now = clrhost__os_ticks();
+    ULONGLONG span = now - f->start;
     (void)m;
     if (d > 0)
         t->frames[d - 1].nested += span;
-    if (clrhost__frame_kind(t, d) == CLRHOST__FRAME_MANAGED)
-        return;
-    clrhost__count(f->wait ? &t->counts.native_wait_ns : &t->counts.native_call_ns, span - f->nested);
+    if (clrhost__frame_kind(t, d) != CLRHOST__FRAME_MANAGED)
+        clrhost__count(f->wait ? &t->counts.native_wait_ns : &t->counts.native_call_ns, span - f->nested);
+    return now;
 }
 
 /* Pops the innermost frame, the depth-th (kind: what it is; past
@@ -2864,9 +3164,11 @@ static CLRHOST__COLD void clrhost__frame_time(clrhost_task_manager *m, clrhost_t
 CLRHOST__INLINE void clrhost__pop_frame(clrhost_task_manager *m, clrhost_task *t, LONG depth, int kind)
 {
     LONG d = depth - 1;
-    if (d < CLRHOST_TASK_MAX_DEPTH && (m->flags & CLRHOST_TASK_TIMING))
-        clrhost__frame_time(m, t, d);
-    clrhost__relaxed_store(&t->position, CLRHOST__POSITION(d, clrhost__native_below(t, d - 1)));
+    LONG to = CLRHOST__POSITION(d, clrhost__native_below(t, d - 1));
+    if (m->flags & CLRHOST_TASK_TIMING)
+        clrhost__view_move(t, to, d < CLRHOST_TASK_MAX_DEPTH ? clrhost__frame_time(m, t, d) : clrhost__os_ticks());
+    else
+        clrhost__atomic_store(&t->position, to);
     if (kind == CLRHOST__FRAME_MANAGED) {
         clrhost__count(&t->counts.reverse_leave_runtime, 1);
         if (m->hooks.reverse_leave_runtime)
@@ -3040,6 +3342,7 @@ static CLRHOST__COLD void clrhost__task_free(clrhost_task *t)
     if (clr)
         clr->lpVtbl->Release(clr);
     clrhost__os_thread_close(&t->thread);
+    clrhost__os_mutex_destroy(&t->clr_lock);
     clrhost__free(m, t);
     clrhost__manager_release(m);
 }
@@ -3142,6 +3445,80 @@ static void clrhost__task_disown(clrhost_task *t)
 }
 
 /* ------------------------------------------------------------------------
+   >>controls  The CLR's side of a task: its kind, and the host's calls on
+   its ICLRTask (clrhost_task_abort and the others, in api_impl). A call
+   holds a reference on the ICLRTask, taken under the task's clr_lock,
+   and counts in clr_calls; the task's end takes the ICLRTask away under
+   that lock and waits for the calls under way before its ExitTask, so
+   none comes after it. [SRC] The CLR's Thread never goes while a
+   reference is held (its Release only counts, vm/threads.h).
+   ------------------------------------------------------------------------ */
+
+/* Asks the CLR what the calling thread, the task's own, is. The CLR's
+   ICLRTaskManager is one static object (vm/corhost.cpp), valid until the
+   process ends; GetCurrentTaskType only reads the thread's type flags. */
+static CLRHOST__COLD void clrhost__learn_kind(clrhost_task *t)
+{
+    clrhost__ICLRTaskManager *clr = (clrhost__ICLRTaskManager *)clrhost__load_ptr(&t->manager->clr_task_manager);
+    int type = CLRHOST__TT_UNKNOWN;
+    if (clr && SUCCEEDED(clr->lpVtbl->GetCurrentTaskType(clr, &type)))
+        clrhost__relaxed_store(&t->clr_type, (LONG)type);
+}
+
+/* For the task's end: no host call on its ICLRTask starts from now, and
+   those under way (each a short call into the CLR) are waited for.
+   Returns our reference. */
+static clrhost__ICLRTask *clrhost__clr_close(clrhost_task *t)
+{
+    clrhost__ICLRTask *clr;
+    clrhost__os_mutex_lock(&t->clr_lock);
+    t->clr_closed = 1;
+    clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
+    while (t->clr_calls > 0) {
+        clrhost__os_mutex_unlock(&t->clr_lock);
+        clrhost__os_yield();
+        clrhost__os_mutex_lock(&t->clr_lock);
+    }
+    clrhost__os_mutex_unlock(&t->clr_lock);
+    return clr;
+}
+
+/* A host call on the task's ICLRTask begins: S_OK with a reference in
+   *clr (give it back to clrhost__clr_end), HOST_E_INVALIDOPERATION once the
+   task ends, HOST_E_CLRNOTAVAILABLE before the CLR gave one. */
+static HRESULT clrhost__clr_begin(clrhost_task *t, clrhost__ICLRTask **clr)
+{
+    HRESULT hr = S_OK;
+    *clr = NULL;
+    clrhost__os_mutex_lock(&t->clr_lock);
+    if (t->clr_closed || clrhost__atomic_load(&t->state) >= CLRHOST__TASK_CANCELLED)
+        hr = HOST_E_INVALIDOPERATION;
+    else if ((*clr = (clrhost__ICLRTask *)clrhost__load_ptr(&t->clr_task)) == NULL)
+        hr = HOST_E_CLRNOTAVAILABLE;
+    else {
+        (*clr)->lpVtbl->AddRef(*clr);
+        t->clr_calls += 1;
+    }
+    clrhost__os_mutex_unlock(&t->clr_lock);
+    return hr;
+}
+
+static void clrhost__clr_end(clrhost_task *t, clrhost__ICLRTask *clr)
+{
+    clr->lpVtbl->Release(clr);
+    clrhost__os_mutex_lock(&t->clr_lock);
+    t->clr_calls -= 1;
+    clrhost__os_mutex_unlock(&t->clr_lock);
+}
+
+/* The kinds the CLR keeps for itself: no abort, no forced yield. */
+static int clrhost__clr_reserved(const clrhost_task *t)
+{
+    LONG type = clrhost__relaxed_load(&t->clr_type);
+    return type == CLRHOST__TT_GC || type == CLRHOST__TT_DEBUGGERHELPER;
+}
+
+/* ------------------------------------------------------------------------
    >>ihosttask  IHostTask, the CLR's handle on a task
    ------------------------------------------------------------------------ */
 
@@ -3191,6 +3568,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Alert(clrhost__IHostTask *This)
     clrhost_task *t = clrhost__task_from(This);
     if (CLRHOST__BROKEN(3))
         return S_OK;
+    clrhost__atomic_add64(&t->counts.alerts, 1); /* from another thread: the one counter it writes */
     clrhost__atomic_store(&t->alert_pending, 1);
     clrhost__os_thread_alert(&t->thread);
     return S_OK;
@@ -3201,6 +3579,10 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Join(clrhost__IHostTask *This, DW
     clrhost_task *t = clrhost__task_from(This);
     clrhost_task *self = clrhost__current_task(t->manager);
     /* A thread never ends while it waits for itself. [INF] */
+    if (self)
+        clrhost__count(&self->counts.joins, 1);
+    else
+        clrhost__atomic_add64(&t->manager->taskless.joins, 1);
     if (self == t && !(option & WAIT_NOTINDEADLOCK))
         return HOST_E_DEADLOCK;
     return clrhost__wait(self, &t->thread, ms, option);
@@ -3219,15 +3601,25 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_GetPriority(clrhost__IHostTask *T
     return clrhost__os_thread_get_priority(&clrhost__task_from(This)->thread, pPriority);
 }
 
+/* The CLR calls it on the task's own thread, once that thread enters the
+   runtime (Thread::SetupThreadForHost, vm/threads.cpp, asserts it), and
+   never with NULL; the CLR's GetCurrentTaskType gives the thread's kind
+   right there [SRC]. A call from another thread (no CLR does it) keeps
+   the kind as it was. Once the task is ending, a new ICLRTask is kept
+   only to be released when the task goes. */
 static HRESULT STDMETHODCALLTYPE clrhost__task_SetCLRTask(clrhost__IHostTask *This, clrhost__ICLRTask *clr)
 {
     clrhost_task *t = clrhost__task_from(This);
     clrhost__ICLRTask *old;
     if (clr)
         clr->lpVtbl->AddRef(clr);
+    clrhost__os_mutex_lock(&t->clr_lock);
     old = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, clr);
+    clrhost__os_mutex_unlock(&t->clr_lock);
     if (old)
         old->lpVtbl->Release(old);
+    if (clr && clrhost__owned_here(t))
+        clrhost__learn_kind(t);
     return S_OK;
 }
 
@@ -3253,7 +3645,9 @@ static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG others, int
     t->iface.lpVtbl = &clrhost__task_vtbl;
     t->shared_refs = CLRHOST__OWNER_BIAS + (unstarted ? CLRHOST__UNSTARTED : 0) + others;
     t->state = CLRHOST__TASK_CREATED;
+    t->clr_type = CLRHOST__TT_UNKNOWN;
     t->manager = m;
+    clrhost__os_mutex_init(&t->clr_lock);
     clrhost__manager_addref(m);
     return t;
 }
@@ -3290,6 +3684,9 @@ static CLRHOST__COLD HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhos
         clrhost__task_free(t);
         return hr;
     }
+    clrhost__learn_kind(t); /* the CLR's own thread-pool threads say so already */
+    if (m->flags & CLRHOST_TASK_TIMING)
+        clrhost__store64(&t->since, clrhost__os_ticks());
     clrhost__registry_add(m, t);
     clrhost__call_task_hook(m, m->hooks.task_begin, t);
     *out = t;
@@ -3301,8 +3698,9 @@ static void clrhost__task_end(clrhost_task *t)
 {
     clrhost_task_manager *m = t->manager;
     /* Our reference moves out first, so that it outlives the call even if
-       the CLR calls SetCLRTask(NULL) from inside ExitTask. */
-    clrhost__ICLRTask *clr = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, NULL);
+       the CLR calls SetCLRTask(NULL) from inside ExitTask; no host call on
+       it starts from now, and those under way end before ExitTask. */
+    clrhost__ICLRTask *clr = clrhost__clr_close(t);
     if (clr && !CLRHOST__BROKEN(1)) {
         /* When a task manager is present the CLR keeps its thread object at
            thread exit: "the host will call ExitTask" (vm/threads.cpp,
@@ -3337,6 +3735,8 @@ static DWORD clrhost__task_thread_main(void *task)
             clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t,
                          "no storage for the thread's slot: if the start routine ends its thread "
                          "itself (ExitThread), the task leaks");
+        if (m->flags & CLRHOST_TASK_TIMING)
+            clrhost__store64(&t->since, clrhost__os_ticks()); /* in managed code from now */
         clrhost__call_task_hook(m, m->hooks.task_begin, t);
         rc = t->start(t->parameter);
         clrhost__task_end(t);
@@ -3498,13 +3898,37 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_CreateTask(clrhost__IHostTaskManag
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep(clrhost__IHostTaskManager *This, DWORD ms, DWORD option)
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
-    return clrhost__wait(clrhost__current_task(m), NULL, ms, option);
+    clrhost_task *t = clrhost__current_task(m);
+    ULONGLONG start;
+    HRESULT hr;
+    if (!t) {
+        clrhost__atomic_add64(&m->taskless.sleeps, 1);
+        return clrhost__wait(NULL, NULL, ms, option);
+    }
+    clrhost__count(&t->counts.sleeps, 1);
+    if (!(m->flags & CLRHOST_TASK_TIMING))
+        return clrhost__wait(t, NULL, ms, option);
+    start = clrhost__os_ticks();
+    hr = clrhost__wait(t, NULL, ms, option);
+    clrhost__count(&t->counts.sleep_ns, clrhost__os_ticks() - start);
+    return hr;
 }
 
+/* The CLR's zero-delay back-off, and where a task yields after YieldTask
+   (the CLR redirects it to call SwitchToTask(0) at a safe point, vm/
+   threads.cpp): a pending forced yield is answered by this call. */
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask(clrhost__IHostTaskManager *This, DWORD option)
 {
-    (void)This;
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
     (void)option;
+    if (!t) {
+        clrhost__atomic_add64(&m->taskless.switches, 1); /* the server GC threads have no task */
+    } else {
+        clrhost__count(&t->counts.switches, 1);
+        if (clrhost__relaxed_load(&t->yield_pending) && clrhost__atomic_xchg(&t->yield_pending, 0))
+            clrhost__count(&t->counts.forced_yields_taken, 1);
+    }
     clrhost__os_yield();
     return S_OK;
 }
@@ -3536,7 +3960,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime(clrhost__IHostTaskMan
     if (!clrhost__push_is_plain(m, t, m->hooks.leave_runtime != NULL))
         return clrhost__leave_full(m, t, target);
     clrhost__count(&t->counts.leave_runtime, 1);
-    clrhost__push_plain(t, CLRHOST__FRAME_NATIVE_CALL);
+    clrhost__push_plain(t, CLRHOST__FRAME_NATIVE_CALL, target);
     return S_OK;
 }
 
@@ -3563,7 +3987,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime(clrhost__IHost
     if (!clrhost__push_is_plain(m, t, m->hooks.reverse_enter_runtime != NULL))
         return clrhost__reverse_enter_full(m, t);
     clrhost__count(&t->counts.reverse_enter_runtime, 1);
-    clrhost__push_plain(t, CLRHOST__FRAME_MANAGED);
+    clrhost__push_plain(t, CLRHOST__FRAME_MANAGED, 0);
     return S_OK;
 }
 
@@ -3605,15 +4029,26 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_EndDelayAbort(clrhost__IHostTaskMa
 }
 
 /* One task per OS thread: a task can never move, so there is nothing to pin. */
+/* One task per thread: nothing to pin, only the nesting to keep for the
+   live view. An End without a Begin is the CLR's to answer for. */
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_BeginThreadAffinity(clrhost__IHostTaskManager *This)
 {
-    (void)This;
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t) {
+        clrhost__atomic_add64(&m->taskless.thread_affinity, 1);
+        return S_OK;
+    }
+    clrhost__count(&t->counts.thread_affinity, 1);
+    clrhost__relaxed_store(&t->affinity, clrhost__relaxed_load(&t->affinity) + 1);
     return S_OK;
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_EndThreadAffinity(clrhost__IHostTaskManager *This)
 {
-    (void)This;
+    clrhost_task *t = clrhost__current_task(clrhost__manager_from(This));
+    if (t && clrhost__relaxed_load(&t->affinity) > 0)
+        clrhost__relaxed_store(&t->affinity, clrhost__relaxed_load(&t->affinity) - 1);
     return S_OK;
 }
 
@@ -4116,6 +4551,7 @@ CLRHOST_TASK_API ULONG clrhost_task_manager_release(clrhost_task_manager *m)
 CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m, clrhost_task_manager_stats *out)
 {
     const clrhost_task *t;
+    int k;
     if (!out)
         return E_POINTER;
     memset(out, 0, sizeof *out);
@@ -4126,10 +4562,18 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
     out->tasks_adopted = m->adopted;
     out->tasks_live = m->live_count;
     out->tasks_ended = m->ended;
-    out->totals = m->ended_totals;
-    for (t = m->live; t; t = t->live_next)
-        clrhost__counters_add(&out->totals, &t->counts);
+    memcpy(out->by_kind, m->ended_by_kind, sizeof out->by_kind);
+    for (t = m->live; t; t = t->live_next) {
+        clrhost_task_kind_stats *kind = &out->by_kind[clrhost__task_kind(t)];
+        kind->tasks += 1;
+        kind->live += 1;
+        clrhost__counters_add(&kind->counters, &t->counts);
+    }
     clrhost__os_mutex_unlock(&m->lock);
+    for (k = 0; k < CLRHOST_TASK_KIND_COUNT; ++k) {
+        clrhost__counters_add(&out->totals, &out->by_kind[k].counters);
+        clrhost__counters_finish(&out->by_kind[k].counters, m);
+    }
     clrhost__counters_add(&out->totals, &m->taskless);
     out->threads_refused = clrhost__load64(&m->refused);
     out->tasks_freed = clrhost__load64(&m->freed);
@@ -4216,6 +4660,212 @@ CLRHOST_TASK_API void clrhost_task_get_counters(const clrhost_task *task, clrhos
         return;
     clrhost__counters_add(out, &task->counts);
     clrhost__counters_finish(out, task->manager);
+}
+
+CLRHOST_TASK_API clrhost_task_kind clrhost_task_get_kind(const clrhost_task *task)
+{
+    return task ? clrhost__task_kind(task) : CLRHOST_TASK_KIND_UNKNOWN;
+}
+
+CLRHOST_TASK_API const char *clrhost_task_kind_name(clrhost_task_kind kind)
+{
+    static const char *const names[CLRHOST_TASK_KIND_COUNT] = {
+        "unknown", "user", "threadpool-worker", "io-completion", "finalizer", "gc", "ad-unload", "other"};
+    return (unsigned)kind < CLRHOST_TASK_KIND_COUNT ? names[kind] : "?";
+}
+
+CLRHOST_TASK_API LONG clrhost_task_clr_type(const clrhost_task *task)
+{
+    return task ? clrhost__relaxed_load(&task->clr_type) : CLRHOST__TT_UNKNOWN;
+}
+
+/* The reader's side of the live view (see the encoding in transitions). */
+CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_view *out)
+{
+    int timed;
+    LONG position;
+    SIZE_T target;
+    ULONGLONG since = 0;
+    if (!out)
+        return E_POINTER;
+    memset(out, 0, sizeof *out);
+    if (!task)
+        return E_POINTER;
+    timed = (task->manager->flags & CLRHOST_TASK_TIMING) != 0;
+    for (;;) {
+        LONG seq = clrhost__atomic_load(&task->view_seq);
+        if (seq & 1) { /* a timed transition is writing: it takes a few instructions */
+            clrhost__os_yield();
+            continue;
+        }
+        position = clrhost__atomic_load(&task->position);
+        target = position < CLRHOST__VIEW_SLOTS ? clrhost__load_size(&task->view_targets[position]) : 0;
+        if (timed)
+            since = clrhost__load64(&task->since);
+        clrhost__fence_acquire();
+        if (clrhost__relaxed_load(&task->view_seq) == seq)
+            break;
+    }
+    out->task = task;
+    out->thread_id = (DWORD)clrhost__relaxed_load(&task->thread_id);
+    out->clr_type = clrhost__relaxed_load(&task->clr_type);
+    out->kind = clrhost__kind_of_type(out->clr_type);
+    out->adopted = task->adopted ? TRUE : FALSE;
+    out->ended = clrhost__atomic_load(&task->state) >= CLRHOST__TASK_CANCELLED ? TRUE : FALSE;
+    out->has_clr_task = clrhost__load_ptr(&task->clr_task) != NULL ? TRUE : FALSE;
+    out->in_native = (position & CLRHOST__NATIVE_BIT) ? TRUE : FALSE;
+    out->off_scheduler = clrhost__relaxed_load(&task->off_scheduler) ? TRUE : FALSE;
+    out->depth = (unsigned)CLRHOST__SHIFT_RIGHT(position, 1);
+    out->thread_affinity = (unsigned)clrhost__relaxed_load(&task->affinity);
+    out->native_target = target;
+    if (since && position < CLRHOST__VIEW_SLOTS) {
+        ULONGLONG now = clrhost__os_ticks();
+        out->state_ns = now > since ? clrhost__ticks_to_ns(now - since, task->manager->tick_frequency) : 0;
+    }
+    return S_OK;
+}
+
+static int clrhost__view_matches(const clrhost_task_view *v, unsigned which, ULONGLONG min_ms)
+{
+    if (which == CLRHOST_TASK_LIST_IN_NATIVE && !v->in_native)
+        return 0;
+    if (which == CLRHOST_TASK_LIST_IN_MANAGED && v->in_native)
+        return 0;
+    return v->state_ns / 1000000u >= min_ms;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_manager_list(clrhost_task_manager *m, unsigned which, ULONGLONG min_ms,
+                                                   clrhost_task_view *views, size_t capacity, size_t *count)
+{
+    clrhost_task *t;
+    size_t n = 0;
+    HRESULT hr = S_OK;
+    if (count)
+        *count = 0;
+    if (!m || !count || (!views && capacity))
+        return E_POINTER;
+    if (which > CLRHOST_TASK_LIST_IN_MANAGED || (min_ms && !(m->flags & CLRHOST_TASK_TIMING)))
+        return E_INVALIDARG;
+    clrhost__os_mutex_lock(&m->lock);
+    for (t = m->live; t; t = t->live_next) {
+        clrhost_task_view v;
+        (void)clrhost_task_get_view(t, &v);
+        if (!clrhost__view_matches(&v, which, min_ms))
+            continue;
+        if (n == capacity) {
+            hr = S_FALSE;
+            break;
+        }
+        (void)clrhost__task_addref(t); /* live, so not freed before this */
+        views[n++] = v;
+    }
+    clrhost__os_mutex_unlock(&m->lock);
+    *count = n;
+    return hr;
+}
+
+CLRHOST_TASK_API void clrhost_task_views_release(clrhost_task_view *views, size_t count)
+{
+    size_t i;
+    for (i = 0; views && i < count; ++i)
+        if (views[i].task) {
+            clrhost_task *t = views[i].task;
+            views[i].task = NULL;
+            (void)clrhost__task_release(t);
+        }
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_abort(clrhost_task *task, BOOL rude)
+{
+    clrhost__ICLRTask *clr;
+    HRESULT hr;
+    if (!task)
+        return E_POINTER;
+    hr = clrhost__clr_begin(task, &clr);
+    if (FAILED(hr))
+        return hr;
+    if (clrhost__clr_reserved(task))
+        hr = E_ACCESSDENIED;
+    else
+        hr = rude ? clr->lpVtbl->RudeAbort(clr) : clr->lpVtbl->Abort(clr);
+    clrhost__clr_end(task, clr);
+    return hr;
+}
+
+/* [SRC] YieldTask from the task's own thread is HOST_E_INVALIDOPERATION
+   (vm/threads.cpp): refused here before the CLR is asked. The yield the
+   CLR makes the task take is its next SwitchToTask. */
+CLRHOST_TASK_API HRESULT clrhost_task_yield(clrhost_task *task)
+{
+    clrhost__ICLRTask *clr;
+    HRESULT hr;
+    if (!task)
+        return E_POINTER;
+    if (clrhost__owned_here(task))
+        return HOST_E_INVALIDOPERATION;
+    hr = clrhost__clr_begin(task, &clr);
+    if (FAILED(hr))
+        return hr;
+    hr = clrhost__clr_reserved(task) ? E_ACCESSDENIED : clr->lpVtbl->YieldTask(clr);
+    if (SUCCEEDED(hr)) { /* S_FALSE: one was pending already */
+        clrhost__atomic_add64(&task->counts.forced_yields, 1); /* before the flag: taken <= asked */
+        clrhost__atomic_store(&task->yield_pending, 1);
+    }
+    clrhost__clr_end(task, clr);
+    return hr;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_locks_held(clrhost_task *task, SIZE_T *out)
+{
+    clrhost__ICLRTask *clr;
+    HRESULT hr;
+    if (out)
+        *out = 0;
+    if (!task || !out)
+        return E_POINTER;
+    hr = clrhost__clr_begin(task, &clr);
+    if (FAILED(hr))
+        return hr;
+    hr = clr->lpVtbl->LocksHeld(clr, out);
+    clrhost__clr_end(task, clr);
+    return hr;
+}
+
+/* [SRC] GetMemStats writes Flags only when it sets one, so the struct is
+   zeroed first; from another thread it reads a counter the task's thread
+   is updating, which on x86 can tear (vm/threads.cpp). */
+CLRHOST_TASK_API HRESULT clrhost_task_bytes_allocated(clrhost_task *task, ULONGLONG *out)
+{
+    clrhost__ICLRTask *clr;
+    clrhost__gc_thread_stats stats;
+    HRESULT hr;
+    if (out)
+        *out = 0;
+    if (!task || !out)
+        return E_POINTER;
+    hr = clrhost__clr_begin(task, &clr);
+    if (FAILED(hr))
+        return hr;
+    memset(&stats, 0, sizeof stats);
+    hr = clr->lpVtbl->GetMemStats(clr, &stats);
+    clrhost__clr_end(task, clr);
+    if (SUCCEEDED(hr))
+        *out = stats.PerThreadAllocation;
+    return hr;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_set_debugger_id(clrhost_task *task, ULONGLONG id)
+{
+    clrhost__ICLRTask *clr;
+    HRESULT hr;
+    if (!task)
+        return E_POINTER;
+    hr = clrhost__clr_begin(task, &clr);
+    if (FAILED(hr))
+        return hr;
+    hr = clr->lpVtbl->SetTaskIdentifier(clr, id);
+    clrhost__clr_end(task, clr);
+    return hr;
 }
 
 /* ------------------------------------------------------------------------

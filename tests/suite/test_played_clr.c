@@ -86,6 +86,15 @@ static void run_scenario(clr_pinvoke_style style, int traffic, const char *argum
     CHECK_EQ(st.tasks_adopted, traffic ? 2 : 1); /* the host's thread, and the pool's gate thread */
     CHECK_EQ(st.tasks_ended, T_LOAD(&p.ended));
     CHECK_EQ(st.tasks_freed, st.tasks_ended); /* the CLR let go of every one */
+    /* Each thread under the kind the CLR gives it inside SetCLRTask. */
+    CHECK_EQ(st.by_kind[CLRHOST_TASK_KIND_FINALIZER].tasks, 1);
+    CHECK_EQ(st.by_kind[CLRHOST_TASK_KIND_UNKNOWN].tasks, 0);
+    CHECK(st.by_kind[CLRHOST_TASK_KIND_USER].tasks >= 1);
+    if (traffic) { /* the unload helper, the gate thread, the pool's workers */
+        CHECK_EQ(st.by_kind[CLRHOST_TASK_KIND_AD_UNLOAD].tasks, 1);
+        CHECK_EQ(st.by_kind[CLRHOST_TASK_KIND_OTHER].tasks, 1);
+        CHECK(st.by_kind[CLRHOST_TASK_KIND_THREADPOOL_WORKER].tasks >= 1);
+    }
     CHECK_EQ(T_LOAD(&p.logged), 0);
     CHECK_EQ(p.hc->lpVtbl->Release(p.hc), 0);
     CHECK_EQ(clrhost_task_manager_release(p.m), 0);
