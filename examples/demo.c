@@ -9,7 +9,8 @@
    driver), and its "native functions" are stand-ins for
    example_native.dll's. The task manager and the hooks are the real ones.
    Every hook prints what it sees: the thread, the depth of its transition
-   stack, and for LeaveRuntime the target; the statistics come at the end. */
+   stack, for LeaveRuntime the target, and at a task's end its kind; the
+   statistics come at the end. */
 #include "../tests/clr/clr_scenarios.h"
 
 #include <stdlib.h>
@@ -53,8 +54,11 @@ static void on_task_begin(void *user, clrhost_task *task)
 
 static void on_task_end(void *user, clrhost_task *task)
 {
+    char detail[80];
     (void)user;
-    say(task, "task_end", "(after the CLR's ExitTask)");
+    /* The kind is the CLR's answer when it gave the task its ICLRTask. */
+    sprintf(detail, "(%s, after the CLR's ExitTask)", clrhost_task_kind_name(clrhost_task_get_kind(task)));
+    say(task, "task_end", detail);
 }
 
 static HRESULT on_leave(void *user, clrhost_task *task, SIZE_T target)
@@ -90,7 +94,7 @@ int main(void)
     IHostControl *hc = NULL;
     clrhost_task_manager_stats st;
     clr_sim clr;
-    int result;
+    int result, kind;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_harness_init();
@@ -129,6 +133,12 @@ int main(void)
            (unsigned long long)st.totals.leave_runtime, (unsigned long long)st.totals.enter_runtime,
            (unsigned long long)st.totals.reverse_enter_runtime, (unsigned long long)st.totals.reverse_leave_runtime,
            (unsigned long long)st.totals.protocol_errors);
+    printf("  tasks by kind:");
+    for (kind = 0; kind < CLRHOST_TASK_KIND_COUNT; ++kind)
+        if (st.by_kind[kind].tasks)
+            printf(" %s %llu", clrhost_task_kind_name((clrhost_task_kind)kind),
+                   (unsigned long long)st.by_kind[kind].tasks);
+    printf("\n");
     /* A real host stops here: the CLR keeps its references until the
        process ends. The played CLR gives them back. */
     return result == 0 && test_failures() == 0 ? 0 : 1;

@@ -2,7 +2,8 @@
    runtime, split into the CLR's own blocking waits (WaitHandle.WaitOne,
    Monitor.Wait, ... which the CLR reports as LeaveRuntime on its wait
    functions) and other native calls (P/Invoke, COM), printed as a table
-   when the managed code is done.
+   when the managed code is done, with each thread's kind as the CLR gives
+   it (user thread, thread-pool worker, finalizer...).
 
      native_time [threads]
 
@@ -25,6 +26,7 @@
 typedef struct row {
     DWORD thread_id;
     BOOL adopted, ended;
+    clrhost_task_kind kind; /* what the CLR says the thread is */
     clrhost_task_counters c;
 } row;
 
@@ -41,6 +43,7 @@ static void add_row(clrhost_task *task, BOOL ended)
     r.thread_id = clrhost_task_thread_id(task);
     r.adopted = clrhost_task_is_adopted(task);
     r.ended = ended;
+    r.kind = clrhost_task_get_kind(task);
     clrhost_task_get_counters(task, &r.c);
     EnterCriticalSection(&table.lock);
     if (table.count < MAX_ROWS)
@@ -77,12 +80,12 @@ static void print_table(void)
 {
     int i;
     qsort(table.rows, (size_t)table.count, sizeof table.rows[0], by_time_outside);
-    printf("\n%8s  %-15s  %9s  %12s  %14s  %12s\n", "thread", "kind", "calls out", "CLR waits ms",
-           "native calls ms", "outside ms");
+    printf("\n%8s  %-15s  %-17s  %9s  %12s  %14s  %12s\n", "thread", "task", "kind (the CLR's)", "calls out",
+           "CLR waits ms", "native calls ms", "outside ms");
     for (i = 0; i < table.count; ++i) {
         const row *r = &table.rows[i];
-        printf("%8lu  %-7s %-7s  %9llu  %12.1f  %14.1f  %12.1f\n", (unsigned long)r->thread_id,
-               r->adopted ? "adopted" : "created", r->ended ? "ended" : "live",
+        printf("%8lu  %-7s %-7s  %-17s  %9llu  %12.1f  %14.1f  %12.1f\n", (unsigned long)r->thread_id,
+               r->adopted ? "adopted" : "created", r->ended ? "ended" : "live", clrhost_task_kind_name(r->kind),
                (unsigned long long)r->c.leave_runtime, (double)r->c.native_wait_ns / 1e6,
                (double)r->c.native_call_ns / 1e6, (double)outside_ns(r) / 1e6);
     }

@@ -463,6 +463,8 @@ END
         grep -qF "tasks: 8 created by the CLR, 1 adopted, 7 ended, 2 live" "$B/demo.out" &&
         grep -qF "LeaveRuntime 27, EnterRuntime 26, ReverseEnterRuntime 7, ReverseLeaveRuntime 7" "$B/demo.out" &&
         grep -qF "protocol errors 0" "$B/demo.out" &&
+        grep -qF "tasks by kind: user 8 finalizer 1" "$B/demo.out" &&
+        grep -qF "(user, after the CLR's ExitTask)" "$B/demo.out" &&
         [ "$(grep -c '^managed: .* ok$' "$B/demo.out")" -eq 7 ]
 }
 part examples/make-demo make cc -- demo_check

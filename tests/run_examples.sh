@@ -83,8 +83,9 @@ else
     run time native_time.exe
     check "native_time.exe exits 0 (got $rc)" is $rc 0
     # The three worker threads: about 100 ms in the CLR's waits and 100 ms in native calls each.
-    check "native_time.exe: three workers with ~100 ms of each kind" sh -c \
-        "awk '\$2 == \"created\" && \$3 == \"ended\" && \$4 == 11 && \$5 >= 90 && \$6 >= 90 { n++ } END { exit n != 3 }' time.txt"
+    check "native_time.exe: three user threads with ~100 ms of each kind of time" sh -c \
+        "awk '\$2 == \"created\" && \$3 == \"ended\" && \$4 == \"user\" && \$5 == 11 && \$6 >= 90 && \$7 >= 90 { n++ } END { exit n != 3 }' time.txt"
+    check "native_time.exe: the finalizer, by its kind" sh -c "awk '\$4 == \"finalizer\" { n++ } END { exit n != 1 }' time.txt"
 
     run existing existing_host_control.exe
     check "existing_host_control.exe exits 0 (got $rc)" is $rc 0
