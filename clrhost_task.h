@@ -402,8 +402,10 @@
    in managed code) for at least that long: a watchdog's question. Each
    listed view holds a reference on its task until
    clrhost_task_views_release, so the watchdog can act on it afterwards.
-   Resolve a native_target to a name on the watchdog's thread, never in a
-   hook.
+   clrhost_task_describe_target names a native_target for a report
+   ("example_native.dll!example_block_ms", from the module's export
+   table; dladdr on POSIX): call it on the watchdog's thread, never in a
+   hook, as it asks the loader.
 
    Task controls: clrhost_task_abort (Abort, or RudeAbort),
    clrhost_task_yield (YieldTask), clrhost_task_locks_held (LocksHeld),
@@ -486,7 +488,8 @@
    0.3.0  every task: kinds (clrhost_task_get_kind, stats by_kind), the
           live view (clrhost_task_get_view, clrhost_task_manager_list),
           the CLR's task controls (clrhost_task_abort, _yield, _locks_held,
-          _bytes_allocated, _set_debugger_id), counters of Sleep,
+          _bytes_allocated, _set_debugger_id), clrhost_task_describe_target
+          (module!export+offset for a target), counters of Sleep,
           SwitchToTask, Join, Alert, forced yields and thread affinity;
           CLRHOST_TASK_STATIC warning-free under cl /W4.
    0.2.1  clrhost_task_manager_stats.tasks_freed (the CLR lets go of a dead
@@ -895,6 +898,17 @@ CLRHOST_TASK_API HRESULT clrhost_task_yield(clrhost_task *task);            /* Y
 CLRHOST_TASK_API HRESULT clrhost_task_locks_held(clrhost_task *task, SIZE_T *out);
 CLRHOST_TASK_API HRESULT clrhost_task_bytes_allocated(clrhost_task *task, ULONGLONG *out); /* GetMemStats */
 CLRHOST_TASK_API HRESULT clrhost_task_set_debugger_id(clrhost_task *task, ULONGLONG id); /* SetTaskIdentifier; 0: none */
+
+/* A name for a native call's target, for a report: "module!export+0x1c"
+   (the module's file name and its nearest named export at or below the
+   address; "+0x..." left out at the export itself), "module+0x1c00" (no
+   export below it; from the module's base), or "0x7ff6a8c01000" (in no
+   module). Into buf, at most size bytes, always terminated (size > 0);
+   returns the length of the whole name, as snprintf does, 0 for a NULL buf
+   or size 0. It asks the loader (GetModuleHandleExW and the module's
+   export table; dladdr on POSIX), so call it from a thread of your own,
+   never from a hook or a thread-exit callback. */
+CLRHOST_TASK_API size_t clrhost_task_describe_target(SIZE_T target, char *buf, size_t size);
 
 /* Checks, at run time, that every slot of the vtables this build made holds
    the method mscoree.idl puts there (slot offsets are checked at compile
@@ -2262,24 +2276,89 @@ static int clrhost__os_in_loader_callout(void)
     return lock && (DWORD)(ULONG_PTR)lock->OwningThread == GetCurrentThreadId();
 }
 
-/* The name (file name, UTF-8) of the module holding addr; 0 if none does. */
-static int clrhost__os_module_name(SIZE_T addr, char *name, size_t cap)
+/* A module's file name (UTF-8), without its directory; 0 on failure. */
+static int clrhost__win32_file_name(HMODULE h, char *name, size_t cap)
 {
-    HMODULE h;
     WCHAR path[1024];
-    DWORD n;
+    DWORD n = GetModuleFileNameW(h, path, (DWORD)(sizeof path / sizeof path[0]));
     const WCHAR *file;
-    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
-                                GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                            (LPCWSTR)addr, &h)) /* NOLINT(performance-no-int-to-ptr): the API takes the address so */
-        return 0;
-    n = GetModuleFileNameW(h, path, (DWORD)(sizeof path / sizeof path[0]));
     if (n == 0 || n >= sizeof path / sizeof path[0])
         return 0;
     file = path + n;
     while (file > path && file[-1] != L'\\' && file[-1] != L'/')
         --file;
     return WideCharToMultiByte(CP_UTF8, 0, file, -1, name, (int)cap, NULL, NULL) != 0;
+}
+
+/* The name (file name, UTF-8) of the module holding addr; 0 if none does. */
+static int clrhost__os_module_name(SIZE_T addr, char *name, size_t cap)
+{
+    HMODULE h;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            (LPCWSTR)addr, &h)) /* NOLINT(performance-no-int-to-ptr): the API takes the address so */
+        return 0;
+    return clrhost__win32_file_name(h, name, cap);
+}
+
+/* The module holding addr and its nearest named export at or below addr,
+   from the module's export table (the names a debugger without symbols
+   shows). The module is held (a reference) while its table is read, so
+   that it cannot be unloaded under us. 0: in no module; 1: *module set,
+   *offset from the module's base; 2: *symbol set too, *offset from it. */
+static int clrhost__os_nearest_symbol(SIZE_T addr, char *module, size_t cap, const char **symbol, char *symbol_buf,
+                                      size_t symbol_cap, SIZE_T *offset)
+{
+    HMODULE h;
+    const BYTE *base;
+    const IMAGE_NT_HEADERS *nt;
+    const IMAGE_DATA_DIRECTORY *dir;
+    int found = 1;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)addr, &h)) /* NOLINT(performance-no-int-to-ptr) */
+        return 0;
+    base = (const BYTE *)h;
+    *offset = addr - (SIZE_T)base;
+    *symbol = NULL;
+    if (!clrhost__win32_file_name(h, module, cap)) {
+        FreeLibrary(h);
+        return 0;
+    }
+    nt = (const IMAGE_NT_HEADERS *)(const void *)(base + ((const IMAGE_DOS_HEADER *)(const void *)base)->e_lfanew);
+    dir = &nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_EXPORT];
+    if (nt->OptionalHeader.NumberOfRvaAndSizes > IMAGE_DIRECTORY_ENTRY_EXPORT && dir->VirtualAddress && dir->Size) {
+        const IMAGE_EXPORT_DIRECTORY *exports = (const IMAGE_EXPORT_DIRECTORY *)(const void *)(base + dir->VirtualAddress);
+        const DWORD *names = (const DWORD *)(const void *)(base + exports->AddressOfNames);
+        const WORD *ordinals = (const WORD *)(const void *)(base + exports->AddressOfNameOrdinals);
+        const DWORD *functions = (const DWORD *)(const void *)(base + exports->AddressOfFunctions);
+        SIZE_T want = addr - (SIZE_T)base, best = 0;
+        DWORD i, best_name = 0;
+        for (i = 0; i < exports->NumberOfNames; ++i) {
+            DWORD rva;
+            if (ordinals[i] >= exports->NumberOfFunctions)
+                continue;
+            rva = functions[ordinals[i]];
+            if (rva >= dir->VirtualAddress && rva < dir->VirtualAddress + dir->Size)
+                continue; /* a forwarder: a name, not code */
+            if (rva <= want && rva >= best && rva != 0) {
+                best = rva;
+                best_name = names[i];
+            }
+        }
+        if (best_name) {
+            const char *name = (const char *)(base + best_name);
+            size_t n = 0;
+            while (name[n] && n + 1 < symbol_cap) {
+                symbol_buf[n] = name[n];
+                ++n;
+            }
+            symbol_buf[n] = 0;
+            *symbol = symbol_buf;
+            *offset = want - best;
+            found = 2;
+        }
+    }
+    FreeLibrary(h);
+    return found;
 }
 
 /* Which modules are loaded changes only through the loader, which tells
@@ -2659,6 +2738,24 @@ static int clrhost__os_module_name(SIZE_T addr, char *name, size_t cap)
     strncpy(name, file, cap - 1);
     name[cap - 1] = 0;
     return 1;
+}
+
+/* As on Win32, from dladdr: the object and its nearest dynamic symbol. */
+static int clrhost__os_nearest_symbol(SIZE_T addr, char *module, size_t cap, const char **symbol, char *symbol_buf,
+                                      size_t symbol_cap, SIZE_T *offset)
+{
+    Dl_info info;
+    (void)symbol_buf;
+    (void)symbol_cap;
+    *symbol = NULL;
+    if (!clrhost__os_module_name(addr, module, cap) || !dladdr((const void *)addr, &info)) /* NOLINT(performance-no-int-to-ptr) */
+        return 0;
+    *offset = addr - (SIZE_T)info.dli_fbase;
+    if (!info.dli_sname || !info.dli_saddr)
+        return 1;
+    *symbol = info.dli_sname;
+    *offset = addr - (SIZE_T)info.dli_saddr;
+    return 2;
 }
 
 /* glibc counts every object loaded and unloaded (dl_phdr_info's dlpi_adds
@@ -4866,6 +4963,56 @@ CLRHOST_TASK_API HRESULT clrhost_task_set_debugger_id(clrhost_task *task, ULONGL
     hr = clr->lpVtbl->SetTaskIdentifier(clr, id);
     clrhost__clr_end(task, clr);
     return hr;
+}
+
+/* Appends to a name being made: at most size - 1 characters are kept,
+   *length counts them all. */
+static void clrhost__name_append(char *buf, size_t size, size_t *length, const char *text)
+{
+    for (; *text; ++text, ++*length)
+        if (*length + 1 < size)
+            buf[*length] = *text;
+}
+
+static void clrhost__name_append_hex(char *buf, size_t size, size_t *length, SIZE_T value)
+{
+    char digits[2 + 2 * sizeof(SIZE_T) + 1];
+    int i = (int)sizeof digits - 1;
+    digits[i] = 0;
+    do {
+        digits[--i] = "0123456789abcdef"[value & 15u];
+        value /= 16u;
+    } while (value && i > 2);
+    digits[--i] = 'x';
+    digits[--i] = '0';
+    clrhost__name_append(buf, size, length, digits + i);
+}
+
+CLRHOST_TASK_API size_t clrhost_task_describe_target(SIZE_T target, char *buf, size_t size)
+{
+    char module[260], symbol_buf[256];
+    const char *symbol = NULL;
+    SIZE_T offset = 0;
+    size_t length = 0;
+    int found;
+    if (!buf || size == 0)
+        return 0;
+    found = clrhost__os_nearest_symbol(target, module, sizeof module, &symbol, symbol_buf, sizeof symbol_buf, &offset);
+    if (found == 0) {
+        clrhost__name_append_hex(buf, size, &length, target);
+    } else {
+        clrhost__name_append(buf, size, &length, module);
+        if (found == 2) {
+            clrhost__name_append(buf, size, &length, "!");
+            clrhost__name_append(buf, size, &length, symbol);
+        }
+        if (found == 1 || offset != 0) {
+            clrhost__name_append(buf, size, &length, "+");
+            clrhost__name_append_hex(buf, size, &length, offset);
+        }
+    }
+    buf[length < size ? length : size - 1] = 0;
+    return length;
 }
 
 /* ------------------------------------------------------------------------

@@ -734,3 +734,32 @@ TEST_CASE(test_list_stuck, "tasks/list_stuck")
     test_thread_join(t);
     host_close(&h, &st);
 }
+
+/* ---- names for native targets ---------------------------------------------------------- */
+
+TEST_CASE(test_describe_target, "tasks/describe_target")
+{
+#ifdef _WIN32
+    const char *function = "GetTickCount";
+#else
+    const char *function = "getpid"; /* glibc may name its alias, __getpid */
+#endif
+    char name[128], small[5];
+    size_t n;
+    SIZE_T f = test_system_function();
+    n = clrhost_task_describe_target(f, name, sizeof name);
+    printf("     (%s)\n", name);
+    CHECK_EQ(n, strlen(name));
+    CHECK(strchr(name, '!') != NULL && strstr(name, function) != NULL);
+    CHECK(strstr(name, "+0x") == NULL); /* the export itself */
+    n = clrhost_task_describe_target(f + 3, name, sizeof name);
+    CHECK(strstr(name, function) != NULL && strcmp(name + strlen(name) - 4, "+0x3") == 0);
+    n = clrhost_task_describe_target((SIZE_T)0x10, name, sizeof name); /* in no module */
+    CHECK(strcmp(name, "0x10") == 0);
+    CHECK_EQ(n, 4);
+    n = clrhost_task_describe_target(f, small, sizeof small); /* cut short, as snprintf */
+    CHECK_EQ(strlen(small), 4);
+    CHECK(n > 4);
+    CHECK_EQ(clrhost_task_describe_target(f, NULL, 10), 0);
+    CHECK_EQ(clrhost_task_describe_target(f, small, 0), 0);
+}
