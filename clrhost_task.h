@@ -399,7 +399,9 @@
    a mixed state: depth, in_native, native_target and state_ns come from
    one moment of the task (see "the live view" in transitions for how).
    list with min_ms picks the tasks that have been outside the runtime (or
-   in managed code) for at least that long: a watchdog's question. Each
+   in managed code) for at least that long, and with
+   CLRHOST_TASK_LIST_RUNNING only those not waiting (in the CLR's own
+   blocking waits, or our Sleep or Join): a watchdog's question. Each
    listed view holds a reference on its task until
    clrhost_task_views_release, so the watchdog can act on it afterwards.
    clrhost_task_describe_target names a native_target for a report
@@ -782,6 +784,9 @@ typedef struct clrhost_task_view {
     BOOL has_clr_task;       /* the CLR gave it an ICLRTask it has not ended */
     BOOL in_native;          /* outside the runtime: its innermost frame is a native call */
     BOOL off_scheduler;      /* LeaveRuntime(0) came (clrhost_task_off_scheduler) */
+    BOOL waiting;            /* blocked in a wait, not running: in one of the CLR's own
+                                blocking waits (native_target is WaitForMultipleObjectsEx
+                                or the like), or in IHostTaskManager::Sleep or IHostTask::Join */
     unsigned depth;          /* open transition frames; 0 in plain managed code */
     unsigned thread_affinity; /* BeginThreadAffinity nesting */
     SIZE_T native_target;    /* the innermost open native call's target; 0 when none is open
@@ -794,7 +799,8 @@ typedef struct clrhost_task_view {
 /* clrhost_task_manager_list's `which` */
 #define CLRHOST_TASK_LIST_ALL 0u
 #define CLRHOST_TASK_LIST_IN_NATIVE 1u  /* outside the runtime */
-#define CLRHOST_TASK_LIST_IN_MANAGED 2u /* running managed code */
+#define CLRHOST_TASK_LIST_IN_MANAGED 2u /* in managed code */
+#define CLRHOST_TASK_LIST_RUNNING 4u    /* added to either: leave out the tasks that are waiting */
 
 /* The manager. `config` may be NULL (all defaults) and is copied. Returns
    S_OK, E_POINTER (out is NULL), E_INVALIDARG (alloc_fn without free_fn or
@@ -874,7 +880,8 @@ CLRHOST_TASK_API LONG clrhost_task_clr_type(const clrhost_task *task);
    while you hold a reference (IHostTask::AddRef, or a listed view's).
    S_OK, or E_POINTER. view.task is `task`; no reference is taken. */
 CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_view *out);
-/* Views of the live tasks that are `which` (CLRHOST_TASK_LIST_*) and, with
+/* Views of the live tasks that are `which` (CLRHOST_TASK_LIST_ALL,
+   _IN_NATIVE or _IN_MANAGED, plus _RUNNING to leave out waiting ones) and, with
    min_ms > 0, have been there for at least min_ms (needs
    CLRHOST_TASK_TIMING: else E_INVALIDARG). Up to `capacity` go into
    `views`, each holding a reference on its task, so that view.task can be
@@ -1672,6 +1679,7 @@ struct clrhost_task {
     LONG clr_type;              /* the ETaskType the CLR gave; written by the own thread */
     LONG yield_pending;         /* a forced yield asked, not yet answered by SwitchToTask */
     LONG affinity;              /* BeginThreadAffinity nesting; written by the own thread */
+    LONG waiting;               /* in our Sleep or Join (nested: a Join from an exit callback) */
     void *user;
     int adopted;
     int delay_abort;              /* own thread only */
@@ -3384,7 +3392,21 @@ static CLRHOST__COLD HRESULT clrhost__leave_scheduler(clrhost_task_manager *m, c
    wake "now or at its next" alertable wait.
    ------------------------------------------------------------------------ */
 
+static HRESULT clrhost__wait_loop(clrhost_task *self, clrhost__os_thread *target, DWORD ms, DWORD option);
+
+/* Sleep and Join: the live view shows the task waiting meanwhile. */
 static HRESULT clrhost__wait(clrhost_task *self, clrhost__os_thread *target, DWORD ms, DWORD option)
+{
+    HRESULT hr;
+    if (!self)
+        return clrhost__wait_loop(NULL, target, ms, option);
+    clrhost__relaxed_store(&self->waiting, clrhost__relaxed_load(&self->waiting) + 1);
+    hr = clrhost__wait_loop(self, target, ms, option);
+    clrhost__relaxed_store(&self->waiting, clrhost__relaxed_load(&self->waiting) - 1);
+    return hr;
+}
+
+static HRESULT clrhost__wait_loop(clrhost_task *self, clrhost__os_thread *target, DWORD ms, DWORD option)
 {
     int alertable = (option & WAIT_ALERTABLE) != 0;
     /* Not in a thread-exit callback: dispatching window messages there is
@@ -4598,8 +4620,9 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
         return hr;
     }
     m->tick_frequency = clrhost__os_tick_frequency();
-    if (m->flags & CLRHOST_TASK_TIMING)
-        m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
+    /* timing sorts the CLR's waits out of native time; the live view says
+       which tasks wait in them */
+    m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
     clrhost__os_mutex_init(&m->lock);
     clrhost__os_mutex_init(&m->answers_lock);
     *out = m;
@@ -4815,6 +4838,13 @@ CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_
     out->depth = (unsigned)CLRHOST__SHIFT_RIGHT(position, 1);
     out->thread_affinity = (unsigned)clrhost__relaxed_load(&task->affinity);
     out->native_target = target;
+    out->waiting = clrhost__relaxed_load(&task->waiting) > 0 ? TRUE : FALSE;
+    if (out->in_native) {
+        unsigned i;
+        for (i = 0; i < task->manager->blocking_count; ++i)
+            if (task->manager->blocking_targets[i] == target)
+                out->waiting = TRUE;
+    }
     if (since && position < CLRHOST__VIEW_SLOTS) {
         ULONGLONG now = clrhost__os_ticks();
         out->state_ns = now > since ? clrhost__ticks_to_ns(now - since, task->manager->tick_frequency) : 0;
@@ -4824,9 +4854,12 @@ CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_
 
 static int clrhost__view_matches(const clrhost_task_view *v, unsigned which, ULONGLONG min_ms)
 {
-    if (which == CLRHOST_TASK_LIST_IN_NATIVE && !v->in_native)
+    unsigned where = which & ~CLRHOST_TASK_LIST_RUNNING;
+    if (where == CLRHOST_TASK_LIST_IN_NATIVE && !v->in_native)
         return 0;
-    if (which == CLRHOST_TASK_LIST_IN_MANAGED && v->in_native)
+    if (where == CLRHOST_TASK_LIST_IN_MANAGED && v->in_native)
+        return 0;
+    if ((which & CLRHOST_TASK_LIST_RUNNING) && v->waiting)
         return 0;
     return v->state_ns / 1000000u >= min_ms;
 }
@@ -4841,7 +4874,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_list(clrhost_task_manager *m, unsi
         *count = 0;
     if (!m || !count || (!views && capacity))
         return E_POINTER;
-    if (which > CLRHOST_TASK_LIST_IN_MANAGED || (min_ms && !(m->flags & CLRHOST_TASK_TIMING)))
+    if ((which & ~CLRHOST_TASK_LIST_RUNNING) > CLRHOST_TASK_LIST_IN_MANAGED || (min_ms && !(m->flags & CLRHOST_TASK_TIMING)))
         return E_INVALIDARG;
     clrhost__os_mutex_lock(&m->lock);
     for (t = m->live; t; t = t->live_next) {

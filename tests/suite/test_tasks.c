@@ -267,6 +267,7 @@ TEST_CASE(test_counters, "tasks/counters")
     test_run_on_thread(counters_host_main, &c);
     CHECK_EQ(c.nested_view.thread_affinity, 2);
     CHECK_EQ(c.after_view.thread_affinity, 0);
+    CHECK(!c.after_view.waiting);
     clrhost_task_get_counters(clrhost_task_from_iface(c.self), &got);
     CHECK_EQ(got.sleeps, 3);
     CHECK(got.sleep_ns >= 5000000u); /* three sleeps of 2 ms */
@@ -678,6 +679,7 @@ TEST_CASE(test_view_never_mixed_timed, "tasks/view_never_mixed_timed") { hammer_
 /* With timing, the tasks stuck outside the runtime for more than N ms. */
 typedef struct stuck {
     host *h;
+    SIZE_T target;
     long inside, release;
 } stuck;
 
@@ -687,18 +689,29 @@ static void stuck_native(void *p)
     IHostTaskManager *tm = s->h->tm;
     IHostTask *task = NULL;
     CHECK_HR(tm->lpVtbl->GetCurrentTask(tm, &task), S_OK);
-    CHECK_HR(tm->lpVtbl->LeaveRuntime(tm, 0x5700), S_OK);
+    CHECK_HR(tm->lpVtbl->LeaveRuntime(tm, s->target), S_OK);
     T_STORE(&s->inside, 1);
     wait_for(&s->release, 1);
     CHECK_HR(tm->lpVtbl->EnterRuntime(tm), S_OK);
     task->lpVtbl->Release(task);
 }
 
+static void sleeping(void *p)
+{
+    stuck *s = (stuck *)p;
+    IHostTaskManager *tm = s->h->tm;
+    IHostTask *task = NULL;
+    CHECK_HR(tm->lpVtbl->GetCurrentTask(tm, &task), S_OK);
+    T_STORE(&s->inside, 1);
+    CHECK_HR(tm->lpVtbl->Sleep(tm, 300, 0), S_OK);
+    task->lpVtbl->Release(task);
+}
+
 TEST_CASE(test_list_stuck, "tasks/list_stuck")
 {
     host h;
-    stuck s;
-    test_thread *t;
+    stuck s, w, z;
+    test_thread *t, *waiter, *sleeper;
     clrhost_task_view views[4];
     size_t n = 99;
     clrhost_task_manager_stats st;
@@ -713,12 +726,23 @@ TEST_CASE(test_list_stuck, "tasks/list_stuck")
     host_open(&h, CLRHOST_TASK_TIMING);
     memset(&s, 0, sizeof s);
     s.h = &h;
+    s.target = 0x5700;
     t = test_thread_start(stuck_native, &s);
+    memset(&w, 0, sizeof w); /* and one in the CLR's own blocking wait */
+    w.h = &h;
+    w.target = test_clr_wait_target();
+    waiter = test_thread_start(stuck_native, &w);
     wait_for(&s.inside, 1);
+    wait_for(&w.inside, 1);
     test_sleep_ms(60);
     CHECK_HR(clrhost_task_manager_list(h.m, CLRHOST_TASK_LIST_IN_NATIVE, 30, views, 4, &n), S_OK);
-    CHECK_EQ(n, 1);
+    CHECK_EQ(n, 2);
+    clrhost_task_views_release(views, n);
+    CHECK_HR(clrhost_task_manager_list(h.m, CLRHOST_TASK_LIST_IN_NATIVE | CLRHOST_TASK_LIST_RUNNING, 30, views, 4, &n),
+             S_OK);
+    CHECK_EQ(n, 1); /* not the one that waits */
     if (n == 1) {
+        CHECK(!views[0].waiting);
         CHECK_EQ(views[0].native_target, 0x5700);
         CHECK(views[0].state_ns >= 30000000u && views[0].in_native && views[0].depth == 1);
     }
@@ -726,12 +750,27 @@ TEST_CASE(test_list_stuck, "tasks/list_stuck")
     CHECK(n == 0 || views[0].task == NULL);
     CHECK_HR(clrhost_task_manager_list(h.m, CLRHOST_TASK_LIST_IN_MANAGED, 0, views, 4, &n), S_OK);
     CHECK_EQ(n, 0);
+    /* A task in our Sleep is in managed code, and waiting. */
+    memset(&z, 0, sizeof z);
+    z.h = &h;
+    sleeper = test_thread_start(sleeping, &z);
+    wait_for(&z.inside, 1);
+    test_sleep_ms(50);
+    CHECK_HR(clrhost_task_manager_list(h.m, CLRHOST_TASK_LIST_IN_MANAGED, 0, views, 4, &n), S_OK);
+    CHECK(n == 1 && views[0].waiting);
+    clrhost_task_views_release(views, n);
+    CHECK_HR(clrhost_task_manager_list(h.m, CLRHOST_TASK_LIST_IN_MANAGED | CLRHOST_TASK_LIST_RUNNING, 0, views, 4, &n),
+             S_OK);
+    CHECK_EQ(n, 0);
+    test_thread_join(sleeper);
     CHECK_HR(clrhost_task_manager_list(h.m, CLRHOST_TASK_LIST_IN_NATIVE, 10000, views, 4, &n), S_OK);
     CHECK_EQ(n, 0); /* not that long */
     CHECK_HR(clrhost_task_manager_list(h.m, CLRHOST_TASK_LIST_ALL, 0, views, 0, &n), S_FALSE);
     CHECK_EQ(n, 0); /* no room: says there was more */
     T_STORE(&s.release, 1);
+    T_STORE(&w.release, 1);
     test_thread_join(t);
+    test_thread_join(waiter);
     host_close(&h, &st);
 }
 
