@@ -45,7 +45,7 @@ is() { [ "$1" = "$2" ]; }
 
 if [ "$mode" = no-framework ]; then
     export WINEDLLOVERRIDES=mscoree=b
-    for host in host_hello native_time existing_host_control sandbox validate; do
+    for host in host_hello native_time existing_host_control sandbox watchdog validate; do
         run $host $host.exe
         check "$host.exe exits 2 without a .NET Framework (got $rc)" is $rc 2
         check "$host.exe says why: '$host: no .NET Framework 4: ...'" has $host "$host: no .NET Framework 4"
@@ -86,6 +86,18 @@ else
     check "native_time.exe: three user threads with ~100 ms of each kind of time" sh -c \
         "awk '\$2 == \"created\" && \$3 == \"ended\" && \$4 == \"user\" && \$5 == 11 && \$6 >= 90 && \$7 >= 90 { n++ } END { exit n != 3 }' time.txt"
     check "native_time.exe: the finalizer, by its kind" sh -c "awk '\$4 == \"finalizer\" { n++ } END { exit n != 1 }' time.txt"
+
+    # One thread blocked 4 s in example_block_ms, one spinning in managed
+    # code; the watchdog reports the first and aborts the second at 1.5 s.
+    run watchdog watchdog.exe 4000 1500
+    check "watchdog.exe exits 0 (got $rc)" is $rc 0
+    check "watchdog.exe: the blocked thread, by the name of its native call" sh -c \
+        "grep -E '^watchdog: thread [0-9]+ \(user\) outside the runtime for [2-9]\.[0-9] s, in example_native\.dll!example_block_ms$' watchdog.txt"
+    check "watchdog.exe: the spinner aborted, once" sh -c \
+        "[ \$(grep -cE '^watchdog: thread [0-9]+ \(user\) in managed code for [1-9]\.[0-9] s: aborted \(0x00000000\)$' watchdog.txt) -eq 1 ]"
+    check "watchdog.exe: the managed code saw the abort" has watchdog "managed: the spinner was aborted"
+    check "watchdog.exe: nothing else reported (no thread that only waits)" sh -c \
+        "! grep 'outside the runtime' watchdog.txt | grep -v example_block_ms"
 
     run existing existing_host_control.exe
     check "existing_host_control.exe exits 0 (got $rc)" is $rc 0

@@ -57,8 +57,8 @@ namespace ClrHostTask.Examples
         public const int Threads = 4;
 
         // The entry point ExecuteInDefaultAppDomain calls: static int (string).
-        // The argument is a scenario name, "name:count" for churn and work,
-        // or "all" (every scenario that needs no count).
+        // The argument is a scenario name, "name:count" for churn and work
+        // (and "stuck:ms"), or "all" (every scenario that needs no count).
         public static int Run(string argument)
         {
             string name = argument ?? "all";
@@ -89,6 +89,7 @@ namespace ClrHostTask.Examples
             case "churn": result = Churn(count > 0 ? count : 1000); break;
             case "work": result = Work(count > 0 ? count : 3); break;
             case "sandbox": result = Sandbox(); break;
+            case "stuck": result = Stuck(count > 0 ? count : 3000); break;
             case "settle": result = Settle(); break;
             default:
                 Console.WriteLine("managed: unknown scenario '{0}'", argument);
@@ -270,6 +271,33 @@ namespace ClrHostTask.Examples
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
             }
+            return 0;
+        }
+
+        // For the watchdog example: one thread blocked in a native call for
+        // `ms` milliseconds, one spinning in managed code (no call out at
+        // all) until it is aborted or 2 x ms pass. Which of the two ended
+        // the spinner is printed, not checked: the watchdog decides.
+        static int Stuck(int ms)
+        {
+            bool aborted = false;
+            Thread blocked = new Thread(delegate() { example_block_ms((uint)ms); });
+            Thread spinner = new Thread(delegate() {
+                try {
+                    DateTime until = DateTime.UtcNow.AddMilliseconds(2 * ms);
+                    long spins = 0;
+                    while (DateTime.UtcNow < until)
+                        ++spins;
+                } catch (ThreadAbortException) {
+                    aborted = true;
+                    Thread.ResetAbort();
+                }
+            });
+            blocked.Start();
+            spinner.Start();
+            blocked.Join();
+            spinner.Join();
+            Console.WriteLine(aborted ? "managed: the spinner was aborted" : "managed: the spinner ran its time out");
             return 0;
         }
 

@@ -408,6 +408,64 @@ static int play_work(clr_sim *clr, const scenario_natives *n, int count)
     return started == count ? 0 : 1;
 }
 
+/* For the watchdog example: one thread blocked in a native call for ms
+   milliseconds, one spinning in managed code (no transition at all) until
+   it is aborted or 2 x ms pass. The played CLR's abort: Abort on the
+   thread's ICLRTask is only a request, which the CLR makes the thread
+   take at a safe point of its managed loop (a ThreadAbortException,
+   caught and reset in Scenarios.cs). */
+typedef struct stuck_threads {
+    clr_sim *clr;
+    const scenario_natives *natives;
+    int ms;
+    long aborted;
+} stuck_threads;
+
+static void blocked_body(void *p)
+{
+    stuck_threads *s = (stuck_threads *)p;
+    native_call c = native_call_for(s->natives);
+    c.ms = (unsigned)s->ms;
+    clr_pinvoke(s->clr, TARGET(s->natives->block_ms), call_block_ms, &c);
+}
+
+static void spinner_body(void *p)
+{
+    stuck_threads *s = (stuck_threads *)p;
+    fake_clr_task *self = clr_current_thread();
+    unsigned long long until = test_now_ms() + 2u * (unsigned)s->ms;
+    while (test_now_ms() < until) {
+        if (T_LOAD(&self->aborts) + T_LOAD(&self->rude_aborts) > 0) { /* the safe point takes the abort */
+            T_STORE(&s->aborted, 1);
+            return;
+        }
+        (void)fake_clr_task_safe_point(self);
+    }
+}
+
+static int play_stuck(clr_sim *clr, const scenario_natives *n, int ms)
+{
+    managed_thread blocked, spinner;
+    stuck_threads s;
+    s.clr = clr;
+    s.natives = n;
+    s.ms = ms;
+    s.aborted = 0;
+    if (thread_start(clr, &blocked, blocked_body, &s) != S_OK)
+        return 1;
+    if (thread_start(clr, &spinner, spinner_body, &s) != S_OK) {
+        thread_join(clr, &blocked, INFINITE);
+        thread_forget(clr, &blocked);
+        return 1;
+    }
+    thread_join(clr, &blocked, INFINITE);
+    thread_join(clr, &spinner, INFINITE);
+    thread_forget(clr, &blocked);
+    thread_forget(clr, &spinner);
+    printf(T_LOAD(&s.aborted) ? "managed: the spinner was aborted\n" : "managed: the spinner ran its time out\n");
+    return 0;
+}
+
 static int play_sandbox(clr_sim *clr, const scenario_natives *n)
 {
     int result;
@@ -466,6 +524,8 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
         result = play_work(clr, natives, count > 0 && count <= MAX_THREADS ? count : 3);
     else if (strcmp(name, "sandbox") == 0)
         result = play_sandbox(clr, natives);
+    else if (strcmp(name, "stuck") == 0)
+        result = play_stuck(clr, natives, count > 0 ? count : 3000);
     else if (strcmp(name, "settle") == 0)
         result = play_settle(clr);
     else {
