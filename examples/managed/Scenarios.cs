@@ -90,6 +90,7 @@ namespace ClrHostTask.Examples
             case "work": result = Work(count > 0 ? count : 3); break;
             case "sandbox": result = Sandbox(); break;
             case "stuck": result = Stuck(count > 0 ? count : 3000); break;
+            case "tasks": result = Tasks(); break;
             case "settle": result = Settle(); break;
             default:
                 Console.WriteLine("managed: unknown scenario '{0}'", argument);
@@ -299,6 +300,68 @@ namespace ClrHostTask.Examples
             spinner.Join();
             Console.WriteLine(aborted ? "managed: the spinner was aborted" : "managed: the spinner ran its time out");
             return 0;
+        }
+
+        // For the validation kit: what a host can learn of a task and do to
+        // it. example_add is called from a new Thread, a thread-pool work
+        // item and a finalizer (the kit notes the kind of each caller); a
+        // thread blocks in example_block_ms before and after allocating
+        // 4 MB (the kit reads its bytes allocated while it is blocked); a
+        // thread sleeps in Thread.Sleep until the kit aborts it. Checks:
+        // 1 the work item did not run, 2 the finalizer did not run, 3 the
+        // sleeper was not aborted (it slept its 20 s out).
+        static int Tasks()
+        {
+            Thread user = new Thread(delegate() { example_add(1, 2); });
+            user.Start();
+            user.Join();
+            using (ManualResetEvent done = new ManualResetEvent(false)) {
+                ThreadPool.QueueUserWorkItem(delegate { example_add(3, 4); done.Set(); });
+                if (!done.WaitOne(20000))
+                    return 1;
+            }
+            MakeFinalizable();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            if (!finalized)
+                return 2;
+            Thread allocator = new Thread(delegate() {
+                example_block_ms(300);
+                byte[] block = new byte[4 << 20];
+                example_block_ms(300);
+                GC.KeepAlive(block);
+            });
+            allocator.Start();
+            allocator.Join();
+            bool aborted = false;
+            Thread sleeper = new Thread(delegate() {
+                try {
+                    Thread.Sleep(20000);
+                } catch (ThreadAbortException) {
+                    aborted = true;
+                    Thread.ResetAbort();
+                }
+            });
+            sleeper.Start();
+            sleeper.Join();
+            return aborted ? 0 : 3;
+        }
+
+        sealed class Finalizable
+        {
+            ~Finalizable()
+            {
+                example_add(5, 6);
+                finalized = true;
+            }
+        }
+
+        static volatile bool finalized;
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        static void MakeFinalizable()
+        {
+            new Finalizable();
         }
 
         // For the sandbox example, which denies calls into example_native.dll:

@@ -85,6 +85,20 @@ static struct {
 static LONG foreign_other; /* past the table's end */
 static CRITICAL_SECTION foreign_lock;
 
+/* The tasks scenario: the kinds of the tasks calling our DLL, and what a
+   monitor thread of the kit's own reads of and does to the tasks. */
+static volatile LONG recording_kinds;
+static volatile LONG kinds_calling; /* bit k: a task of clrhost_task_kind k called our DLL */
+static struct {
+    HANDLE stop;
+    SIZE_T block_target;  /* example_native.dll!example_block_ms */
+    clrhost_task *blocked; /* the first user task seen blocked there: compared, never used */
+    ULONGLONG bytes_min, bytes_max;
+    long bytes_samples;
+    long aborts;
+    HRESULT abort_result;
+} kit;
+
 /* ---- negative controls ------------------------------------------------------ */
 
 /* What each broken build of the header (CLRHOST_TASK_NEGATIVE_CONTROL)
@@ -181,6 +195,8 @@ static HRESULT on_leave(void *user, clrhost_task *task, SIZE_T target)
     if (!r || depth >= MAX_DEPTH_TRACKED)
         return S_OK;
     r->ours_frames &= ~(1ULL << depth);
+    if (ours && recording_kinds) /* a plain read of what the CLR said: fine in a hook */
+        InterlockedOr(&kinds_calling, 1L << clrhost_task_get_kind(task));
     if (ours) {
         r->ours_frames |= 1ULL << depth;
         ++r->our_calls;
@@ -337,6 +353,87 @@ static BOOL run(const char *key, const wchar_t *argument, snapshot *before, snap
     take(tm, after);
     expect_eq(key, "the managed checks (Run's result; 0 = all held)", failure ? -1 : (long)result, 0, "");
     return !failure && result == 0;
+}
+
+/* The kit's monitor during the tasks scenario, a thread the CLR never
+   sees: every 20 ms it reads the bytes allocated of the user task blocked
+   in example_block_ms (before and after its allocation), and aborts, once,
+   the user thread that has been asleep in managed code for 300 ms. */
+static DWORD WINAPI task_monitor(LPVOID unused)
+{
+    (void)unused;
+    while (WaitForSingleObject(kit.stop, 20) == WAIT_TIMEOUT) {
+        clrhost_task_view views[32];
+        size_t n = 0, i;
+        if (SUCCEEDED(clrhost_task_manager_list(tm, CLRHOST_TASK_LIST_IN_NATIVE | CLRHOST_TASK_LIST_RUNNING, 0, views,
+                                                32, &n))) {
+            for (i = 0; i < n; ++i) {
+                ULONGLONG bytes = 0;
+                if (views[i].native_target != kit.block_target || views[i].kind != CLRHOST_TASK_KIND_USER ||
+                    (kit.blocked && views[i].task != kit.blocked) ||
+                    FAILED(clrhost_task_bytes_allocated(views[i].task, &bytes)))
+                    continue;
+                if (!kit.blocked) {
+                    kit.blocked = views[i].task;
+                    kit.bytes_min = kit.bytes_max = bytes;
+                }
+                kit.bytes_min = bytes < kit.bytes_min ? bytes : kit.bytes_min;
+                kit.bytes_max = bytes > kit.bytes_max ? bytes : kit.bytes_max;
+                ++kit.bytes_samples;
+            }
+            clrhost_task_views_release(views, n);
+        }
+        if (!kit.aborts && SUCCEEDED(clrhost_task_manager_list(tm, CLRHOST_TASK_LIST_IN_MANAGED, 300, views, 32, &n))) {
+            for (i = 0; i < n; ++i)
+                if (views[i].waiting && views[i].kind == CLRHOST_TASK_KIND_USER && !views[i].adopted) {
+                    kit.abort_result = clrhost_task_abort(views[i].task, FALSE);
+                    ++kit.aborts;
+                    break;
+                }
+            clrhost_task_views_release(views, n);
+        }
+    }
+    return 0;
+}
+
+static void run_tasks_scenario(snapshot *before, snapshot *after)
+{
+    HANDLE monitor;
+    ULONGLONG grew;
+    LONG kinds;
+    kit.stop = CreateEventW(NULL, TRUE, FALSE, NULL);
+    kit.block_target = our_dll ? (SIZE_T)GetProcAddress(our_dll, "example_block_ms") : 0;
+    monitor = kit.stop ? CreateThread(NULL, 0, task_monitor, NULL, 0, NULL) : NULL;
+    InterlockedExchange(&recording_kinds, 1);
+    (void)run("tasks/run", L"tasks", before, after);
+    InterlockedExchange(&recording_kinds, 0);
+    if (monitor) {
+        SetEvent(kit.stop);
+        WaitForSingleObject(monitor, INFINITE);
+        CloseHandle(monitor);
+    }
+    if (kit.stop)
+        CloseHandle(kit.stop);
+    kinds = kinds_calling;
+    expect_eq("tasks/kind_user", "a new Thread's task is a user task (GetCurrentTaskType)",
+              (kinds >> CLRHOST_TASK_KIND_USER) & 1, 1, "[SRC]");
+    expect_eq("tasks/kind_threadpool_worker", "a thread-pool work item's task is a worker's",
+              (kinds >> CLRHOST_TASK_KIND_THREADPOOL_WORKER) & 1, 1, "[SRC]");
+    expect_eq("tasks/kind_finalizer", "a finalizer's task is the finalizer's", (kinds >> CLRHOST_TASK_KIND_FINALIZER) & 1,
+              1, "[SRC]");
+    expect_eq("tasks/kind_unknown", "calls from tasks of unknown kind", (kinds >> CLRHOST_TASK_KIND_UNKNOWN) & 1, 0,
+              "[SRC]");
+    grew = kit.bytes_max - kit.bytes_min;
+    expect(grew >= (4u << 20), "tasks/bytes_allocated",
+           "KB the blocked thread allocated between its two calls (GetMemStats from the kit's thread)",
+           (long)(grew / 1024u), 4096, "[SRC] (at least)");
+    expect(kit.aborts == 1 && kit.abort_result == S_OK, "tasks/abort_sleeper",
+           "aborts of the thread asleep in managed code that the CLR answered S_OK", kit.abort_result == S_OK ? kit.aborts : 0,
+           1, "[SRC]");
+    expect_eq("tasks/protocol_errors", "protocol errors",
+              (long)(after->stats.totals.protocol_errors - before->stats.totals.protocol_errors), 0, "[HDR]");
+    printf("INFO  tasks: bytes allocated read %ld times, from %lu to %lu; kinds calling: 0x%lx\n", kit.bytes_samples,
+           (unsigned long)kit.bytes_min, (unsigned long)kit.bytes_max, (unsigned long)kinds);
 }
 
 /* Settles (GC.Collect, WaitForPendingFinalizers) until every ended task
@@ -584,6 +681,7 @@ int main(int argc, char **argv)
     print_options("Join options in the scenario (option calls;):", before.calls.join, after.calls.join);
     print_options("Sleep options in the scenario (option calls;):", before.calls.sleep, after.calls.sleep);
     run("culture/run", L"culture", &before, &after); /* the CurrentUICulture setter did not throw */
+    run_tasks_scenario(&before, &after); /* kinds, bytes allocated, an abort */
 
     /* Churn: after a warm-up (the CLR's own tables may grow with the first
        threads), N threads and then 2N, each measured once the process has

@@ -389,6 +389,10 @@ static HRESULT interruptible_wait(clr_sim *clr, IHostTask *task, DWORD ms, DWORD
             T_STORE(&self->interrupt_requested, 0);
             break;
         }
+        if (T_LOAD(&self->aborts) + T_LOAD(&self->rude_aborts) > 0) {
+            hr = CLR_THREAD_ABORTED; /* the abort Alert woke it for: a ThreadAbortException */
+            break;
+        }
         /* woken by an alert with no interrupt behind it: wait again */
     }
     if (self)
@@ -479,6 +483,28 @@ static void finalize_dead_threads(clr_sim *clr)
     test_mutex_unlock(clr->lock);
 }
 
+/* A managed object's finalizer, once, on this thread. */
+static void run_finalizer_method(clr_sim *clr)
+{
+    void (*method)(void *);
+    void *arg;
+    test_mutex_lock(clr->lock);
+    method = clr->finalizer_method;
+    arg = clr->finalizer_method_arg;
+    clr->finalizer_method = NULL;
+    test_mutex_unlock(clr->lock);
+    if (method)
+        method(arg);
+}
+
+void clr_finalize_at_next_collection(clr_sim *clr, void (*method)(void *), void *arg)
+{
+    test_mutex_lock(clr->lock);
+    clr->finalizer_method = method;
+    clr->finalizer_method_arg = arg;
+    test_mutex_unlock(clr->lock);
+}
+
 static void finalizer_body(void *p)
 {
     clr_sim *clr = (clr_sim *)p;
@@ -487,6 +513,7 @@ static void finalizer_body(void *p)
         (void)clr_blocking_wait(clr, wait_for_work, clr);
         requested = T_LOAD(&clr->gc_requested);
         finalize_dead_threads(clr);
+        run_finalizer_method(clr);
         T_STORE(&clr->gc_done, requested);
         if (T_LOAD(&clr->finalizer_stop) && T_LOAD(&clr->gc_requested) == requested)
             return;

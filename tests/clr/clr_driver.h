@@ -53,6 +53,8 @@ typedef struct clr_sim {
     int garbage_count, garbage_capacity;
     long released_by_finalizer;   /* IHostTask references it let go of */
     clr_traffic *traffic;         /* NULL: no background traffic */
+    void (*finalizer_method)(void *); /* clr_finalize_at_next_collection; under lock */
+    void *finalizer_method_arg;
     long background_threads_made; /* by the traffic: workers, the unload helper */
 } clr_sim;
 
@@ -91,6 +93,10 @@ void clr_thread_unreachable(clr_sim *clr, fake_clr_task *t);
    and deletes each CLR thread object the host holds no reference to. The
    caller waits in one of the CLR's notified waits. */
 void clr_collect(clr_sim *clr);
+/* A managed object became unreachable whose finalizer is `method`: the
+   finalizer thread runs method(arg) once, in the pass after the next
+   collection (clr_collect waits for it). */
+void clr_finalize_at_next_collection(clr_sim *clr, void (*method)(void *), void *arg);
 
 /* The calls the CLR makes on its own while managed code runs, started
    after clr_start (and clr_finalizer_start), running until clr_shutdown:
@@ -188,6 +194,11 @@ HRESULT clr_blocking_wait(clr_sim *clr, void (*wait)(void *), void *arg);
    P/Invoke of this thread around the call, the exception goes to the
    native caller: CLR_MANAGED_THREW is returned here. */
 #define CLR_MANAGED_THREW ((HRESULT)0x80131500L) /* COR_E_EXCEPTION */
+/* What clr_sleep and clr_join return when an abort (ICLRTask::Abort from
+   another thread) woke the wait: the CLR alerts a thread in an
+   interruptible wait to abort it (Thread::UserAbort, vm/threadsuspend.cpp),
+   and the thread then throws ThreadAbortException. */
+#define CLR_THREAD_ABORTED ((HRESULT)0x80131530L) /* COR_E_THREADABORTED */
 HRESULT clr_reverse_call(clr_sim *clr, int (*managed)(void *), void *arg);
 
 #endif

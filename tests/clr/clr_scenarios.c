@@ -466,6 +466,81 @@ static int play_stuck(clr_sim *clr, const scenario_natives *n, int ms)
     return 0;
 }
 
+/* For the validation kit (Scenarios.cs's Tasks): example_add from a user
+   thread, a thread-pool worker and a finalizer; a thread blocked in
+   example_block_ms before and after it allocates 4 MB; a thread in
+   Thread.Sleep(20000) that only an abort ends early. */
+typedef struct task_calls {
+    clr_sim *clr;
+    const scenario_natives *natives;
+    long finalized, aborted;
+} task_calls;
+
+static void add_once(void *p)
+{
+    task_calls *c = (task_calls *)p;
+    int result;
+    pinvoke_add(c->clr, c->natives, 1, 2, &result);
+}
+
+static void finalize_object(void *p) /* ~Finalizable, on the finalizer thread */
+{
+    task_calls *c = (task_calls *)p;
+    add_once(c);
+    T_STORE(&c->finalized, 1);
+}
+
+static void allocator_body(void *p)
+{
+    task_calls *c = (task_calls *)p;
+    native_call call = native_call_for(c->natives);
+    call.ms = 300;
+    clr_pinvoke(c->clr, TARGET(c->natives->block_ms), call_block_ms, &call);
+    T_ADD(&clr_current_thread()->allocated, 4 << 20); /* new byte[4 << 20]: the large object heap */
+    clr_pinvoke(c->clr, TARGET(c->natives->block_ms), call_block_ms, &call);
+}
+
+static void sleeper_body(void *p)
+{
+    task_calls *c = (task_calls *)p;
+    if (clr_sleep(c->clr, 20000) == CLR_THREAD_ABORTED)
+        T_STORE(&c->aborted, 1); /* ThreadAbortException, caught and reset */
+}
+
+static int play_tasks(clr_sim *clr, const scenario_natives *n)
+{
+    managed_thread user, worker, allocator, sleeper;
+    task_calls c;
+    int result = 0;
+    c.clr = clr;
+    c.natives = n;
+    c.finalized = c.aborted = 0;
+    if (thread_start(clr, &user, add_once, &c) != S_OK)
+        return 1;
+    thread_join(clr, &user, INFINITE);
+    thread_forget(clr, &user);
+    /* ThreadPool.QueueUserWorkItem: on a worker the pool makes */
+    if (clr_create_thread(clr, CLR_THREAD_POOL, 0, add_once, &c, NULL, &worker.clr_task) != S_OK)
+        return 1;
+    thread_join(clr, &worker, INFINITE);
+    thread_forget(clr, &worker);
+    clr_finalize_at_next_collection(clr, finalize_object, &c);
+    clr_collect(clr);
+    if (!T_LOAD(&c.finalized))
+        return 2;
+    if (thread_start(clr, &allocator, allocator_body, &c) != S_OK)
+        return 1;
+    thread_join(clr, &allocator, INFINITE);
+    thread_forget(clr, &allocator);
+    if (thread_start(clr, &sleeper, sleeper_body, &c) != S_OK)
+        return 1;
+    thread_join(clr, &sleeper, INFINITE);
+    thread_forget(clr, &sleeper);
+    if (!T_LOAD(&c.aborted))
+        result = 3;
+    return result;
+}
+
 static int play_sandbox(clr_sim *clr, const scenario_natives *n)
 {
     int result;
@@ -524,6 +599,8 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
         result = play_work(clr, natives, count > 0 && count <= MAX_THREADS ? count : 3);
     else if (strcmp(name, "sandbox") == 0)
         result = play_sandbox(clr, natives);
+    else if (strcmp(name, "tasks") == 0)
+        result = play_tasks(clr, natives);
     else if (strcmp(name, "stuck") == 0)
         result = play_stuck(clr, natives, count > 0 ? count : 3000);
     else if (strcmp(name, "settle") == 0)

@@ -511,19 +511,33 @@ static HRESULT STDMETHODCALLTYPE fct_ExitTask(ICLRTask *This)
     return S_OK;
 }
 /* Abort and RudeAbort: any thread, always S_OK; on another thread only a
-   request (vm/threads.cpp). */
+   request, which a thread in an interruptible wait is alerted for
+   (vm/threads.cpp, vm/threadsuspend.cpp); the played thread takes it at
+   its next safe point or when its wait wakes (tests/clr/clr_driver.c). */
+static void fct_request_abort(fake_clr_task *t, long *count)
+{
+    IHostTask *task;
+    fct_host_call(&t->iface, count);
+    /* The thread is in a wait, not in ExitTask (the host makes no call
+       once ExitTask began): its IHostTask is alive. */
+    task = t->owned ? t->owned : t->expected;
+    if (T_LOAD(&t->interruptible) && task) {
+        task->lpVtbl->AddRef(task);
+        (void)task->lpVtbl->Alert(task);
+        task->lpVtbl->Release(task);
+    }
+    fct_host_call_done(t);
+}
 static HRESULT STDMETHODCALLTYPE fct_Abort(ICLRTask *This)
 {
     fake_clr_task *t = fake_task_from(This);
-    fct_host_call(This, &t->aborts);
-    fct_host_call_done(t);
+    fct_request_abort(t, &t->aborts);
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE fct_RudeAbort(ICLRTask *This)
 {
     fake_clr_task *t = fake_task_from(This);
-    fct_host_call(This, &t->rude_aborts);
-    fct_host_call_done(t);
+    fct_request_abort(t, &t->rude_aborts);
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE fct_NeedsPriorityScheduling(ICLRTask *This, BOOL *p) { (void)This; if (p) *p = FALSE; return S_OK; }
