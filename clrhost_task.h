@@ -388,7 +388,8 @@
    it right for every thread the CLR makes [SRC], and when a foreign
    thread is adopted (the CLR's own thread-pool threads carry their type
    from their start; a foreign thread with no CLR Thread stays unknown;
-   once it runs managed code it is a user thread). The statistics count
+   once it runs managed code it is a user thread). A task the CLR made is
+   unknown until its ICLRTask comes [INF]. The statistics count
    tasks, live tasks and every counter by kind (by_kind).
 
    Live view. clrhost_task_get_view and clrhost_task_manager_list read,
@@ -425,7 +426,7 @@
      forced_yields, forced_yields_taken); S_FALSE while one is pending.
    - LocksHeld and GetMemStats are plain reads of the task's own counters,
      racy from another thread; GetMemStats' 64-bit byte count can tear on
-     x86 [INF: seen in the source, not observed].
+     x86 [INF].
    Each call holds a reference on the ICLRTask, taken under the task's own
    lock; a task's end stops new calls and waits for those under way before
    its ExitTask, so no call reaches the CLR's object after ExitTask. Our

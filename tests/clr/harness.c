@@ -600,6 +600,9 @@ fake_clr_task *fake_clr_task_new(IHostTaskManager *tm)
 
 void fake_clr_task_free(fake_clr_task *t)
 {
+    if (T_LOAD(&t->rule_breaks) != 0)
+        test_fail_eq(__FILE__, __LINE__, "host calls on an ICLRTask that the CLR forbids (after ExitTask, "
+                     "or YieldTask on its own thread)", (unsigned long long)t->rule_breaks, 0);
     if (T_LOAD(&t->refs) != 0)
         test_fail_eq(__FILE__, __LINE__, "references left on an ICLRTask", (unsigned long long)t->refs, 0);
     if (t->owned)
