@@ -783,7 +783,7 @@ TEST_CASE(test_describe_target, "tasks/describe_target")
 #else
     const char *function = "getpid"; /* glibc may name its alias, __getpid */
 #endif
-    char name[128], small[5];
+    char name[128], cut[5]; /* not "small": rpcndr.h makes that a macro */
     size_t n;
     SIZE_T f = test_system_function();
     n = clrhost_task_describe_target(f, name, sizeof name);
@@ -796,9 +796,9 @@ TEST_CASE(test_describe_target, "tasks/describe_target")
     n = clrhost_task_describe_target((SIZE_T)0x10, name, sizeof name); /* in no module */
     CHECK(strcmp(name, "0x10") == 0);
     CHECK_EQ(n, 4);
-    n = clrhost_task_describe_target(f, small, sizeof small); /* cut short, as snprintf */
-    CHECK_EQ(strlen(small), 4);
+    n = clrhost_task_describe_target(f, cut, sizeof cut); /* cut short, as snprintf */
+    CHECK_EQ(strlen(cut), 4);
     CHECK(n > 4);
     CHECK_EQ(clrhost_task_describe_target(f, NULL, 10), 0);
-    CHECK_EQ(clrhost_task_describe_target(f, small, 0), 0);
+    CHECK_EQ(clrhost_task_describe_target(f, cut, 0), 0);
 }
