@@ -4906,97 +4906,90 @@ CLRHOST_TASK_API void clrhost_task_views_release(clrhost_task_view *views, size_
         }
 }
 
-CLRHOST_TASK_API HRESULT clrhost_task_abort(clrhost_task *task, BOOL rude)
-{
-    clrhost__ICLRTask *clr;
-    HRESULT hr;
-    if (!task)
-        return E_POINTER;
-    hr = clrhost__clr_begin(task, &clr);
-    if (FAILED(hr))
-        return hr;
-    if (clrhost__clr_reserved(task))
-        hr = E_ACCESSDENIED;
-    else
-        hr = rude ? clr->lpVtbl->RudeAbort(clr) : clr->lpVtbl->Abort(clr);
-    clrhost__clr_end(task, clr);
-    return hr;
-}
+/* The host's calls on a task's ICLRTask (TASK CONTROLS), all made here:
+   what is refused before the CLR is asked, then the call, with a
+   reference held (clrhost__clr_begin). `out` and `id` as the call needs. */
+#define CLRHOST__CALL_ABORT 0
+#define CLRHOST__CALL_RUDE_ABORT 1
+#define CLRHOST__CALL_YIELD 2
+#define CLRHOST__CALL_LOCKS_HELD 3
+#define CLRHOST__CALL_MEM_STATS 4
+#define CLRHOST__CALL_SET_ID 5
 
-/* [SRC] YieldTask from the task's own thread is HOST_E_INVALIDOPERATION
-   (vm/threads.cpp): refused here before the CLR is asked. The yield the
-   CLR makes the task take is its next SwitchToTask. */
-CLRHOST_TASK_API HRESULT clrhost_task_yield(clrhost_task *task)
+static HRESULT clrhost__clr_call(clrhost_task *task, int call, void *out, ULONGLONG id)
 {
     clrhost__ICLRTask *clr;
+    clrhost__gc_thread_stats stats;
     HRESULT hr;
     if (!task)
         return E_POINTER;
-    if (clrhost__owned_here(task))
+    /* [SRC] YieldTask from the task's own thread is HOST_E_INVALIDOPERATION
+       (vm/threads.cpp): refused here without asking. */
+    if (call == CLRHOST__CALL_YIELD && clrhost__owned_here(task))
         return HOST_E_INVALIDOPERATION;
     hr = clrhost__clr_begin(task, &clr);
     if (FAILED(hr))
         return hr;
-    hr = clrhost__clr_reserved(task) ? E_ACCESSDENIED : clr->lpVtbl->YieldTask(clr);
-    if (SUCCEEDED(hr)) { /* S_FALSE: one was pending already */
-        clrhost__atomic_add64(&task->counts.forced_yields, 1); /* before the flag: taken <= asked */
-        clrhost__atomic_store(&task->yield_pending, 1);
+    if (call <= CLRHOST__CALL_YIELD && clrhost__clr_reserved(task)) {
+        hr = E_ACCESSDENIED;
+    } else {
+        switch (call) {
+        case CLRHOST__CALL_ABORT: hr = clr->lpVtbl->Abort(clr); break;
+        case CLRHOST__CALL_RUDE_ABORT: hr = clr->lpVtbl->RudeAbort(clr); break;
+        case CLRHOST__CALL_YIELD:
+            /* The yield the CLR makes the task take is its next SwitchToTask. */
+            hr = clr->lpVtbl->YieldTask(clr);
+            if (SUCCEEDED(hr)) { /* S_FALSE: one was pending already */
+                clrhost__atomic_add64(&task->counts.forced_yields, 1); /* before the flag: taken <= asked */
+                clrhost__atomic_store(&task->yield_pending, 1);
+            }
+            break;
+        case CLRHOST__CALL_LOCKS_HELD: hr = clr->lpVtbl->LocksHeld(clr, (SIZE_T *)out); break;
+        case CLRHOST__CALL_MEM_STATS:
+            /* [SRC] GetMemStats writes Flags only when it sets one, so the
+               struct is zeroed first; from another thread it reads a counter
+               the task's thread is updating, which on x86 can tear. */
+            memset(&stats, 0, sizeof stats);
+            hr = clr->lpVtbl->GetMemStats(clr, &stats);
+            if (SUCCEEDED(hr))
+                *(ULONGLONG *)out = stats.PerThreadAllocation;
+            break;
+        default: hr = clr->lpVtbl->SetTaskIdentifier(clr, id); break;
+        }
     }
     clrhost__clr_end(task, clr);
     return hr;
 }
 
-CLRHOST_TASK_API HRESULT clrhost_task_locks_held(clrhost_task *task, SIZE_T *out)
+CLRHOST_TASK_API HRESULT clrhost_task_abort(clrhost_task *task, BOOL rude)
 {
-    clrhost__ICLRTask *clr;
-    HRESULT hr;
-    if (out)
-        *out = 0;
-    if (!task || !out)
-        return E_POINTER;
-    hr = clrhost__clr_begin(task, &clr);
-    if (FAILED(hr))
-        return hr;
-    hr = clr->lpVtbl->LocksHeld(clr, out);
-    clrhost__clr_end(task, clr);
-    return hr;
+    return clrhost__clr_call(task, rude ? CLRHOST__CALL_RUDE_ABORT : CLRHOST__CALL_ABORT, NULL, 0);
 }
 
-/* [SRC] GetMemStats writes Flags only when it sets one, so the struct is
-   zeroed first; from another thread it reads a counter the task's thread
-   is updating, which on x86 can tear (vm/threads.cpp). */
+CLRHOST_TASK_API HRESULT clrhost_task_yield(clrhost_task *task)
+{
+    return clrhost__clr_call(task, CLRHOST__CALL_YIELD, NULL, 0);
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_locks_held(clrhost_task *task, SIZE_T *out)
+{
+    if (!out)
+        return E_POINTER;
+    *out = 0;
+    return clrhost__clr_call(task, CLRHOST__CALL_LOCKS_HELD, out, 0);
+}
+
 CLRHOST_TASK_API HRESULT clrhost_task_bytes_allocated(clrhost_task *task, ULONGLONG *out)
 {
-    clrhost__ICLRTask *clr;
-    clrhost__gc_thread_stats stats;
-    HRESULT hr;
-    if (out)
-        *out = 0;
-    if (!task || !out)
+    if (!out)
         return E_POINTER;
-    hr = clrhost__clr_begin(task, &clr);
-    if (FAILED(hr))
-        return hr;
-    memset(&stats, 0, sizeof stats);
-    hr = clr->lpVtbl->GetMemStats(clr, &stats);
-    clrhost__clr_end(task, clr);
-    if (SUCCEEDED(hr))
-        *out = stats.PerThreadAllocation;
-    return hr;
+    *out = 0;
+    return clrhost__clr_call(task, CLRHOST__CALL_MEM_STATS, out, 0);
 }
 
 CLRHOST_TASK_API HRESULT clrhost_task_set_debugger_id(clrhost_task *task, ULONGLONG id)
 {
-    clrhost__ICLRTask *clr;
-    HRESULT hr;
-    if (!task)
-        return E_POINTER;
-    hr = clrhost__clr_begin(task, &clr);
-    if (FAILED(hr))
-        return hr;
-    hr = clr->lpVtbl->SetTaskIdentifier(clr, id);
-    clrhost__clr_end(task, clr);
-    return hr;
+    return clrhost__clr_call(task, CLRHOST__CALL_SET_ID, NULL, id);
 }
 
 /* Appends to a name being made: at most size - 1 characters are kept,
