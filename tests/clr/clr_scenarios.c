@@ -507,38 +507,35 @@ static void sleeper_body(void *p)
         T_STORE(&c->aborted, 1); /* ThreadAbortException, caught and reset */
 }
 
+/* A thread of `kind` runs body(c) to its end, then is forgotten. */
+static HRESULT run_thread(clr_sim *clr, clr_thread_kind kind, void (*body)(void *), task_calls *c)
+{
+    managed_thread t;
+    HRESULT hr = clr_create_thread(clr, kind, 0, body, c, NULL, &t.clr_task);
+    if (hr != S_OK)
+        return hr;
+    thread_join(clr, &t, INFINITE);
+    thread_forget(clr, &t);
+    return S_OK;
+}
+
 static int play_tasks(clr_sim *clr, const scenario_natives *n)
 {
-    managed_thread user, worker, allocator, sleeper;
     task_calls c;
-    int result = 0;
     c.clr = clr;
     c.natives = n;
     c.finalized = c.aborted = 0;
-    if (thread_start(clr, &user, add_once, &c) != S_OK)
+    /* new Thread, then ThreadPool.QueueUserWorkItem: on a worker the pool makes */
+    if (run_thread(clr, CLR_THREAD_USER, add_once, &c) != S_OK || run_thread(clr, CLR_THREAD_POOL, add_once, &c) != S_OK)
         return 1;
-    thread_join(clr, &user, INFINITE);
-    thread_forget(clr, &user);
-    /* ThreadPool.QueueUserWorkItem: on a worker the pool makes */
-    if (clr_create_thread(clr, CLR_THREAD_POOL, 0, add_once, &c, NULL, &worker.clr_task) != S_OK)
-        return 1;
-    thread_join(clr, &worker, INFINITE);
-    thread_forget(clr, &worker);
     clr_finalize_at_next_collection(clr, finalize_object, &c);
     clr_collect(clr);
     if (!T_LOAD(&c.finalized))
         return 2;
-    if (thread_start(clr, &allocator, allocator_body, &c) != S_OK)
+    if (run_thread(clr, CLR_THREAD_USER, allocator_body, &c) != S_OK ||
+        run_thread(clr, CLR_THREAD_USER, sleeper_body, &c) != S_OK)
         return 1;
-    thread_join(clr, &allocator, INFINITE);
-    thread_forget(clr, &allocator);
-    if (thread_start(clr, &sleeper, sleeper_body, &c) != S_OK)
-        return 1;
-    thread_join(clr, &sleeper, INFINITE);
-    thread_forget(clr, &sleeper);
-    if (!T_LOAD(&c.aborted))
-        result = 3;
-    return result;
+    return T_LOAD(&c.aborted) ? 0 : 3;
 }
 
 static int play_sandbox(clr_sim *clr, const scenario_natives *n)

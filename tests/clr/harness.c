@@ -268,6 +268,14 @@ void test_sleep_ms(unsigned ms)
 #endif
 }
 
+void test_wait_for(long *flag, long value)
+{
+    unsigned long long until = test_now_ms() + 20000;
+    while (T_LOAD(flag) != value && test_now_ms() < until)
+        test_sleep_ms(1);
+    CHECK_EQ(T_LOAD(flag), value);
+}
+
 void test_yield(void)
 {
 #ifdef _WIN32

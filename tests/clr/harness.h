@@ -194,6 +194,9 @@ test_thread *test_thread_start(void (*fn)(void *), void *arg);
 void test_thread_join(test_thread *t); /* waits for the OS thread to be gone */
 DWORD test_thread_id(void);
 void test_sleep_ms(unsigned ms);
+/* Waits (sleeping, 1 ms at a time) until *flag is value, at most 20 s;
+   a check fails if it never is. */
+void test_wait_for(long *flag, long value);
 void test_yield(void);
 unsigned long long test_now_ms(void);
 DWORD test_last_error(void);

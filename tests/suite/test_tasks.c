@@ -58,14 +58,6 @@ static void run_clr_thread(host *h, long type, void (*body)(void *), void *arg)
     fake_clr_task_free(fake);
 }
 
-static void wait_for(long *flag, long value)
-{
-    unsigned long long until = test_now_ms() + 20000;
-    while (T_LOAD(flag) != value && test_now_ms() < until)
-        test_sleep_ms(1);
-    CHECK_EQ(T_LOAD(flag), value);
-}
-
 /* ---- kinds ------------------------------------------------------------------- */
 
 typedef struct kind_probe {
@@ -207,10 +199,10 @@ static void counted_body(void *p)
     CHECK_HR(tm->lpVtbl->EndThreadAffinity(tm), S_OK);
     CHECK_HR(tm->lpVtbl->EndThreadAffinity(tm), S_OK); /* unbalanced: the nesting stays at 0 */
     CHECK_HR(clrhost_task_get_view(clrhost_task_current(c->h->m), &c->after_view), S_OK);
-    wait_for(&c->alerted, 1);
+    test_wait_for(&c->alerted, 1);
     /* A forced yield asked from outside is taken at the next safe point:
        back in managed code after a P/Invoke (the CLR's redirect). */
-    wait_for(&c->yield_asked, 1);
+    test_wait_for(&c->yield_asked, 1);
     CHECK_HR(clr_pinvoke(&c->h->clr, (SIZE_T)&short_wait, short_wait, NULL), S_OK);
     T_STORE(&c->done, 1);
 }
@@ -227,7 +219,7 @@ static void counters_host_main(void *p)
     clrhost_task_counters mine;
     CHECK_HR(clr_start(&c->h->clr), S_OK);
     CHECK_HR(clr_create_thread(&c->h->clr, CLR_THREAD_USER, 0, counted_body, c, &join, &fake), S_OK);
-    wait_for(&c->ready, 1);
+    test_wait_for(&c->ready, 1);
     /* Alerts come from other threads: counted on the alerted task. */
     CHECK_HR(c->self->lpVtbl->Alert(c->self), S_OK);
     T_STORE(&c->alerted, 1);
@@ -312,13 +304,13 @@ static void controlled_body(void *p)
     c->fake = clr_current_thread();
     c->own_yield = clrhost_task_yield(c->task); /* on its own thread: refused */
     T_STORE(&c->ready, 1);
-    wait_for(&c->release, 1);
+    test_wait_for(&c->release, 1);
 }
 
 static void start_controlled(controlled *c, long type, IHostTask **join, fake_clr_task **fake)
 {
     CHECK_HR(clr_create_thread_as(&c->h->clr, CLR_THREAD_USER, type, 0, controlled_body, c, join, fake), S_OK);
-    wait_for(&c->ready, 1);
+    test_wait_for(&c->ready, 1);
 }
 
 static void end_controlled(controlled *c, IHostTask *join, fake_clr_task *fake)
@@ -588,7 +580,7 @@ static void hammer(void *p)
     CHECK_HR(tm->lpVtbl->GetCurrentTask(tm, &task), S_OK);
     clrhost_task_set_user(clrhost_task_from_iface(task), (void *)(size_t)(a->index + 1));
     T_INC(&a->hm->ready);
-    wait_for(&a->hm->go, 1);
+    test_wait_for(&a->hm->go, 1);
     deadline = test_now_ms() + 10000;
     /* 200,000 transitions, and on until the watcher has seen enough */
     for (i = 0; going || depth > 0; ++i) {
@@ -661,7 +653,7 @@ static void hammer_and_watch(unsigned flags)
         args[i].index = i;
         threads[i] = test_thread_start(hammer, &args[i]);
     }
-    wait_for(&hm.ready, HAMMERS);
+    test_wait_for(&hm.ready, HAMMERS);
     watcher = test_thread_start(watch, &hm);
     T_STORE(&hm.go, 1);
     for (i = 0; i < HAMMERS; ++i)
@@ -691,7 +683,7 @@ static void stuck_native(void *p)
     CHECK_HR(tm->lpVtbl->GetCurrentTask(tm, &task), S_OK);
     CHECK_HR(tm->lpVtbl->LeaveRuntime(tm, s->target), S_OK);
     T_STORE(&s->inside, 1);
-    wait_for(&s->release, 1);
+    test_wait_for(&s->release, 1);
     CHECK_HR(tm->lpVtbl->EnterRuntime(tm), S_OK);
     task->lpVtbl->Release(task);
 }
@@ -732,8 +724,8 @@ TEST_CASE(test_list_stuck, "tasks/list_stuck")
     w.h = &h;
     w.target = test_clr_wait_target();
     waiter = test_thread_start(stuck_native, &w);
-    wait_for(&s.inside, 1);
-    wait_for(&w.inside, 1);
+    test_wait_for(&s.inside, 1);
+    test_wait_for(&w.inside, 1);
     test_sleep_ms(60);
     CHECK_HR(clrhost_task_manager_list(h.m, CLRHOST_TASK_LIST_IN_NATIVE, 30, views, 4, &n), S_OK);
     CHECK_EQ(n, 2);
@@ -754,7 +746,7 @@ TEST_CASE(test_list_stuck, "tasks/list_stuck")
     memset(&z, 0, sizeof z);
     z.h = &h;
     sleeper = test_thread_start(sleeping, &z);
-    wait_for(&z.inside, 1);
+    test_wait_for(&z.inside, 1);
     test_sleep_ms(50);
     CHECK_HR(clrhost_task_manager_list(h.m, CLRHOST_TASK_LIST_IN_MANAGED, 0, views, 4, &n), S_OK);
     CHECK(n == 1 && views[0].waiting);

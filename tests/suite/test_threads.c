@@ -34,14 +34,6 @@ static void world_close(world *w)
     CHECK_EQ(T_LOAD(&w->a.outstanding), 0);
 }
 
-static void wait_for(long *flag, long value)
-{
-    unsigned long long until = test_now_ms() + 20000;
-    while (T_LOAD(flag) != value && test_now_ms() < until)
-        test_sleep_ms(1);
-    CHECK_EQ(T_LOAD(flag), value);
-}
-
 /* A foreign thread that adopts a task, publishes it, then runs `step`. */
 typedef struct sleeper {
     world *w;
@@ -59,7 +51,7 @@ static void sleeper_body(void *p)
     CHECK_HR(s->w->tm->lpVtbl->GetCurrentTask(s->w->tm, &task), S_OK);
     s->task = task; /* the GetCurrentTask reference goes to the test thread */
     T_STORE(&s->ready, 1);
-    wait_for(&s->go, 1);
+    test_wait_for(&s->go, 1);
     s->step(s);
     T_STORE(&s->done, 1);
 }
@@ -80,7 +72,7 @@ static test_thread *sleeper_start(sleeper *s, world *w, void (*step)(sleeper *))
     s->w = w;
     s->step = step;
     t = test_thread_start(sleeper_body, s);
-    wait_for(&s->ready, 1);
+    test_wait_for(&s->ready, 1);
     return t;
 }
 
@@ -233,7 +225,7 @@ TEST_CASE(test_alertable_join_interrupted, "threads/alertable_join_interrupted")
     j.w = &w;
     j.target = s.task;
     jt = test_thread_start(joiner_body, &j);
-    wait_for(&j.ready, 1);
+    test_wait_for(&j.ready, 1);
     test_sleep_ms(50);
     CHECK_HR(j.self->lpVtbl->Alert(j.self), S_OK);
     test_thread_join(jt);
@@ -289,7 +281,7 @@ TEST_CASE(test_abort_path_self_joins, "threads/abort_path_self_joins")
     world_open(&w, 0);
     t = sleeper_start(&s, &w, step_abort_path_self_joins);
     T_STORE(&s.go, 1);
-    wait_for(&s.ready, 2);
+    test_wait_for(&s.ready, 2);
     test_sleep_ms(50);
     CHECK_HR(s.task->lpVtbl->Alert(s.task), S_OK);
     sleeper_finish(&s, t);
@@ -569,7 +561,7 @@ TEST_CASE(test_snapshots_while_tasks_count, "threads/snapshots_while_tasks_count
     s.w = &w;
     for (i = 0; i < SNAPSHOT_WRITERS; ++i)
         t[i] = test_thread_start(snapshot_writer, &s);
-    wait_for(&s.started, SNAPSHOT_WRITERS);
+    test_wait_for(&s.started, SNAPSHOT_WRITERS);
     do {
         CHECK_HR(clrhost_task_manager_get_stats(w.m, &st), S_OK);
         ++snapshots;
@@ -634,7 +626,7 @@ TEST_CASE(test_alert_storm, "threads/alert_storm")
     a.w = &w;
     t[0] = test_thread_start(alert_storm_body, &a);
     t[1] = test_thread_start(alert_storm_body, &a);
-    wait_for(&a.ready, 2);
+    test_wait_for(&a.ready, 2);
     for (i = 0; i < 2; ++i)
         a.tasks[i]->lpVtbl->AddRef(a.tasks[i]); /* ours, beyond the thread's */
     T_INC(&a.ready);
