@@ -4951,7 +4951,7 @@ static HRESULT clrhost__clr_call(clrhost_task *task, int call, void *out, ULONGL
                the task's thread is updating, which on x86 can tear. */
             memset(&stats, 0, sizeof stats);
             hr = clr->lpVtbl->GetMemStats(clr, &stats);
-            if (SUCCEEDED(hr))
+            if (SUCCEEDED(hr) && out) /* out is never NULL here: the wrapper checked */
                 *(ULONGLONG *)out = stats.PerThreadAllocation;
             break;
         default: hr = clr->lpVtbl->SetTaskIdentifier(clr, id); break;
