@@ -257,6 +257,9 @@
                                           counted, not timed; frames' kinds
                                           are kept to 1024 deep, or to
                                           CLRHOST_TASK_MAX_DEPTH if larger)
+   CLRHOST_TASK_PROFILE_TARGETS  implementation  targets profiled per task
+                                          (default 64, a power of two from 8
+                                          to 65536); see PROFILE
    CLRHOST_TASK_NO_WIN32_TYPES  non-Windows  you declare the Win32 basics
                                           (HRESULT, DWORD, GUID, IUnknown...)
    CLRHOST_TASK_NO_USER32  implementation do not import user32.dll; pumping
@@ -693,6 +696,8 @@ typedef enum clrhost_task_log_level {
 #define CLRHOST_TASK_TIMING 0x1u         /* measure time spent outside the runtime */
 #define CLRHOST_TASK_HOOK_ALL_CALLS 0x2u /* CallNeedsHostHook answers TRUE for every target */
 #define CLRHOST_TASK_COUNT_ASKS 0x4u     /* count CallNeedsHostHook under a constant policy too */
+#define CLRHOST_TASK_PROFILE 0x8u        /* a profile per native target (implies CLRHOST_TASK_TIMING) */
+#define CLRHOST_TASK_OS_CLOCK 0x10u      /* time with the OS clock, never the processor's counter */
 
 typedef struct clrhost_task_config { /* zero-initialised = sensible defaults */
     clrhost_task_hooks hooks;
@@ -803,6 +808,39 @@ typedef struct clrhost_task_view {
 #define CLRHOST_TASK_LIST_IN_MANAGED 2u /* in managed code */
 #define CLRHOST_TASK_LIST_RUNNING 4u    /* added to either: leave out the tasks that are waiting */
 
+/* The frame a closing hook closes (clrhost_task_closing_frame). */
+typedef struct clrhost_task_frame {
+    BOOL native;       /* a native call, closed by EnterRuntime; FALSE: a reverse call
+                          (managed code called from native code), closed by ReverseLeaveRuntime */
+    BOOL wait;         /* a native call into one of the CLR's own blocking waits */
+    SIZE_T target;     /* the native call's target; 0 for a reverse call, and for a frame
+                          deeper than CLRHOST_TASK_MAX_DEPTH */
+    unsigned depth;    /* the frames open below it (clrhost_task_depth() in the hook) */
+    ULONGLONG ns;      /* with CLRHOST_TASK_TIMING: its time minus the frames nested in it:
+                          for a native call its time outside the runtime, as the counters
+                          book it; for a reverse call its time in managed code (0 without
+                          timing, or deeper than CLRHOST_TASK_MAX_DEPTH) */
+    ULONGLONG span_ns; /* with timing: from its open to its close, nested frames included */
+} clrhost_task_frame;
+
+/* One line of a profile (clrhost_task_manager_profile): one native target. */
+#define CLRHOST_TASK_NAME_MAX 128
+typedef struct clrhost_task_profile_entry {
+    SIZE_T target;     /* 0 for the line of the targets past the bound (see PROFILE) */
+    BOOL wait;         /* one of the CLR's own blocking waits */
+    ULONGLONG calls;   /* native calls to it that returned (EnterRuntime) */
+    ULONGLONG ns;      /* their time outside the runtime, minus reverse calls nested in them */
+    ULONGLONG max_ns;  /* the longest of them */
+    char name[CLRHOST_TASK_NAME_MAX]; /* clrhost_task_describe_target's, or "(other targets)" */
+} clrhost_task_profile_entry;
+
+/* The clock timing uses (clrhost_task_manager_clock). */
+typedef struct clrhost_task_clock {
+    BOOL tsc;            /* the processor's invariant time-stamp counter; FALSE: the OS
+                            clock (QueryPerformanceCounter; clock_gettime on POSIX) */
+    ULONGLONG frequency; /* its ticks per second (the counter's as calibrated) */
+} clrhost_task_clock;
+
 /* The manager. `config` may be NULL (all defaults) and is copied. Returns
    S_OK, E_POINTER (out is NULL), E_INVALIDARG (alloc_fn without free_fn or
    the reverse), E_OUTOFMEMORY, or the OS error of the thread-local slot. The
@@ -906,6 +944,31 @@ CLRHOST_TASK_API HRESULT clrhost_task_yield(clrhost_task *task);            /* Y
 CLRHOST_TASK_API HRESULT clrhost_task_locks_held(clrhost_task *task, SIZE_T *out);
 CLRHOST_TASK_API HRESULT clrhost_task_bytes_allocated(clrhost_task *task, ULONGLONG *out); /* GetMemStats */
 CLRHOST_TASK_API HRESULT clrhost_task_set_debugger_id(clrhost_task *task, ULONGLONG id); /* SetTaskIdentifier; 0: none */
+
+/* Inside an enter_runtime or reverse_leave_runtime hook, the frame that
+   hook closes: whether it was a native call or a reverse call, its target,
+   whether it was one of the CLR's blocking waits, its depth and, with
+   CLRHOST_TASK_TIMING, its time. S_OK; E_POINTER; HOST_E_INVALIDOPERATION
+   anywhere else (another hook, another thread, outside a hook). */
+CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, clrhost_task_frame *out);
+
+/* The per-target profile (CLRHOST_TASK_PROFILE; see PROFILE in the
+   manual), of one task or, with task NULL, of the whole manager (live
+   tasks and ended ones): its lines sorted by time, costliest first, up
+   to `capacity` into `entries`, each named. *count gets how many were
+   written. S_OK; S_FALSE when there were more lines than `capacity`;
+   E_POINTER; HOST_E_INVALIDOPERATION without CLRHOST_TASK_PROFILE;
+   E_OUTOFMEMORY. It names targets (the loader's module list and export
+   tables), so call it from a thread of your own, never from a hook or a
+   thread-exit callback. */
+CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, clrhost_task *task,
+                                                      clrhost_task_profile_entry *entries, size_t capacity,
+                                                      size_t *count);
+
+/* The clock this manager times with (see "The clock" in PROFILE, in the
+   manual): S_OK, E_POINTER. A manager without CLRHOST_TASK_TIMING times
+   nothing and says the OS clock. */
+CLRHOST_TASK_API HRESULT clrhost_task_manager_clock(clrhost_task_manager *m, clrhost_task_clock *out);
 
 /* A name for a native call's target, for a report: "module!export+0x1c"
    (the module's file name and its nearest named export at or below the
@@ -1334,6 +1397,18 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #error "CLRHOST_TASK_MAX_DEPTH must be between 1 and 65536"
 #endif
 
+/* The per-target profile's bounds: each task profiles up to
+   CLRHOST_TASK_PROFILE_TARGETS targets, and the manager keeps the sums of
+   ended tasks for up to 4 times as many; calls to targets past a bound are
+   counted on one line of their own ("(other targets)"). A power of two. */
+#ifndef CLRHOST_TASK_PROFILE_TARGETS
+#define CLRHOST_TASK_PROFILE_TARGETS 64
+#endif
+#if CLRHOST_TASK_PROFILE_TARGETS < 8 || CLRHOST_TASK_PROFILE_TARGETS > 65536 || \
+    (CLRHOST_TASK_PROFILE_TARGETS & (CLRHOST_TASK_PROFILE_TARGETS - 1)) != 0
+#error "CLRHOST_TASK_PROFILE_TARGETS must be a power of two from 8 to 65536"
+#endif
+
 /* REFIID is a reference in C++ and a pointer in C. */
 #ifdef __cplusplus
 #define CLRHOST__IID_PTR(riid) (&(riid))
@@ -1636,7 +1711,7 @@ typedef pthread_mutex_t clrhost__os_mutex;
 #define CLRHOST__TASK_ENDED 3
 
 /* Frame kinds. Whether a native frame is one of the OS's blocking waits
-   matters only for timing, and is kept in clrhost__frame.wait. */
+   is told by its target when it closes. */
 #define CLRHOST__FRAME_NATIVE_CALL 0 /* LeaveRuntime */
 #define CLRHOST__FRAME_MANAGED 1     /* ReverseEnterRuntime */
 
@@ -1644,8 +1719,30 @@ typedef pthread_mutex_t clrhost__os_mutex;
 typedef struct clrhost__frame {
     ULONGLONG start;  /* clock ticks when it opened */
     ULONGLONG nested; /* ticks spent in frames opened inside it */
-    int wait;         /* a native frame into one of the OS's blocking waits */
+    ULONGLONG span;   /* once closed: ticks from its open to its close */
 } clrhost__frame;
+
+/* The per-target profile (see PROFILE in the manual): a table of lines,
+   one per native target, open-addressed (a target is found within
+   CLRHOST__PROFILE_PROBES lines of its hash, or goes to `other`). A task's
+   own is written only by its thread, without locks (a line's target once,
+   before its counts); other threads read it with plain loads. The
+   manager's, of ended tasks, is written and read under its lock. Lines
+   are made, never removed: a table holds at most as many targets as it
+   has lines. */
+#define CLRHOST__PROFILE_PROBES 8
+
+typedef struct clrhost__profile_line {
+    volatile SIZE_T target; /* 0: a free line */
+    LONG wait;              /* the target is one of the CLR's blocking waits */
+    ULONGLONG calls, ticks, max_ticks;
+} clrhost__profile_line;
+
+typedef struct clrhost__profile {
+    SIZE_T mask;                    /* lines - 1 */
+    clrhost__profile_line other[2]; /* the calls to targets that found no line: [1] the waits */
+    clrhost__profile_line line[1];  /* mask + 1 of them */
+} clrhost__profile;
 
 /* Frames whose kind (native or managed) is kept, one bit each: at least
    1024, enough that closes always find the frame they close (a CLR stack
@@ -1700,6 +1797,9 @@ struct clrhost_task {
     SIZE_T view_targets[CLRHOST__VIEW_SLOTS];
     LONG view_seq;   /* odd while a timed transition writes since and position */
     ULONGLONG since; /* clock ticks */
+    int closing;     /* 1 + the kind of the frame whose closing hook runs; 0: none (own thread) */
+    clrhost__profile *profile; /* CLRHOST_TASK_PROFILE: its own lines, allocated with it */
+    clrhost__profile_line *profile_last; /* the line its last native call went to (own thread) */
 };
 
 /* The manager, and the module policy's table it holds. */
@@ -1746,7 +1846,8 @@ struct clrhost_task_manager {
     BOOL (*admit_thread)(void *user, DWORD thread_id);
     void (*log_fn)(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message);
     clrhost__allocator allocator;
-    ULONGLONG tick_frequency;
+    ULONGLONG tick_frequency; /* of the clock timing reads (clrhost__ticks) */
+    int tsc;                  /* it is the processor's time-stamp counter */
     char **module_names; /* one allocation: the pointers, then the strings */
     unsigned module_count;
     unsigned blocking_count;
@@ -1759,6 +1860,7 @@ struct clrhost_task_manager {
     clrhost_task *live;
     ULONGLONG created, adopted, live_count, ended;
     clrhost_task_kind_stats ended_by_kind[CLRHOST_TASK_KIND_COUNT]; /* counters in clock ticks */
+    clrhost__profile *ended_profile; /* CLRHOST_TASK_PROFILE: ended tasks' lines summed */
     /* rare events, updated with locked adds */
     ULONGLONG refused;
     ULONGLONG freed;
@@ -2807,6 +2909,123 @@ static unsigned clrhost__os_blocking_targets(SIZE_T *out, unsigned cap)
 #endif /* platform layer */
 
 /* ------------------------------------------------------------------------
+   >>clock  The clock timing reads: the processor's time-stamp counter
+   where CPUID says it is invariant (it ticks at one rate whatever the
+   core's speed or sleep state, and Windows' own QueryPerformanceCounter
+   reads it on such machines), calibrated once per process against the OS
+   clock; otherwise, or with CLRHOST_TASK_OS_CLOCK, the OS clock itself.
+   One counter read costs a few nanoseconds; an OS clock read (a vDSO call
+   or QueryPerformanceCounter) several times that, and far more under Wine.
+   ------------------------------------------------------------------------ */
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#include <cpuid.h>
+#define CLRHOST__HAVE_TSC 1
+CLRHOST__INLINE ULONGLONG clrhost__tsc_read(void) { return __builtin_ia32_rdtsc(); }
+/* CPUID leaf 0x80000007, EDX bit 8: the invariant TSC (Intel SDM vol. 2,
+   CPUID; AMD's "TscInvariant" in the same bit). */
+static int clrhost__tsc_invariant(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(0x80000007u, &a, &b, &c, &d) && (d & 0x100u) != 0;
+}
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#define CLRHOST__HAVE_TSC 1
+CLRHOST__INLINE ULONGLONG clrhost__tsc_read(void) { return (ULONGLONG)__rdtsc(); }
+static int clrhost__tsc_invariant(void)
+{
+    int r[4];
+    __cpuid(r, (int)0x80000000u); /* the highest extended leaf */
+    if ((unsigned)r[0] < 0x80000007u)
+        return 0;
+    __cpuid(r, (int)0x80000007u);
+    return ((unsigned)r[3] & 0x100u) != 0;
+}
+#else
+#define CLRHOST__HAVE_TSC 0
+#endif
+
+#if CLRHOST__HAVE_TSC
+/* The calibration: two (OS tick, counter) pairs CLRHOST__CALIBRATION_MS
+   apart. A pair is the narrowest of a few brackets of an OS clock read
+   between two counter reads, so a thread switch in one costs nothing. */
+#define CLRHOST__CALIBRATION_MS 20
+
+static void clrhost__clock_pair(ULONGLONG *os, ULONGLONG *tsc)
+{
+    ULONGLONG narrowest = ~(ULONGLONG)0;
+    int i;
+    for (i = 0; i < 5; ++i) {
+        ULONGLONG before = clrhost__tsc_read();
+        ULONGLONG o = clrhost__os_ticks();
+        ULONGLONG after = clrhost__tsc_read();
+        if (after >= before && after - before < narrowest) {
+            narrowest = after - before;
+            *os = o;
+            *tsc = before + (after - before) / 2;
+        }
+    }
+}
+
+/* Counter ticks per second, once per process (a race only measures
+   twice); 0 when the counter is not usable. */
+static volatile ULONGLONG clrhost__tsc_hz;
+static volatile LONG clrhost__tsc_known;
+
+static ULONGLONG clrhost__tsc_frequency(void)
+{
+    ULONGLONG os0 = 0, tsc0 = 0, os1 = 0, tsc1 = 0, hz = 0;
+    HRESULT error = S_OK;
+    if (clrhost__atomic_load(&clrhost__tsc_known))
+        return clrhost__load64(&clrhost__tsc_hz);
+    if (clrhost__tsc_invariant()) {
+        clrhost__clock_pair(&os0, &tsc0);
+        (void)clrhost__os_wait(NULL, NULL, CLRHOST__CALIBRATION_MS, 0, 0, &error);
+        clrhost__clock_pair(&os1, &tsc1);
+        if (os1 > os0 && tsc1 > tsc0) /* ticks * frequency / OS ticks, without overflow */
+            hz = (ULONGLONG)((double)(tsc1 - tsc0) * (double)clrhost__os_tick_frequency() / (double)(os1 - os0));
+        if (hz < 1000000u) /* a counter slower than 1 MHz is no clock to trust */
+            hz = 0;
+    }
+    clrhost__store64(&clrhost__tsc_hz, hz);
+    clrhost__atomic_store(&clrhost__tsc_known, 1);
+    return hz;
+}
+#endif
+
+/* The manager's clock, chosen when it is made (flags: its configuration). */
+static void clrhost__clock_choose(clrhost_task_manager *m)
+{
+    m->tsc = 0;
+    m->tick_frequency = clrhost__os_tick_frequency();
+#if CLRHOST__HAVE_TSC
+    if ((m->flags & CLRHOST_TASK_TIMING) && !(m->flags & CLRHOST_TASK_OS_CLOCK)) {
+        ULONGLONG hz = clrhost__tsc_frequency();
+        if (hz) {
+            m->tsc = 1;
+            m->tick_frequency = hz;
+        }
+    }
+#endif
+}
+
+/* Now, in the manager's clock ticks. */
+CLRHOST__INLINE ULONGLONG clrhost__ticks(const clrhost_task_manager *m)
+{
+#if CLRHOST__HAVE_TSC
+    if (m->tsc)
+        return clrhost__tsc_read();
+#endif
+    (void)m;
+    return clrhost__os_ticks();
+}
+
+/* Ticks from `start` to `end`; 0 if the counter read on another core
+   seemed to go back (cores of one machine agree on an invariant counter
+   to within a few ticks, but not always exactly). */
+CLRHOST__INLINE ULONGLONG clrhost__elapsed(ULONGLONG start, ULONGLONG end) { return end > start ? end - start : 0; }
+
+/* ------------------------------------------------------------------------
    >>helpers  Small helpers: allocation, the last-error keeper, logging,
    task hooks, summing counters
    ------------------------------------------------------------------------ */
@@ -2906,6 +3125,15 @@ static void clrhost__counters_finish(clrhost_task_counters *c, const clrhost_tas
     c->sleep_ns = clrhost__ticks_to_ns(c->sleep_ns, m->tick_frequency);
 }
 
+/* A native target's hash, for the tables keyed by target. */
+CLRHOST__INLINE SIZE_T clrhost__target_hash(SIZE_T target)
+{
+    SIZE_T h = CLRHOST__SHIFT_RIGHT(target, 4); /* functions start 16-byte aligned, mostly */
+    h ^= CLRHOST__SHIFT_RIGHT(h, 15);
+    h *= (SIZE_T)0x2C1B3C6Du;
+    return h ^ CLRHOST__SHIFT_RIGHT(h, 12);
+}
+
 /* ------------------------------------------------------------------------
    >>slot  The thread-local slot holds the calling thread's tasks (usually
    one; one per manager) as a list linked through thread_next. Its low bit
@@ -2972,6 +3200,104 @@ static void clrhost__thread_mark_ending(void)
 }
 
 /* ------------------------------------------------------------------------
+   >>profile  What a native call's target is (one of the CLR's blocking
+   waits or not), and the per-target profile's tables (see the profile's
+   types in structs, and PROFILE in the manual)
+   ------------------------------------------------------------------------ */
+
+/* A native call's target is one of the CLR's own blocking waits (which it
+   notifies with the address of WaitForMultipleObjectsEx and the like). */
+static int clrhost__is_wait(const clrhost_task_manager *m, SIZE_T target)
+{
+    unsigned i;
+    for (i = 0; i < m->blocking_count; ++i)
+        if (m->blocking_targets[i] == target)
+            return 1;
+    return 0;
+}
+
+/* A table of `lines` lines (a power of two), all free; NULL: no memory. */
+static clrhost__profile *clrhost__profile_new(const clrhost_task_manager *m, SIZE_T lines)
+{
+    size_t size = offsetof(clrhost__profile, line) + lines * sizeof(clrhost__profile_line);
+    clrhost__profile *p = (clrhost__profile *)clrhost__alloc(m, size);
+    if (p) {
+        memset(p, 0, size);
+        p->mask = lines - 1;
+        p->other[1].wait = 1;
+    }
+    return p;
+}
+
+/* The line of `target` in p, made if it has none and there is room within
+   CLRHOST__PROFILE_PROBES lines of its hash; else p's overflow line for
+   waits or for other calls. Only the table's one writer calls it. */
+static clrhost__profile_line *clrhost__profile_line_of(clrhost__profile *p, const clrhost_task_manager *m,
+                                                       SIZE_T target)
+{
+    SIZE_T h = clrhost__target_hash(target), i;
+    for (i = 0; i < CLRHOST__PROFILE_PROBES; ++i) {
+        clrhost__profile_line *l = &p->line[(h + i) & p->mask];
+        if (l->target == target)
+            return l;
+        if (!l->target) {
+            l->wait = clrhost__is_wait(m, target);
+            clrhost__store_size(&l->target, target); /* after wait: readers check the target first */
+            return l;
+        }
+    }
+    return &p->other[clrhost__is_wait(m, target)];
+}
+
+/* Adds to a line; only the table's writer calls it. */
+CLRHOST__INLINE void clrhost__profile_add(clrhost__profile_line *l, ULONGLONG calls, ULONGLONG ticks,
+                                          ULONGLONG max_ticks)
+{
+    clrhost__count(&l->calls, calls);
+    clrhost__count(&l->ticks, ticks);
+    if (max_ticks > l->max_ticks)
+        clrhost__store64(&l->max_ticks, max_ticks);
+}
+
+/* Books a closing native call in its task's profile: its line is most
+   often the one of the task's last call, else it is looked up (and made on
+   first use). Returns whether the target is one of the CLR's blocking
+   waits (the line knows, so the timing needs not ask). */
+static int clrhost__profile_book(clrhost_task *t, SIZE_T target, ULONGLONG ticks)
+{
+    clrhost__profile_line *l = t->profile_last;
+    if (!l || l->target != target) {
+        l = clrhost__profile_line_of(t->profile, t->manager, target);
+        if (l->target) /* not an overflow line, which holds no one target */
+            t->profile_last = l;
+    }
+    clrhost__profile_add(l, 1, ticks, ticks);
+    return l->wait;
+}
+
+/* Adds line `from` (of a table another thread may be writing: its counts
+   are read whole, each a value it had) to `to`, a line of a table the
+   caller writes. */
+static void clrhost__profile_add_line(clrhost__profile_line *to, const clrhost__profile_line *from)
+{
+    clrhost__profile_add(to, clrhost__load64(&from->calls), clrhost__load64(&from->ticks),
+                         clrhost__load64(&from->max_ticks));
+}
+
+/* Adds every line of `from` to the table `to`, which the caller writes. */
+static void clrhost__profile_merge(clrhost__profile *to, const clrhost__profile *from, const clrhost_task_manager *m)
+{
+    SIZE_T i;
+    for (i = 0; i <= from->mask; ++i) {
+        SIZE_T target = clrhost__load_size(&from->line[i].target);
+        if (target)
+            clrhost__profile_add_line(clrhost__profile_line_of(to, m, target), &from->line[i]);
+    }
+    clrhost__profile_add_line(&to->other[0], &from->other[0]);
+    clrhost__profile_add_line(&to->other[1], &from->other[1]);
+}
+
+/* ------------------------------------------------------------------------
    >>registry  The manager's list of live tasks, and its task numbers
    ------------------------------------------------------------------------ */
 
@@ -3029,6 +3355,8 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
     m->ended += 1;
     kind->tasks += 1;
     clrhost__counters_add(&kind->counters, &t->counts);
+    if (t->profile)
+        clrhost__profile_merge(m->ended_profile, t->profile, m);
     clrhost__os_mutex_unlock(&m->lock);
 }
 
@@ -3132,13 +3460,17 @@ CLRHOST__INLINE HRESULT clrhost__call_reverse_enter_hook(clrhost_task_manager *m
     return hr;
 }
 
-/* The hook after a fast pop, reached by a tail call. */
+/* A closing hook, after a pop (from a fast path, by a tail call); kind:
+   the frame's, for clrhost_task_closing_frame, which answers during it. */
 static CLRHOST__NOINLINE HRESULT clrhost__run_pop_hook(clrhost_task_manager *m, clrhost_task *t,
-                                                       void (*hook)(void *user, clrhost_task *task))
+                                                       void (*hook)(void *user, clrhost_task *task), int kind)
 {
+    t->closing = 1 + kind;
     CLRHOST__KEEPING_LAST_ERROR(hook(m->hooks.user, t));
+    t->closing = 0;
     return S_OK;
 }
+
 
 /* ---- the fast paths ----------------------------------------------------
 
@@ -3198,22 +3530,17 @@ static CLRHOST__COLD void clrhost__frame_too_deep(clrhost_task_manager *m, clrho
                                       "at their word");
 }
 
-/* Timing a new frame: a native one is sorted into the CLR's own blocking
-   waits or other calls by its target. Out of line: it reads a clock. */
-static CLRHOST__COLD void clrhost__frame_start(clrhost_task_manager *m, clrhost__frame *f, int kind, SIZE_T target)
+/* Timing a new frame (after the leave hook: the hook's own time is not
+   native time). */
+CLRHOST__INLINE void clrhost__frame_start(const clrhost_task_manager *m, clrhost__frame *f)
 {
-    unsigned i;
-    f->wait = 0;
-    for (i = 0; i < m->blocking_count && kind != CLRHOST__FRAME_MANAGED; ++i)
-        if (m->blocking_targets[i] == target)
-            f->wait = 1;
     f->nested = 0;
-    f->start = clrhost__os_ticks(); /* last: the hook's own time is not native time */
+    f->start = clrhost__ticks(m);
 }
 
 /* A timed transition's move to position `to`, which it made at clock
    tick `now`: since and position under the sequence lock. */
-static CLRHOST__COLD void clrhost__view_move(clrhost_task *t, LONG to, ULONGLONG now)
+CLRHOST__INLINE void clrhost__view_move(clrhost_task *t, LONG to, ULONGLONG now)
 {
     LONG seq = clrhost__relaxed_load(&t->view_seq);
     clrhost__relaxed_store(&t->view_seq, seq + 1);
@@ -3235,7 +3562,7 @@ CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *
     if (d < CLRHOST_TASK_MAX_DEPTH) {
         clrhost__view_target(t, from, to, kind, target);
         if (m->flags & CLRHOST_TASK_TIMING) {
-            clrhost__frame_start(m, &t->frames[d], kind, target);
+            clrhost__frame_start(m, &t->frames[d]);
             clrhost__view_move(t, to, t->frames[d].start);
             return;
         }
@@ -3243,24 +3570,36 @@ CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *
         clrhost__frame_too_deep(m, t, d);
     }
     if (m->flags & CLRHOST_TASK_TIMING)
-        clrhost__view_move(t, to, clrhost__os_ticks());
+        clrhost__view_move(t, to, clrhost__ticks(m));
     else
         clrhost__atomic_store(&t->position, to);
 }
 
-/* Books a closing native frame's time: its span minus the frames opened
-   inside it; its span counts as nested time for its parent. Returns the
-   clock tick it closed at. */
-static CLRHOST__COLD ULONGLONG clrhost__frame_time(clrhost_task_manager *m, clrhost_task *t, LONG d)
+/* The target of the native frame d (below CLRHOST_TASK_MAX_DEPTH): the
+   live view's slot of the position that frame made. */
+CLRHOST__INLINE SIZE_T clrhost__frame_target(const clrhost_task *t, LONG d)
 {
-    const clrhost__frame *f = &t->frames[d];
-    ULONGLONG now = clrhost__os_ticks();
-    ULONGLONG span = now - f->start;
-    (void)m;
+    return t->view_targets[CLRHOST__POSITION(d + 1, 1)];
+}
+
+/* Books a closing frame's time: its span minus the frames opened inside
+   it (a native call's goes to the counters, and with the profile to its
+   target's line); its span counts as nested time for its parent. Returns
+   the clock tick it closed at. */
+CLRHOST__INLINE ULONGLONG clrhost__frame_time(const clrhost_task_manager *m, clrhost_task *t, LONG d)
+{
+    clrhost__frame *f = &t->frames[d];
+    ULONGLONG now = clrhost__ticks(m);
+    ULONGLONG span = clrhost__elapsed(f->start, now);
+    f->span = span;
     if (d > 0)
         t->frames[d - 1].nested += span;
-    if (clrhost__frame_kind(t, d) != CLRHOST__FRAME_MANAGED)
-        clrhost__count(f->wait ? &t->counts.native_wait_ns : &t->counts.native_call_ns, span - f->nested);
+    if (clrhost__frame_kind(t, d) != CLRHOST__FRAME_MANAGED) {
+        SIZE_T target = clrhost__frame_target(t, d);
+        ULONGLONG own = clrhost__elapsed(f->nested, span);
+        int wait = t->profile ? clrhost__profile_book(t, target, own) : clrhost__is_wait(m, target);
+        clrhost__count(wait ? &t->counts.native_wait_ns : &t->counts.native_call_ns, own);
+    }
     return now;
 }
 
@@ -3272,17 +3611,17 @@ CLRHOST__INLINE void clrhost__pop_frame(clrhost_task_manager *m, clrhost_task *t
     LONG d = depth - 1;
     LONG to = CLRHOST__POSITION(d, clrhost__native_below(t, d - 1));
     if (m->flags & CLRHOST_TASK_TIMING)
-        clrhost__view_move(t, to, d < CLRHOST_TASK_MAX_DEPTH ? clrhost__frame_time(m, t, d) : clrhost__os_ticks());
+        clrhost__view_move(t, to, d < CLRHOST_TASK_MAX_DEPTH ? clrhost__frame_time(m, t, d) : clrhost__ticks(m));
     else
         clrhost__atomic_store(&t->position, to);
     if (kind == CLRHOST__FRAME_MANAGED) {
         clrhost__count(&t->counts.reverse_leave_runtime, 1);
         if (m->hooks.reverse_leave_runtime)
-            clrhost__call_task_hook(m, m->hooks.reverse_leave_runtime, t);
+            (void)clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime, kind);
     } else {
         clrhost__count(&t->counts.enter_runtime, 1);
         if (m->hooks.enter_runtime)
-            clrhost__call_task_hook(m, m->hooks.enter_runtime, t);
+            (void)clrhost__run_pop_hook(m, t, m->hooks.enter_runtime, kind);
     }
 }
 
@@ -3463,6 +3802,8 @@ static CLRHOST__COLD void clrhost__task_free(clrhost_task *t)
         clr->lpVtbl->Release(clr);
     clrhost__os_thread_close(&t->thread);
     clrhost__os_mutex_destroy(&t->clr_lock);
+    if (t->profile)
+        clrhost__free(m, t->profile);
     clrhost__free(m, t);
     clrhost__manager_release(m);
 }
@@ -3762,6 +4103,13 @@ static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG others, int
     if (!t)
         return NULL;
     memset(t, 0, sizeof *t);
+    if (m->flags & CLRHOST_TASK_PROFILE) {
+        t->profile = clrhost__profile_new(m, CLRHOST_TASK_PROFILE_TARGETS);
+        if (!t->profile) {
+            clrhost__free(m, t);
+            return NULL;
+        }
+    }
     t->iface.lpVtbl = &clrhost__task_vtbl;
     t->shared_refs = CLRHOST__OWNER_BIAS + (unstarted ? CLRHOST__UNSTARTED : 0) + others;
     t->state = CLRHOST__TASK_CREATED;
@@ -3806,7 +4154,7 @@ static CLRHOST__COLD HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhos
     }
     clrhost__learn_kind(t); /* the CLR's own thread-pool threads say so already */
     if (m->flags & CLRHOST_TASK_TIMING)
-        clrhost__store64(&t->since, clrhost__os_ticks());
+        clrhost__store64(&t->since, clrhost__ticks(m));
     clrhost__registry_add(m, t);
     clrhost__call_task_hook(m, m->hooks.task_begin, t);
     *out = t;
@@ -3856,7 +4204,7 @@ static DWORD clrhost__task_thread_main(void *task)
                          "no storage for the thread's slot: if the start routine ends its thread "
                          "itself (ExitThread), the task leaks");
         if (m->flags & CLRHOST_TASK_TIMING)
-            clrhost__store64(&t->since, clrhost__os_ticks()); /* in managed code from now */
+            clrhost__store64(&t->since, clrhost__ticks(m)); /* in managed code from now */
         clrhost__call_task_hook(m, m->hooks.task_begin, t);
         rc = t->start(t->parameter);
         clrhost__task_end(t);
@@ -3911,6 +4259,8 @@ static void clrhost__manager_destroy(clrhost_task_manager *m)
         a.free_fn(a.user, tab);
     }
     clrhost__os_mutex_destroy(&m->answers_lock);
+    if (m->ended_profile)
+        a.free_fn(a.user, m->ended_profile);
     a.free_fn(a.user, m);
 }
 
@@ -4028,9 +4378,9 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep(clrhost__IHostTaskManager *T
     clrhost__count(&t->counts.sleeps, 1);
     if (!(m->flags & CLRHOST_TASK_TIMING))
         return clrhost__wait(t, NULL, ms, option);
-    start = clrhost__os_ticks();
+    start = clrhost__ticks(m);
     hr = clrhost__wait(t, NULL, ms, option);
-    clrhost__count(&t->counts.sleep_ns, clrhost__os_ticks() - start);
+    clrhost__count(&t->counts.sleep_ns, clrhost__elapsed(start, clrhost__ticks(m)));
     return hr;
 }
 
@@ -4094,7 +4444,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime(clrhost__IHostTaskMan
         return clrhost__close_full(m, t, 0);
     clrhost__count(&t->counts.enter_runtime, 1);
     if (m->hooks.enter_runtime)
-        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime);
+        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime, CLRHOST__FRAME_NATIVE_CALL);
     return S_OK; /* always: a failure here corrupts the CLR's unwinding */
 }
 
@@ -4121,7 +4471,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime(clrhost__IHost
         return clrhost__close_full(m, t, 1);
     clrhost__count(&t->counts.reverse_leave_runtime, 1);
     if (m->hooks.reverse_leave_runtime)
-        return clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime);
+        return clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime, CLRHOST__FRAME_MANAGED);
     return S_OK; /* always: a failure is thrown after the managed code ran */
 }
 
@@ -4233,19 +4583,12 @@ CLRHOST__INLINE LONG clrhost__answer_stamp(LONG generation, BOOL hooked)
     return (LONG)(((generation & 0x1FFFFFFF) + 1) << 1 | (hooked ? 1 : 0));
 }
 
-CLRHOST__INLINE SIZE_T clrhost__answer_hash(SIZE_T target)
-{
-    SIZE_T h = CLRHOST__SHIFT_RIGHT(target, 4); /* functions start 16-byte aligned, mostly */
-    h ^= CLRHOST__SHIFT_RIGHT(h, 15);
-    h *= (SIZE_T)0x2C1B3C6Du;
-    return h ^ CLRHOST__SHIFT_RIGHT(h, 12);
-}
 
 /* Where the table holds `target`, or where it would go (a free slot);
    NULL when neither is within CLRHOST__ANSWER_PROBES slots. */
 CLRHOST__INLINE clrhost__answer *clrhost__answer_slot(clrhost__answer_table *tab, SIZE_T target)
 {
-    SIZE_T i = clrhost__answer_hash(target) & tab->mask;
+    SIZE_T i = clrhost__target_hash(target) & tab->mask;
     int n;
     for (n = 0; n < CLRHOST__ANSWER_PROBES; ++n, i = (i + 1) & tab->mask) {
         SIZE_T there = clrhost__load_size(&tab->slot[i].target);
@@ -4606,6 +4949,8 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     m->ref = 1;
     m->hooks = config->hooks;
     m->flags = config->flags;
+    if (m->flags & CLRHOST_TASK_PROFILE)
+        m->flags |= CLRHOST_TASK_TIMING;
     m->admit_thread = config->admit_thread;
     m->log_fn = config->log_fn;
     m->allocator = a;
@@ -4620,12 +4965,19 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
         a.free_fn(a.user, m);
         return hr;
     }
-    m->tick_frequency = clrhost__os_tick_frequency();
+    clrhost__clock_choose(m);
     /* timing sorts the CLR's waits out of native time; the live view says
        which tasks wait in them */
     m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
     clrhost__os_mutex_init(&m->lock);
     clrhost__os_mutex_init(&m->answers_lock);
+    if (m->flags & CLRHOST_TASK_PROFILE) {
+        m->ended_profile = clrhost__profile_new(m, 4 * CLRHOST_TASK_PROFILE_TARGETS);
+        if (!m->ended_profile) {
+            clrhost__manager_destroy(m);
+            return E_OUTOFMEMORY;
+        }
+    }
     *out = m;
     return S_OK;
 }
@@ -4840,15 +5192,11 @@ CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_
     out->thread_affinity = (unsigned)clrhost__relaxed_load(&task->affinity);
     out->native_target = target;
     out->waiting = clrhost__relaxed_load(&task->waiting) > 0 ? TRUE : FALSE;
-    if (out->in_native) {
-        unsigned i;
-        for (i = 0; i < task->manager->blocking_count; ++i)
-            if (task->manager->blocking_targets[i] == target)
-                out->waiting = TRUE;
-    }
+    if (out->in_native && clrhost__is_wait(task->manager, target))
+        out->waiting = TRUE;
     if (since && position < CLRHOST__VIEW_SLOTS) {
-        ULONGLONG now = clrhost__os_ticks();
-        out->state_ns = now > since ? clrhost__ticks_to_ns(now - since, task->manager->tick_frequency) : 0;
+        ULONGLONG now = clrhost__ticks(task->manager);
+        out->state_ns = clrhost__ticks_to_ns(clrhost__elapsed(since, now), task->manager->tick_frequency);
     }
     return S_OK;
 }
@@ -5040,6 +5388,127 @@ CLRHOST_TASK_API size_t clrhost_task_describe_target(SIZE_T target, char *buf, s
     }
     buf[length < size ? length : size - 1] = 0;
     return length;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, clrhost_task_frame *out)
+{
+    const clrhost_task_manager *m;
+    LONG d;
+    if (!out)
+        return E_POINTER;
+    memset(out, 0, sizeof *out);
+    if (!task)
+        return E_POINTER;
+    m = task->manager;
+    /* closing is the own thread's: read it only there */
+    if (clrhost__current_task(m) != task || !task->closing)
+        return HOST_E_INVALIDOPERATION;
+    d = clrhost__depth(task); /* the pop is done: the closed frame was frame d */
+    out->native = task->closing == 1 + CLRHOST__FRAME_NATIVE_CALL ? TRUE : FALSE;
+    out->depth = (unsigned)d;
+    if (d < CLRHOST_TASK_MAX_DEPTH) {
+        const clrhost__frame *f = &task->frames[d];
+        if (out->native) {
+            out->target = clrhost__frame_target(task, d);
+            out->wait = clrhost__is_wait(m, out->target) ? TRUE : FALSE;
+        }
+        if (m->flags & CLRHOST_TASK_TIMING) {
+            out->span_ns = clrhost__ticks_to_ns(f->span, m->tick_frequency);
+            out->ns = clrhost__ticks_to_ns(clrhost__elapsed(f->nested, f->span), m->tick_frequency);
+        }
+    }
+    return S_OK;
+}
+
+/* A report's table: all of one task's lines, or the manager's ended
+   tasks' and every live task's, which holds twice the ended tasks' bound
+   (lines that find no room go to the overflow lines). */
+static clrhost__profile *clrhost__profile_collect(clrhost_task_manager *m, const clrhost_task *task)
+{
+    clrhost__profile *sum = clrhost__profile_new(m, (SIZE_T)(task ? 1 : 8) * CLRHOST_TASK_PROFILE_TARGETS);
+    const clrhost_task *t;
+    if (!sum)
+        return NULL;
+    if (task) {
+        clrhost__profile_merge(sum, task->profile, m);
+        return sum;
+    }
+    clrhost__os_mutex_lock(&m->lock);
+    clrhost__profile_merge(sum, m->ended_profile, m);
+    for (t = m->live; t; t = t->live_next)
+        clrhost__profile_merge(sum, t->profile, m);
+    clrhost__os_mutex_unlock(&m->lock);
+    return sum;
+}
+
+static int clrhost__profile_costlier(const void *a, const void *b)
+{
+    ULONGLONG x = (*(const clrhost__profile_line *const *)a)->ticks;
+    ULONGLONG y = (*(const clrhost__profile_line *const *)b)->ticks;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, clrhost_task *task,
+                                                      clrhost_task_profile_entry *entries, size_t capacity,
+                                                      size_t *count)
+{
+    clrhost__profile *sum;
+    clrhost__profile_line **order;
+    size_t used = 0, i;
+    if (count)
+        *count = 0;
+    if (!m || !count || (!entries && capacity))
+        return E_POINTER;
+    if (task && task->manager != m)
+        return E_INVALIDARG;
+    if (!(m->flags & CLRHOST_TASK_PROFILE))
+        return HOST_E_INVALIDOPERATION;
+    sum = clrhost__profile_collect(m, task);
+    order = sum ? (clrhost__profile_line **)clrhost__alloc(m, (sum->mask + 3) * sizeof *order) : NULL;
+    if (!order) {
+        if (sum)
+            clrhost__free(m, sum);
+        return E_OUTOFMEMORY;
+    }
+    for (i = 0; i <= sum->mask; ++i)
+        if (sum->line[i].target)
+            order[used++] = &sum->line[i];
+    for (i = 0; i < 2; ++i)
+        if (sum->other[i].calls)
+            order[used++] = &sum->other[i];
+    qsort(order, used, sizeof *order, clrhost__profile_costlier);
+    for (i = 0; i < used && i < capacity; ++i) {
+        const clrhost__profile_line *l = order[i];
+        clrhost_task_profile_entry *e = &entries[i];
+        e->target = l->target;
+        e->wait = l->wait ? TRUE : FALSE;
+        e->calls = l->calls;
+        e->ns = clrhost__ticks_to_ns(l->ticks, m->tick_frequency);
+        e->max_ns = clrhost__ticks_to_ns(l->max_ticks, m->tick_frequency);
+        if (l->target) {
+            (void)clrhost_task_describe_target(l->target, e->name, sizeof e->name);
+        } else { /* the names fit */
+            size_t length = 0;
+            clrhost__name_append(e->name, sizeof e->name, &length, l->wait ? "(other waits)" : "(other targets)");
+            e->name[length] = 0;
+        }
+    }
+    *count = i;
+    clrhost__free(m, order);
+    clrhost__free(m, sum);
+    return used > capacity ? S_FALSE : S_OK;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_manager_clock(clrhost_task_manager *m, clrhost_task_clock *out)
+{
+    if (!out)
+        return E_POINTER;
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return E_POINTER;
+    out->tsc = m->tsc ? TRUE : FALSE;
+    out->frequency = m->tick_frequency;
+    return S_OK;
 }
 
 /* ------------------------------------------------------------------------
