@@ -1,6 +1,8 @@
 // Benchmarks of clrhost_task.h's hot paths, called through the COM vtables
 // as the CLR calls them, each against a baseline measured in the same process:
 //   floor    an IHostTaskManager whose methods only return S_OK
+//   floor+hook  the floor, its transitions calling the same counting hooks
+//   timing   ours with CLRHOST_TASK_TIMING, against which the profile is set
 //   map      the usual hand-written host: the current task looked up in a
 //            std::map keyed by thread id, under one lock, on every call
 //   raw      the OS alone (thread create + join, yield)
@@ -105,6 +107,7 @@ static DWORD WINAPI empty_task(LPVOID) { return 0; }
 // cannot devirtualise calls into them (the CLR calls a host through its
 // vtables too).
 IHostTaskManager *make_floor_host();
+IHostTaskManager *make_floor_hook_host(const clrhost_task_hooks *hooks);
 IHostTaskManager *make_map_host();
 
 // ---- ours ---------------------------------------------------------------------
@@ -175,7 +178,19 @@ static void load_modules()
     heap_target = (char *)malloc(64);
 }
 
-enum Flavour { PLAIN, COUNTING_HOOKS, PER_TASK_HOOKS, TIMING, MODULES, PREDICATE };
+enum Flavour { PLAIN, COUNTING_HOOKS, PER_TASK_HOOKS, TIMING, TIMING_OS_CLOCK, PROFILE, MODULES, PREDICATE };
+
+// The counting hooks, as ours and the floor with hooks get them.
+static clrhost_task_hooks counting_hooks()
+{
+    clrhost_task_hooks h;
+    memset(&h, 0, sizeof h);
+    h.leave_runtime = counting_leave;
+    h.enter_runtime = counting_enter;
+    h.reverse_enter_runtime = counting_reverse_enter;
+    h.reverse_leave_runtime = counting_reverse_leave;
+    return h;
+}
 
 static IHostTaskManager *make_ours(Flavour f, clrhost_task_manager **out)
 {
@@ -184,12 +199,8 @@ static IHostTaskManager *make_ours(Flavour f, clrhost_task_manager **out)
     memset(&cfg, 0, sizeof cfg);
     cfg.alloc_fn = counting_alloc;
     cfg.free_fn = counting_free;
-    if (f == COUNTING_HOOKS || f == TIMING) {
-        cfg.hooks.leave_runtime = counting_leave;
-        cfg.hooks.enter_runtime = counting_enter;
-        cfg.hooks.reverse_enter_runtime = counting_reverse_enter;
-        cfg.hooks.reverse_leave_runtime = counting_reverse_leave;
-    }
+    if (f == COUNTING_HOOKS)
+        cfg.hooks = counting_hooks();
     if (f == PER_TASK_HOOKS) {
         cfg.hooks.task_begin = per_task_begin;
         cfg.hooks.task_end = per_task_end;
@@ -198,6 +209,10 @@ static IHostTaskManager *make_ours(Flavour f, clrhost_task_manager **out)
     }
     if (f == TIMING)
         cfg.flags = CLRHOST_TASK_TIMING;
+    if (f == TIMING_OS_CLOCK)
+        cfg.flags = CLRHOST_TASK_TIMING | CLRHOST_TASK_OS_CLOCK;
+    if (f == PROFILE)
+        cfg.flags = CLRHOST_TASK_PROFILE;
     if (f == MODULES)
         cfg.hook_modules = modules;
     if (f == PREDICATE)
@@ -379,7 +394,7 @@ static void row(const char *name, double ns, const char *base_name, double base_
     bool ok = limit <= 0 || (lower_is_ours ? ratio <= limit : ratio >= limit);
     if (!ok)
         ++misses;
-    printf("%-44s %9.2f  %-8s %9.2f  %7.2fx  %-12s %s\n", name, ns, base_name, base_ns, ratio, target,
+    printf("%-44s %9.2f  %-10s %9.2f  %7.2fx  %-12s %s\n", name, ns, base_name, base_ns, ratio, target,
            limit <= 0 ? "" : ok ? "met" : "MISSED");
 }
 
@@ -505,7 +520,7 @@ static void scaling(const char *name, Ctx *c, Ctx *floor)
     std::sort(one.begin(), one.end());
     std::sort(two.begin(), two.end());
     double scale = two[3] / one[3];
-    printf("%-44s %9.1f  %-8s %9.1f  %7.2fx  %-12s %s\n", name, two[3] / 1e6, "1 thread", one[3] / 1e6, scale,
+    printf("%-44s %9.1f  %-10s %9.1f  %7.2fx  %-12s %s\n", name, two[3] / 1e6, "1 thread", one[3] / 1e6, scale,
            ">= 1.8x", scale >= 1.8 ? "met" : "MISSED");
     if (scale < 1.8)
         ++misses;
@@ -517,7 +532,7 @@ struct Case {
     const char *name;
     Loop loop;
     Flavour flavour; // for ours
-    int which;       // 0 ours, 1 floor, 2 map, 3 raw
+    int which;       // 0 ours, 1 floor, 2 map, 3 floor with hooks
     Target target;   // where the asked-about target is
 };
 
@@ -531,10 +546,14 @@ static const Case cases[] = {
     {"leave-enter-plain", loop_leave_enter, PLAIN, 0, IN_LIBC},
     {"leave-enter-hooks", loop_leave_enter, COUNTING_HOOKS, 0, IN_LIBC},
     {"leave-enter-timing", loop_leave_enter, TIMING, 0, IN_LIBC},
+    {"leave-enter-timing-os-clock", loop_leave_enter, TIMING_OS_CLOCK, 0, IN_LIBC},
+    {"leave-enter-profile", loop_leave_enter, PROFILE, 0, IN_LIBC},
     {"leave-enter-floor", loop_leave_enter, PLAIN, 1, IN_LIBC},
+    {"leave-enter-floor-hooks", loop_leave_enter, PLAIN, 3, IN_LIBC},
     {"leave-enter-map", loop_leave_enter, PLAIN, 2, IN_LIBC},
     {"reverse-hooks", loop_reverse, COUNTING_HOOKS, 0, IN_LIBC},
     {"reverse-floor", loop_reverse, PLAIN, 1, IN_LIBC},
+    {"reverse-floor-hooks", loop_reverse, PLAIN, 3, IN_LIBC},
     {"reverse-map", loop_reverse, PLAIN, 2, IN_LIBC},
     {"get-current", loop_get_current, PLAIN, 0, IN_LIBC},
     {"get-current-floor", loop_get_current, PLAIN, 1, IN_LIBC},
@@ -551,8 +570,10 @@ static int run_case(const char *name, long n)
             continue;
         clrhost_task_manager *m = NULL;
         Ctx c;
+        clrhost_task_hooks hooks = counting_hooks();
         c.tm = cases[i].which == 1 ? make_floor_host()
              : cases[i].which == 2 ? make_map_host()
+             : cases[i].which == 3 ? make_floor_hook_host(&hooks)
                                    : make_ours(cases[i].flavour, &m);
         c.target = cases[i].target == IN_NO_MODULE      ? (SIZE_T)heap_target
                  : cases[i].target == IN_100TH_MODULE ? module_targets[MODULES_LOADED - 1]
@@ -582,16 +603,23 @@ int main(int argc, char **argv)
 
     const int reps = 15;
     IHostTaskManager *floor = make_floor_host();
+    clrhost_task_hooks the_counting_hooks = counting_hooks();
+    IHostTaskManager *floor_hooks = make_floor_hook_host(&the_counting_hooks);
     IHostTaskManager *map = make_map_host();
-    clrhost_task_manager *plain_m, *hooks_m, *per_task_m, *timing_m, *modules_m, *predicate_m;
+    clrhost_task_manager *plain_m, *hooks_m, *per_task_m, *timing_m, *timing_os_m, *profile_m, *modules_m,
+        *predicate_m;
     IHostTaskManager *plain = make_ours(PLAIN, &plain_m);
     IHostTaskManager *hooks = make_ours(COUNTING_HOOKS, &hooks_m);
     IHostTaskManager *per_task = make_ours(PER_TASK_HOOKS, &per_task_m);
     IHostTaskManager *timing = make_ours(TIMING, &timing_m);
+    IHostTaskManager *timing_os = make_ours(TIMING_OS_CLOCK, &timing_os_m);
+    IHostTaskManager *profile = make_ours(PROFILE, &profile_m);
     IHostTaskManager *modules = make_ours(MODULES, &modules_m);
     IHostTaskManager *pred = make_ours(PREDICATE, &predicate_m);
 
     Ctx c_floor = {floor, (SIZE_T)&strlen}, c_map = {map, (SIZE_T)&strlen};
+    Ctx c_floor_hooks = {floor_hooks, (SIZE_T)&strlen}, c_timing_os = {timing_os, (SIZE_T)&strlen};
+    Ctx c_profile = {profile, (SIZE_T)&strlen};
     Ctx c_plain = {plain, (SIZE_T)&strlen}, c_hooks = {hooks, (SIZE_T)&strlen};
     Ctx c_timing = {timing, (SIZE_T)&strlen}, c_modules = {modules, (SIZE_T)&strlen};
     Ctx c_pred = {pred, (SIZE_T)&strlen}, c_per_task = {per_task, (SIZE_T)&strlen};
@@ -601,7 +629,7 @@ int main(int argc, char **argv)
            "on one fresh thread; ratio compares medians; the two-thread rows give millions of\n"
            "Leave+Enter pairs per second, not ns\n\n",
            reps);
-    printf("%-44s %9s  %-8s %9s  %8s  %-12s %s\n", "case", "ns/op", "baseline", "ns/op", "ratio", "target", "");
+    printf("%-44s %9s  %-10s %9s  %8s  %-12s %s\n", "case", "ns/op", "baseline", "ns/op", "ratio", "target", "");
 
     Comparison r;
     long n = calibrate(loop_needs_hook, &c_floor);
@@ -623,19 +651,24 @@ int main(int argc, char **argv)
 
     n = calibrate(loop_leave_enter, &c_floor);
     long n_map = calibrate(loop_leave_enter, &c_map);
+    long n_hooks = calibrate(loop_leave_enter, &c_floor_hooks);
     r = compare(loop_leave_enter, &c_plain, n, loop_leave_enter, &c_floor, n, reps);
-    row("Leave+Enter, no hooks", r.ours_ns, "floor", r.base_ns, "", 0, true);
-    r = compare(loop_leave_enter, &c_hooks, n, loop_leave_enter, &c_floor, n, reps);
-    row("Leave+Enter, counting hook", r.ours_ns, "floor", r.base_ns, "<= 3x", 3, true);
+    row("Leave+Enter, no hooks", r.ours_ns, "floor", r.base_ns, "<= 1.5x", 1.5, true);
+    r = compare(loop_leave_enter, &c_hooks, n_hooks, loop_leave_enter, &c_floor_hooks, n_hooks, reps);
+    row("Leave+Enter, counting hook", r.ours_ns, "floor+hook", r.base_ns, "<= 1.5x", 1.5, true);
     r = compare(loop_leave_enter, &c_hooks, n, loop_leave_enter, &c_map, n_map, reps);
     row("Leave+Enter, counting hook", r.ours_ns, "map", r.base_ns, ">= 10x", 10, false);
-    r = compare(loop_leave_enter, &c_timing, n / 8, loop_leave_enter, &c_floor, n, reps);
-    row("Leave+Enter, timing on", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    r = compare(loop_leave_enter, &c_timing, n / 4, loop_leave_enter, &c_floor, n, reps);
+    row("Leave+Enter, timing on", r.ours_ns, "floor", r.base_ns, "<= 3x", 3, true);
+    r = compare(loop_leave_enter, &c_timing_os, n / 8, loop_leave_enter, &c_floor, n, reps);
+    row("Leave+Enter, timing on the OS clock", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    r = compare(loop_leave_enter, &c_profile, n / 4, loop_leave_enter, &c_timing, n / 4, reps);
+    row("Leave+Enter, per-target profile on", r.ours_ns, "timing", r.base_ns, "<= 2x", 2, true);
 
-    n = calibrate(loop_reverse, &c_floor);
+    n = calibrate(loop_reverse, &c_floor_hooks);
     n_map = calibrate(loop_reverse, &c_map);
-    r = compare(loop_reverse, &c_hooks, n, loop_reverse, &c_floor, n, reps);
-    row("ReverseEnter+ReverseLeave, counting hook", r.ours_ns, "floor", r.base_ns, "<= 3x", 3, true);
+    r = compare(loop_reverse, &c_hooks, n, loop_reverse, &c_floor_hooks, n, reps);
+    row("ReverseEnter+ReverseLeave, counting hook", r.ours_ns, "floor+hook", r.base_ns, "<= 1.5x", 1.5, true);
     r = compare(loop_reverse, &c_hooks, n, loop_reverse, &c_map, n_map, reps);
     row("ReverseEnter+ReverseLeave, counting hook", r.ours_ns, "map", r.base_ns, ">= 10x", 10, false);
 
@@ -673,5 +706,7 @@ int main(int argc, char **argv)
     printf("\n%s\n", misses ? "some targets MISSED" : "all targets met");
     (void)predicate_m;
     (void)per_task_m;
+    (void)timing_os_m;
+    (void)profile_m;
     return 0;
 }

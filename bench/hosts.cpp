@@ -1,5 +1,7 @@
 // The baselines of bench.cpp, in a translation unit of their own.
 //   floor  an IHostTaskManager whose methods only return S_OK
+//   floor with hooks  the floor, but its transitions call the hooks ours
+//          is given (the fair baseline for a hooked transition)
 //   map    the usual hand-written host: the current task looked up in a
 //          std::map keyed by thread id, under one lock, on every call
 //          (the pattern of the public C++ hosts)
@@ -133,5 +135,26 @@ struct MapManager : FloorManager {
     HRESULT STDMETHODCALLTYPE ReverseEnterRuntime() { return transition(); }
 };
 
+// ---- the floor that calls the hooks -------------------------------------------
+
+// The floor plus the same hooks ours calls, through the same table: what any
+// host that calls a hook on each transition must at least do. The hooks get
+// a fixed task pointer (the floor keeps no tasks).
+struct FloorHookManager : FloorManager {
+    clrhost_task_hooks hooks;
+    clrhost_task *task() { return (clrhost_task *)(void *)&this->task_; }
+    char task_[1];
+    HRESULT STDMETHODCALLTYPE LeaveRuntime(SIZE_T target) { return hooks.leave_runtime(hooks.user, task(), target); }
+    HRESULT STDMETHODCALLTYPE EnterRuntime() { hooks.enter_runtime(hooks.user, task()); return S_OK; }
+    HRESULT STDMETHODCALLTYPE ReverseEnterRuntime() { return hooks.reverse_enter_runtime(hooks.user, task()); }
+    HRESULT STDMETHODCALLTYPE ReverseLeaveRuntime() { hooks.reverse_leave_runtime(hooks.user, task()); return S_OK; }
+};
+
 IHostTaskManager *make_floor_host() { return new FloorManager; }
+IHostTaskManager *make_floor_hook_host(const clrhost_task_hooks *hooks)
+{
+    FloorHookManager *f = new FloorHookManager;
+    f->hooks = *hooks;
+    return f;
+}
 IHostTaskManager *make_map_host() { return new MapManager; }
