@@ -597,3 +597,58 @@ TEST_CASE(test_clock, "profile/clock")
     CHECK_HR(clrhost_task_manager_clock(NULL, &clk), E_POINTER);
     manager_close(&mg);
 }
+
+/* ---- out of memory ------------------------------------------------------------- */
+
+typedef struct oom_run {
+    manager mg;
+    HRESULT adopt, report;
+} oom_run;
+
+static void oom_task(void *p)
+{
+    oom_run *r = (oom_run *)p;
+    IHostTask *task = NULL;
+    clrhost_task_profile_entry e[4];
+    size_t n = 0;
+    r->adopt = r->mg.tm->lpVtbl->GetCurrentTask(r->mg.tm, &task);
+    if (!task)
+        return;
+    calls(r->mg.tm, B_TARGET, 2, 0, 0);
+    r->report = clrhost_task_manager_profile(r->mg.m, NULL, e, 4, &n);
+    CHECK(r->report != S_OK || (n == 1 && e[0].calls == 2));
+    task->lpVtbl->Release(task);
+}
+
+/* Every allocation of the profile's life fails once in turn: the manager's
+   table, a task's, a report's. Each failure is E_OUTOFMEMORY where it
+   happens, and nothing is left. */
+TEST_CASE(test_profile_out_of_memory, "profile/out_of_memory")
+{
+    long n;
+    int complete = 0;
+    for (n = 1; !complete && n < 50; ++n) {
+        oom_run r;
+        clrhost_task_config cfg;
+        HRESULT hr;
+        memset(&r, 0, sizeof r);
+        test_config(&cfg, &r.mg.a);
+        cfg.flags = CLRHOST_TASK_PROFILE;
+        r.mg.a.fail_at = n;
+        hr = clrhost_task_manager_create(&cfg, &r.mg.m);
+        if (hr != S_OK) {
+            CHECK_HR(hr, E_OUTOFMEMORY);
+            CHECK_EQ(T_LOAD(&r.mg.a.outstanding), 0);
+            continue;
+        }
+        r.mg.tm = clrhost_task_manager_iface(r.mg.m);
+        r.report = E_FAIL;
+        test_run_on_thread(oom_task, &r);
+        CHECK(r.adopt == S_OK || r.adopt == E_OUTOFMEMORY);
+        CHECK(r.adopt != S_OK || r.report == S_OK || r.report == E_OUTOFMEMORY);
+        complete = r.adopt == S_OK && r.report == S_OK && r.mg.a.calls < n;
+        manager_close(&r.mg);
+    }
+    printf("     (failed each of %ld allocations in turn)\n", n - 2);
+    CHECK(complete);
+}
