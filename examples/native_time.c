@@ -3,7 +3,8 @@
    Monitor.Wait, ... which the CLR reports as LeaveRuntime on its wait
    functions) and other native calls (P/Invoke, COM), printed as a table
    when the managed code is done, with each thread's kind as the CLR gives
-   it (user thread, thread-pool worker, finalizer...).
+   it (user thread, thread-pool worker, finalizer...); then the ten
+   costliest native targets, by name (CLRHOST_TASK_PROFILE).
 
      native_time [threads]
 
@@ -93,6 +94,31 @@ static void print_table(void)
         printf("(%d more threads not shown: the table holds %d)\n", table.dropped, MAX_ROWS);
 }
 
+/* The ten targets that kept the threads outside the runtime longest, of
+   every task, live or ended; named now, on this thread, never in a hook. */
+static void print_costliest(clrhost_task_manager *tm)
+{
+    clrhost_task_profile_entry top[10];
+    clrhost_task_clock clock;
+    size_t n = 0, i;
+    HRESULT hr = clrhost_task_manager_profile(tm, NULL, top, sizeof top / sizeof top[0], &n);
+    if (FAILED(hr)) {
+        example_fail("native_time", "no profile", hr);
+        return;
+    }
+    (void)clrhost_task_manager_clock(tm, &clock);
+    if (hr == S_FALSE)
+        printf("\nthe ten costliest native targets");
+    else
+        printf("\nevery native target, costliest first");
+    printf(" (timed by the %s, %.3f GHz)\n", clock.tsc ? "processor's counter" : "OS clock",
+           (double)clock.frequency / 1e9);
+    printf("%9s  %12s  %9s  %-5s  %s\n", "calls", "outside ms", "max ms", "kind", "target");
+    for (i = 0; i < n; ++i)
+        printf("%9llu  %12.1f  %9.1f  %-5s  %s\n", (unsigned long long)top[i].calls, (double)top[i].ns / 1e6,
+               (double)top[i].max_ns / 1e6, top[i].wait ? "wait" : "call", top[i].name);
+}
+
 int main(int argc, char **argv)
 {
     wchar_t argument[32];
@@ -113,7 +139,7 @@ int main(int argc, char **argv)
     InitializeCriticalSection(&table.lock);
 
     memset(&cfg, 0, sizeof cfg);
-    cfg.flags = CLRHOST_TASK_TIMING; /* a clock read per transition, split by the target */
+    cfg.flags = CLRHOST_TASK_PROFILE; /* timing (a clock read per transition), and by target */
     cfg.hooks.task_end = on_task_end;
     hr = clrhost_task_manager_create(&cfg, &tm);
     if (SUCCEEDED(hr))
@@ -131,5 +157,6 @@ int main(int argc, char **argv)
 
     clrhost_task_manager_foreach(tm, add_live_row, NULL);
     print_table();
+    print_costliest(tm);
     return 0;
 }

@@ -86,6 +86,12 @@ else
     check "native_time.exe: three user threads with ~100 ms of each kind of time" sh -c \
         "awk '\$2 == \"created\" && \$3 == \"ended\" && \$4 == \"user\" && \$5 == 11 && \$6 >= 90 && \$7 >= 90 { n++ } END { exit n != 3 }' time.txt"
     check "native_time.exe: the finalizer, by its kind" sh -c "awk '\$4 == \"finalizer\" { n++ } END { exit n != 1 }' time.txt"
+    # The profile: the 15 calls to example_block_ms (3 threads x 5 of 20 ms),
+    # by name, as calls; the 15 waits of 20 ms as the CLR's waits.
+    check "native_time.exe: the profile names example_block_ms, 15 calls, >= 270 ms" sh -c \
+        "awk '\$5 == \"example_native.dll!example_block_ms\" && \$1 == 15 && \$2 >= 270 && \$4 == \"call\" { n++ } END { exit n != 1 }' time.txt"
+    check "native_time.exe: the profile's waits, >= 15 of them, >= 270 ms" sh -c \
+        "awk '\$4 == \"wait\" && \$1 >= 15 { c += \$1; ms += \$2 } END { exit !(c >= 15 && ms >= 270) }' time.txt"
 
     # One thread blocked 4 s in example_block_ms, one spinning in managed
     # code; the watchdog reports the first and aborts the second at 1.5 s.
@@ -124,6 +130,7 @@ else
     check "validate.exe exits 0 (got $rc)" is $rc 0
     check "validate.exe: no FAIL line" sh -c "! grep -q '^FAIL' validate.txt"
     check "validate.exe: every expectation passed" grep -qE '^[0-9]+ passed, 0 failed \(x64 build\)$' validate.txt
+    check "validate.exe: the profile counted example_add's calls by name" grep -qE '^PASS  pinvoke/profile ' validate.txt
     check "validate.exe: the CLR let go of created tasks on its finalizer" \
         grep -qE '^INFO  the CLR let go of created tasks on: FINALIZER [0-9]+, of them' validate.txt
     # Each negative control (the header broken on purpose) must report the

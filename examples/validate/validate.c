@@ -341,6 +341,20 @@ static void measure_process(snapshot *s)
 static ICLRRuntimeHost *host;
 static clrhost_task_manager *tm;
 
+/* The calls the manager's profile counts for the target named `name`
+   (module!export), over every task so far; 0 before its first call. */
+static long profile_calls(const char *name)
+{
+    static clrhost_task_profile_entry lines[4 * CLRHOST_TASK_PROFILE_TARGETS * 8 + 2];
+    size_t n = 0, i;
+    if (FAILED(clrhost_task_manager_profile(tm, NULL, lines, sizeof lines / sizeof lines[0], &n)))
+        return -1;
+    for (i = 0; i < n; ++i)
+        if (strcmp(lines[i].name, name) == 0)
+            return (long)lines[i].calls;
+    return 0;
+}
+
 /* Runs one scenario between two snapshots; expects it to return 0. */
 static BOOL run(const char *key, const wchar_t *argument, snapshot *before, snapshot *after)
 {
@@ -588,7 +602,7 @@ int main(int argc, char **argv)
         printf("      %s\n", bad_slot);
 
     memset(&cfg, 0, sizeof cfg);
-    cfg.flags = CLRHOST_TASK_TIMING;
+    cfg.flags = CLRHOST_TASK_PROFILE; /* timing, and by target */
     cfg.hooks.needs_hook = on_needs_hook;
     cfg.hooks.leave_runtime = on_leave;
     cfg.hooks.enter_runtime = on_enter;
@@ -620,7 +634,11 @@ int main(int argc, char **argv)
        the second run tells them apart. */
     for (round = 1; round <= 2; ++round) {
         const char *key = round == 1 ? "pinvoke/asks_first_run" : "pinvoke/asks_second_run";
+        long profiled = profile_calls("example_native.dll!example_add");
         (void)run(round == 1 ? "pinvoke/first_run" : "pinvoke/second_run", L"pinvoke", &before, &after);
+        expect_eq(round == 1 ? "pinvoke/profile" : "pinvoke/profile_again",
+                  "calls to example_native.dll!example_add in the per-target profile, by name",
+                  profile_calls("example_native.dll!example_add") - profiled, PINVOKE_CALLS, "[HDR]");
         expect_eq(round == 1 ? "pinvoke/leave" : "pinvoke/leave_again", "LeaveRuntime into example_native.dll",
                   DELTA(ours_leave), PINVOKE_CALLS, "[SRC]");
         expect_eq(round == 1 ? "pinvoke/enter" : "pinvoke/enter_again", "EnterRuntime after them",
