@@ -484,7 +484,7 @@
    dladdr on POSIX). Names are made only then, on the caller's thread:
    never on a transition and never in a thread-exit callback.
    Memory is bounded: a task's table has CLRHOST_TASK_PROFILE_TARGETS
-   lines (64 by default, 40 bytes each, allocated with the task), the
+   lines (64 by default, 40 bytes each on x64, allocated with the task), the
    manager's of ended tasks 4 times as many, a report's 8 times as many
    (allocated for the report, and freed). A target is kept within 8 lines
    of its hash, so a table can fill a little before all its lines are
@@ -495,7 +495,8 @@
 
    The clock. Timing reads the processor's time-stamp counter (RDTSC) when
    CPUID says it is invariant (leaf 0x80000007, EDX bit 8: one rate in
-   every power state, as on current x86 and x64 processors); it is calibrated once per process against the OS clock
+   every power state, as on current x86 and x64 processors); it is
+   calibrated once per process against the OS clock
    (QueryPerformanceCounter; CLOCK_MONOTONIC on POSIX) when the first
    manager with timing is made, which makes that call take about 20 ms.
    Windows' QueryPerformanceCounter reads the same counter on such
@@ -506,9 +507,9 @@
    at what frequency.
    - No invariant counter (old processors, some VMs that hide the CPUID
      bit, ARM64): the OS clock, automatically.
-   - In a VM: hypervisors that expose the invariant bit keep the guest's
-     counter steady (KVM, Hyper-V, VMware with an invariant TSC host); a
-     VM moved to another host while running may see the counter's rate
+   - In a VM: a hypervisor that exposes the invariant bit promises the
+     guest a steady counter (KVM, Hyper-V and VMware document it for
+     hosts whose own counter is invariant) [INF]; a VM moved to another host while running may see the counter's rate
      change, which the calibration does not follow: times after the move
      are off by the ratio of the two rates until the process restarts
      [INF]. Set CLRHOST_TASK_OS_CLOCK where VMs migrate live and times
