@@ -3366,7 +3366,7 @@ CLRHOST__INLINE void clrhost__profile_add(clrhost__profile_line *l, ULONGLONG ca
 /* Books a closing native call in its task's profile: its line is most
    often the one of the task's last call, else it is looked up (and made on
    first use). Returns whether the target is one of the CLR's blocking
-   waits (the line knows, so the timing needs not ask). */
+   waits (the line knows, so the timing need not ask). */
 static int clrhost__profile_book(clrhost_task *t, SIZE_T target, ULONGLONG ticks)
 {
     clrhost__profile_line *l = t->profile_last;
@@ -5076,7 +5076,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     clrhost__os_mutex_init(&m->lock);
     clrhost__os_mutex_init(&m->answers_lock);
     if (m->flags & CLRHOST_TASK_PROFILE) {
-        m->ended_profile = clrhost__profile_new(m, 4 * CLRHOST_TASK_PROFILE_TARGETS);
+        m->ended_profile = clrhost__profile_new(m, (SIZE_T)4 * CLRHOST_TASK_PROFILE_TARGETS);
         if (!m->ended_profile) {
             clrhost__manager_destroy(m);
             return E_OUTOFMEMORY;
@@ -5547,8 +5547,8 @@ static clrhost__profile *clrhost__profile_collect(clrhost_task_manager *m, const
 
 static int clrhost__profile_costlier(const void *a, const void *b)
 {
-    ULONGLONG x = (*(const clrhost__profile_line *const *)a)->ticks;
-    ULONGLONG y = (*(const clrhost__profile_line *const *)b)->ticks;
+    ULONGLONG x = ((const clrhost__profile_line *)a)->ticks;
+    ULONGLONG y = ((const clrhost__profile_line *)b)->ticks;
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
@@ -5557,7 +5557,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, c
                                                       size_t *count)
 {
     clrhost__profile *sum;
-    clrhost__profile_line **order;
+    clrhost__profile_line *order; /* the lines in use, then sorted */
     size_t used = 0, i;
     if (count)
         *count = 0;
@@ -5568,7 +5568,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, c
     if (!(m->flags & CLRHOST_TASK_PROFILE))
         return HOST_E_INVALIDOPERATION;
     sum = clrhost__profile_collect(m, task);
-    order = sum ? (clrhost__profile_line **)clrhost__alloc(m, (sum->mask + 3) * sizeof *order) : NULL;
+    order = sum ? (clrhost__profile_line *)clrhost__alloc(m, (sum->mask + 3) * sizeof(clrhost__profile_line)) : NULL;
     if (!order) {
         if (sum)
             clrhost__free(m, sum);
@@ -5576,13 +5576,13 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, c
     }
     for (i = 0; i <= sum->mask; ++i)
         if (sum->line[i].target)
-            order[used++] = &sum->line[i];
+            order[used++] = sum->line[i];
     for (i = 0; i < 2; ++i)
         if (sum->other[i].calls)
-            order[used++] = &sum->other[i];
-    qsort(order, used, sizeof *order, clrhost__profile_costlier);
+            order[used++] = sum->other[i];
+    qsort(order, used, sizeof(clrhost__profile_line), clrhost__profile_costlier);
     for (i = 0; i < used && i < capacity; ++i) {
-        const clrhost__profile_line *l = order[i];
+        const clrhost__profile_line *l = &order[i];
         clrhost_task_profile_entry *e = &entries[i];
         e->target = l->target;
         e->wait = l->wait ? TRUE : FALSE;

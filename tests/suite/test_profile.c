@@ -3,6 +3,9 @@
    outside the runtime by native target, bounded, merged across tasks,
    named at report time), and the clock timing reads (the processor's
    counter against the OS clock). Run under TSan too. */
+#if !defined(_WIN32) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1 /* clock_gettime under -std=c99, as in harness.c */
+#endif
 #include "../clr/harness.h"
 
 #include <stdlib.h>
