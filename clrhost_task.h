@@ -1,4 +1,4 @@
-/* clrhost_task.h - v0.4.0 - public domain or MIT, your choice (see end of file)
+/* clrhost_task.h - v0.5.0 - public domain or MIT, your choice (see end of file)
 
    A complete, correct IHostTaskManager for native (C or C++) hosts of the
    .NET Framework CLR 2.0-4.8, with hooks on every managed/native transition.
@@ -15,8 +15,8 @@
    This manual: QUICK START, WHAT YOU GET, HOOKS, CallNeedsHostHook POLICY,
    CONFIGURATION, HRESULTS WE GIVE THE CLR, THREADS AND LIFETIME, EVERY
    TASK: KINDS, LIVE VIEW, TASK CONTROLS, PROFILE: CLOSING FRAMES,
-   PER-TARGET PROFILE, THE CLOCK, PERFORMANCE, PLATFORMS, DOES NOT,
-   CHANGES.
+   PER-TARGET PROFILE, THE CLOCK, SCHEDULER: SLOTS FOR MANAGED CODE,
+   PERFORMANCE, PLATFORMS, DOES NOT, CHANGES.
 
    The code, in this order. Each section's banner starts with its name
    after two '>' signs, so that grep -n '>[>]' clrhost_task.h (or the same
@@ -50,6 +50,7 @@
      waiting           Sleep and Join
      refcount          task references, biased toward the owning thread
      controls          a task's kind, and the host's calls on its ICLRTask
+     scheduler         the slots, their FIFO queue, the quantum's monitor
      ihosttask         IHostTask's methods
      task_life         making, adopting, running and ending a task
      ihosttaskmanager  IHostTaskManager's methods but CallNeedsHostHook
@@ -240,6 +241,10 @@
                                  target (see PROFILE).
                                  CLRHOST_TASK_OS_CLOCK: time with the OS clock,
                                  never the processor's counter (see PROFILE)
+   schedule       all 0 (off)    the scheduler: slots, kinds, foreign,
+                                 quantum_ms (see SCHEDULER); E_INVALIDARG for
+                                 more than CLRHOST_TASK_MAX_SLOTS (4096)
+                                 slots, or kinds it cannot schedule
    hook_modules   NULL           module policy, see above (copied)
    admit_thread   NULL (admit)   called on a foreign thread when the CLR asks
                                  for its task and it has none (so again on
@@ -520,6 +525,127 @@
      here; the OS clock has the same guard.
 
    ===========================================================================
+   SCHEDULER: SLOTS FOR MANAGED CODE (clrhost_task_config.schedule)
+   ===========================================================================
+
+   SQL Server's model without fibers: at most `slots` scheduled tasks run
+   managed code at once; a task that calls out or waits "goes preemptive"
+   and gives its slot up, and takes one back before it runs managed code
+   again. For hosts that run managed plug-ins beside their own work and
+   must cap what those take. Off while slots is 0: then the manager's
+   vtable holds the plain methods and the scheduler costs nothing.
+
+   Which tasks. By kind: user threads, thread-pool workers and I/O
+   completion threads (CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS; `kinds` picks
+   some of those three, else E_INVALIDARG). Never the GC, the finalizer
+   (the CLR itself moves it off SQL Server's scheduler), the debugger
+   helper, the AppDomain-unload helper, or the CLR's plain threads (thread
+   pool wait, gate and timer threads, server GC), which come as foreign
+   threads. Foreign threads (the host's own, adopted) are scheduled only
+   with `foreign` set, and only inside their reverse calls: an adopted
+   thread with no reverse call open is in its own native code, or in
+   managed code the host called through the hosting API, which no
+   transition announces [INF]. A task is scheduled from the moment the
+   CLR gives it its ICLRTask (when its kind is known), until it ends or
+   says LeaveRuntime(0) (clrhost_task_off_scheduler: for good).
+
+   Where the slot goes, on the task's own thread:
+     SetCLRTask              a CLR thread takes its slot before its first
+                             managed code (FIFO: it may wait)
+     LeaveRuntime            given up after the leave hook (a veto keeps it)
+     EnterRuntime            taken before the enter hook
+     ReverseEnterRuntime     taken before the hook, if it has none
+     ReverseLeaveRuntime     given up after the hook when the frame below
+                             is native
+     Sleep, IHostTask::Join  given up while waiting, taken back after;
+                             Sleep(0) is a back-off: as SwitchToTask
+     SwitchToTask            handed to the first waiting task, if any, and
+                             the task queues again at the tail
+     the task's end          given up before ICLRTask::ExitTask
+   The CLR's own blocking waits are LeaveRuntimes: they give the slot up.
+   So the hooks run holding the slot (on the managed side), and a native
+   call or wait never holds one. A task never waits for a slot while it
+   holds one. The wait is FIFO, on a condition variable of the task's own
+   that releases our lock, and not alertable: an IHostTask::Alert on a
+   task waiting for its slot stays pending for its next alertable Sleep
+   or Join (woken without a slot, it would run managed code past the cap).
+   Native calls must be announced to count as native: with the default
+   policy CallNeedsHostHook answers TRUE when a scheduler is on; a
+   hook_modules or needs_hook policy that answers FALSE for a target lets
+   that call keep its slot.
+
+   The quantum (quantum_ms, optional). A monitor thread of ours wakes
+   every half quantum while some task waits for a slot, and asks each
+   holder that has held its slot longer than the quantum to yield, once
+   per hold: clrhost_task_yield, the CLR's ICLRTask::YieldTask, which
+   makes that task call SwitchToTask(0) at its next safe point, where it
+   hands the slot over [SRC: vm/threadsuspend.cpp, the YieldTask redirect;
+   in preemptive mode]. Counted per task as forced_yields and
+   forced_yields_taken. Without a quantum, a task in a managed loop that
+   never calls out keeps its slot, as on SQL Server.
+
+   Accounting. Per task and manager-wide: slot_takes, slot_waits (takes
+   that waited), slot_handoffs (slots given straight to a waiting task),
+   slot_ns (time holding a slot: its share of managed code's time) and
+   slot_wait_ns, on the timing clock (read with or without
+   CLRHOST_TASK_TIMING); the statistics' slots, slots_held and
+   slot_waiters; in the live view, scheduled, slot (which one it holds)
+   and slot_waiting (a task waiting for a slot is `waiting` too, so
+   CLRHOST_TASK_LIST_RUNNING leaves it out).
+
+   Why this cannot deadlock the CLR, case by case (CLR 4.x source):
+   - A GC. Suspension skips threads in preemptive mode, which is every
+     task in native code, in a wait, or waiting for a slot in
+     SetCLRTask, EnterRuntime, ReverseEnterRuntime, Sleep or Join [SRC:
+     vm/threadsuspend.cpp]. A thread that comes back from native code
+     during a GC takes its slot in EnterRuntime, then blocks in the CLR's
+     wait for the GC's end, a notified wait that gives the slot back
+     [SRC/INF]. The suspending thread's own waits for threads to reach a
+     safe point are CLREvent waits, LeaveRuntime(WaitForSingleObjectEx)
+     [SRC: vm/synch.cpp], and its retries SwitchToTask(0) [SRC]: both
+     give its slot to a waiting task. A task that waits for a slot inside
+     a SwitchToTask made in cooperative mode (a spin in a CLR helper)
+     holds the GC up until it gets one; every holder gives its slot up at
+     its next call out, wait or back-off, so it does [INF; the validation
+     kit runs GCs against capped threads].
+   - The CLR's locks and spin-waits. Without a host synchronisation
+     manager, the CLR's lock and event waits are notified LeaveRuntimes
+     [SRC: vm/synch.cpp], so a holder that blocks gives its slot up; a
+     spin backs off with SwitchToTask(0) (and every 32,768th with a 1 ms
+     Sleep), which hands the slot to the queue, where the lock's owner
+     may be [SRC: vm/hosting.cpp, utilcode]. A host that also hands the
+     CLR an IHostSyncManager (through `inner`) makes those waits its own
+     and unannounced: a blocked holder then keeps its slot, which can
+     deadlock. Do not combine the two [INF].
+   - Thread start. The new thread takes its slot in SetCLRTask, in
+     preemptive mode and outside the thread-store lock [SRC:
+     Thread::HasStarted and SetupThread, vm/threads.cpp]; its creator
+     waits for it (if at all) in notified waits or Join, which give its
+     slot up.
+   - Thread.Abort and AppDomain unload. An abort of a task in native code
+     or waiting for a slot fires when it runs managed code again [SRC],
+     which it does once it has a slot; the Alert the CLR sends does not
+     end a wait for a slot (above). The unload helper is never scheduled,
+     so it runs while user tasks wait [SRC: LeaveRuntime(0),
+     vm/appdomain.cpp]. Whether the unload's waits for aborted threads
+     always end while the slots are held by the domain's own spinning
+     threads, without a quantum, is not settled by the source [INF].
+   - Shutdown. Nothing is waited for: no ExitTask, and threads waiting for
+     a slot end with the process [SRC]. The finalizer is not scheduled.
+   - A native call back into managed code on the same thread: the slot
+     went at LeaveRuntime, the reverse call takes one with none held, and
+     gives it up again at its ReverseLeaveRuntime.
+   - One slot, and a task waiting for it. The holder gives the slot up at
+     its next call out, wait, Sleep, Join or back-off; only a holder that
+     runs managed code and never calls out keeps it, and then the quantum
+     (if set) makes it yield at a safe point; without one the waiter
+     waits, as on SQL Server, and a GC still redirects the holder [INF].
+   No lock of ours is held across a hook, a call into the CLR or an OS
+   wait: the queue's lock is let go while a task waits for its slot, and
+   the monitor asks YieldTask with no lock held and a reference on the
+   task.
+
+   ===========================================================================
    PERFORMANCE
    ===========================================================================
 
@@ -564,6 +690,11 @@
    CHANGES
    ===========================================================================
 
+   0.5.0  the scheduler: SQL Server's model without fibers, opt-in
+          (clrhost_task_config.schedule: N slots for managed code, given
+          up in native calls and waits, FIFO, by kind; an optional
+          quantum with forced yields through YieldTask); its accounting
+          (slot_* counters, the statistics' slots, the view's slot).
    0.4.0  the profiler: closing hooks read the frame they close
           (clrhost_task_closing_frame), a bounded per-target profile
           (CLRHOST_TASK_PROFILE, clrhost_task_manager_profile, names at
@@ -628,7 +759,7 @@
 #endif
 
 #define CLRHOST_TASK_VERSION_MAJOR 0
-#define CLRHOST_TASK_VERSION_MINOR 4
+#define CLRHOST_TASK_VERSION_MINOR 5
 #define CLRHOST_TASK_VERSION_PATCH 0
 
 /* ------------------------------------------------------------------------
@@ -778,6 +909,25 @@ typedef enum clrhost_task_log_level {
 #define CLRHOST_TASK_PROFILE 0x8u        /* a profile per native target (implies CLRHOST_TASK_TIMING) */
 #define CLRHOST_TASK_OS_CLOCK 0x10u      /* time with the OS clock, never the processor's counter */
 
+/* The scheduler (clrhost_task_config.schedule; see SCHEDULER in the
+   manual): SQL Server's model without fibers. Off while slots is 0. */
+typedef struct clrhost_task_schedule {
+    unsigned slots;      /* 0: no scheduler. N (1 to 4096): at most N scheduled tasks run managed
+                            code at once; native calls and waits give the slot up */
+    unsigned kinds;      /* CLRHOST_TASK_KIND_BIT of each kind scheduled; 0: the default,
+                            CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS. Only user threads, thread-pool
+                            workers and I/O completion threads can be (else E_INVALIDARG) */
+    BOOL foreign;        /* schedule adopted (foreign) threads too, inside their reverse calls */
+    unsigned quantum_ms; /* 0: none. Else a task that held its slot longer while others wait
+                            is asked to yield (ICLRTask::YieldTask), by a monitor thread of ours */
+} clrhost_task_schedule;
+#define CLRHOST_TASK_KIND_BIT(kind) (1u << (kind))
+#define CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS                                              \
+    (CLRHOST_TASK_KIND_BIT(CLRHOST_TASK_KIND_USER) |                                     \
+     CLRHOST_TASK_KIND_BIT(CLRHOST_TASK_KIND_THREADPOOL_WORKER) |                        \
+     CLRHOST_TASK_KIND_BIT(CLRHOST_TASK_KIND_IO_COMPLETION))
+#define CLRHOST_TASK_MAX_SLOTS 4096
+
 typedef struct clrhost_task_config { /* zero-initialised = sensible defaults */
     clrhost_task_hooks hooks;
     unsigned flags;
@@ -787,6 +937,7 @@ typedef struct clrhost_task_config { /* zero-initialised = sensible defaults */
     void *(*alloc_fn)(void *alloc_user, size_t size); /* NULL: malloc */
     void (*free_fn)(void *alloc_user, void *ptr);     /* NULL: free */
     void *alloc_user;
+    clrhost_task_schedule schedule; /* all 0: no scheduler */
 } clrhost_task_config;
 
 /* What a task is, as the CLR says (ICLRTaskManager::GetCurrentTaskType,
@@ -829,6 +980,13 @@ typedef struct clrhost_task_counters {
     ULONGLONG native_wait_ns;         /* outside the runtime in the CLR's own blocking waits */
     ULONGLONG native_call_ns;         /* outside the runtime in other native calls */
     ULONGLONG sleep_ns;               /* in IHostTaskManager::Sleep */
+    /* The scheduler's (0 without one); times on the timing clock, kept without
+       CLRHOST_TASK_TIMING too. A hold still open is not in slot_ns yet. */
+    ULONGLONG slot_takes;             /* scheduler slots it took */
+    ULONGLONG slot_waits;             /* ... of them after waiting in the queue */
+    ULONGLONG slot_handoffs;          /* slots it gave up straight to a waiting task */
+    ULONGLONG slot_ns;                /* holding a slot: its share of managed code's time */
+    ULONGLONG slot_wait_ns;           /* waiting for a slot */
 } clrhost_task_counters;
 
 /* The tasks of one kind: a live task counts under its kind now, an ended
@@ -853,6 +1011,9 @@ typedef struct clrhost_task_manager_stats {
                                      on threads that have no task */
     clrhost_task_kind_stats by_kind[CLRHOST_TASK_KIND_COUNT]; /* totals without the
                                      taskless calls, by kind */
+    ULONGLONG slots;           /* the scheduler's (schedule.slots; 0: none) */
+    ULONGLONG slots_held;      /* now, read together with slot_waiters */
+    ULONGLONG slot_waiters;    /* tasks waiting for a slot now */
 } clrhost_task_manager_stats;
 
 /* A task as another thread sees it (clrhost_task_get_view,
@@ -879,6 +1040,9 @@ typedef struct clrhost_task_view {
     ULONGLONG state_ns;      /* with CLRHOST_TASK_TIMING: how long it has been where it is
                                 (in native or in managed code, at this depth) without a
                                 transition; 0 without timing or deeper than MAX_DEPTH */
+    BOOL scheduled;          /* the scheduler counts it: it needs a slot to run managed code */
+    LONG slot;               /* the scheduler slot it holds (0 to slots - 1); -1: none */
+    BOOL slot_waiting;       /* waiting for a slot (then `waiting` is TRUE too) */
 } clrhost_task_view;
 
 /* clrhost_task_manager_list's `which` */
@@ -1749,6 +1913,7 @@ typedef struct clrhost__os_thread {
 } clrhost__os_thread;
 
 typedef SRWLOCK clrhost__os_mutex;
+typedef CONDITION_VARIABLE clrhost__os_cond; /* waits with an SRW lock: Vista's, as the lock */
 
 #else /* POSIX threads: the native test layer */
 
@@ -1780,6 +1945,7 @@ typedef struct clrhost__os_thread {
 } clrhost__os_thread;
 
 typedef pthread_mutex_t clrhost__os_mutex;
+typedef pthread_cond_t clrhost__os_cond; /* on CLOCK_MONOTONIC */
 #endif /* the platform layer's types */
 
 /* The task: its states, its frames, the object itself. */
@@ -1879,6 +2045,15 @@ struct clrhost_task {
     int closing;     /* 1 + the kind of the frame whose closing hook runs; 0: none (own thread) */
     clrhost__profile *profile; /* CLRHOST_TASK_PROFILE: its own lines, allocated with it */
     clrhost__profile_line *profile_last; /* the line its last native call went to (own thread) */
+    /* The scheduler's (see scheduler); never touched without one. */
+    LONG sched;               /* it is scheduled: written by its own thread only */
+    LONG sched_slot;          /* the slot it holds, -1: none; written under sched_lock (by the
+                                 task, or by the task that hands it one while it waits) */
+    LONG sched_queued;        /* waiting in the queue; under sched_lock */
+    int sched_yield_asked;    /* under sched_lock: the monitor asked this hold to yield */
+    ULONGLONG sched_since;    /* under sched_lock: clock ticks when it got the slot */
+    clrhost_task *sched_next; /* the queue's link, under sched_lock */
+    clrhost__os_cond sched_wake; /* signalled when it is handed a slot */
 };
 
 /* The manager, and the module policy's table it holds. */
@@ -1940,6 +2115,23 @@ struct clrhost_task_manager {
     ULONGLONG created, adopted, live_count, ended;
     clrhost_task_kind_stats ended_by_kind[CLRHOST_TASK_KIND_COUNT]; /* counters in clock ticks */
     clrhost__profile *ended_profile; /* CLRHOST_TASK_PROFILE: ended tasks' lines summed */
+    /* The scheduler (schedule.slots > 0): configuration, then the slots
+       and their FIFO queue under sched_lock, then the quantum's monitor. */
+    unsigned sched_slots;        /* 0: no scheduler */
+    unsigned sched_kinds;        /* CLRHOST_TASK_KIND_BIT of each kind scheduled */
+    int sched_foreign;
+    ULONGLONG sched_quantum;     /* clock ticks; 0: no monitor */
+    unsigned sched_quantum_ms;
+    clrhost__os_mutex sched_lock;
+    clrhost_task **sched_holder; /* [sched_slots]: who holds each slot; then the free slots */
+    LONG *sched_free;            /* [sched_slots], sched_free_count of them in use */
+    unsigned sched_free_count;
+    clrhost_task *sched_head, *sched_tail; /* the queue of tasks waiting for a slot */
+    LONG sched_waiters;          /* its length, also read without the lock (relaxed) */
+    clrhost__os_cond monitor_wake, monitor_gone;
+    int monitor_stop, monitor_done; /* under sched_lock */
+    DWORD monitor_thread;
+    LONG memory_refs;            /* the manager's block: 1, plus 1 while the monitor runs */
     /* rare events, updated with locked adds */
     ULONGLONG refused;
     ULONGLONG freed;
@@ -2075,6 +2267,10 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
    clrhost__os_get/set_last_error(), clrhost__os_current_thread_id()
    clrhost__os_yield(), clrhost__os_ticks(), clrhost__os_tick_frequency(),
    clrhost__os_now_ms(), clrhost__os_mutex_*()
+   clrhost__os_cond_*()              condition variables on a mutex (the
+                                     scheduler's waits); wait takes ms
+   clrhost__os_monitor_start()       a detached thread of ours that runs
+                                     clrhost__sched_monitor(manager)
    clrhost__os_module_name()         name of the module holding an address
    clrhost__os_modules_generation()  changes when a module loads or unloads
    clrhost__os_blocking_targets()    addresses of the OS's blocking waits
@@ -2089,6 +2285,7 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
 /* Implemented in task_life, called from the platform layer. */
 static DWORD clrhost__task_thread_main(void *task);
 static void clrhost__on_thread_exit(void *slot_value);
+static void clrhost__sched_monitor(void *manager); /* in scheduler */
 
 #ifdef _WIN32
 
@@ -2098,6 +2295,15 @@ static void clrhost__os_mutex_init(clrhost__os_mutex *l) { InitializeSRWLock(l);
 static void clrhost__os_mutex_destroy(clrhost__os_mutex *l) { (void)l; }
 static void clrhost__os_mutex_lock(clrhost__os_mutex *l) { AcquireSRWLockExclusive(l); }
 static void clrhost__os_mutex_unlock(clrhost__os_mutex *l) { ReleaseSRWLockExclusive(l); }
+static void clrhost__os_cond_init(clrhost__os_cond *c) { InitializeConditionVariable(c); }
+static void clrhost__os_cond_destroy(clrhost__os_cond *c) { (void)c; }
+static void clrhost__os_cond_signal(clrhost__os_cond *c) { WakeConditionVariable(c); }
+static void clrhost__os_cond_broadcast(clrhost__os_cond *c) { WakeAllConditionVariable(c); }
+/* Returns on a signal, at the timeout, or spuriously: callers loop. */
+static void clrhost__os_cond_wait(clrhost__os_cond *c, clrhost__os_mutex *l, DWORD ms)
+{
+    (void)SleepConditionVariableSRW(c, l, ms, 0);
+}
 
 /* The calling thread's TEB, from its own address in it (NT_TIB.Self), at
    a fixed offset of the segment the ABI gives it (gs on x64, fs on x86).
@@ -2163,6 +2369,21 @@ static HRESULT clrhost__os_thread_create(clrhost__os_thread *t, SIZE_T stack, vo
         flags |= STACK_SIZE_PARAM_IS_A_RESERVATION;
     t->handle = CreateThread(NULL, stack, clrhost__win32_thread_entry, task, flags, NULL);
     return t->handle ? S_OK : clrhost__win32_error();
+}
+
+static DWORD WINAPI clrhost__win32_monitor_entry(LPVOID manager)
+{
+    clrhost__sched_monitor(manager);
+    return 0;
+}
+
+static HRESULT clrhost__os_monitor_start(void *manager)
+{
+    HANDLE h = CreateThread(NULL, 0, clrhost__win32_monitor_entry, manager, 0, NULL);
+    if (!h)
+        return clrhost__win32_error();
+    CloseHandle(h);
+    return S_OK;
 }
 
 static HRESULT clrhost__os_thread_resume(clrhost__os_thread *t)
@@ -2650,6 +2871,35 @@ static void clrhost__os_mutex_destroy(clrhost__os_mutex *l) { pthread_mutex_dest
 static void clrhost__os_mutex_lock(clrhost__os_mutex *l) { pthread_mutex_lock(l); }
 static void clrhost__os_mutex_unlock(clrhost__os_mutex *l) { pthread_mutex_unlock(l); }
 
+static void clrhost__os_cond_init(clrhost__os_cond *c)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &attr);
+    pthread_condattr_destroy(&attr);
+}
+static void clrhost__os_cond_destroy(clrhost__os_cond *c) { pthread_cond_destroy(c); }
+static void clrhost__os_cond_signal(clrhost__os_cond *c) { pthread_cond_signal(c); }
+static void clrhost__os_cond_broadcast(clrhost__os_cond *c) { pthread_cond_broadcast(c); }
+/* Returns on a signal, at the timeout, or spuriously: callers loop. */
+static void clrhost__os_cond_wait(clrhost__os_cond *c, clrhost__os_mutex *l, DWORD ms)
+{
+    struct timespec until;
+    if (ms == INFINITE) {
+        pthread_cond_wait(c, l);
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(ms / 1000u);
+    until.tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec += 1;
+        until.tv_nsec -= 1000000000L;
+    }
+    (void)pthread_cond_timedwait(c, l, &until);
+}
+
 /* errno's address, taken once per thread: every hook call saves and
    restores it, and &errno is a call into libc each time. */
 static __thread int *clrhost__posix_errno;
@@ -2803,6 +3053,25 @@ static HRESULT clrhost__os_thread_create(clrhost__os_thread *t, SIZE_T stack, vo
     }
     t->p = p;
     return S_OK;
+}
+
+static void *clrhost__posix_monitor_entry(void *manager)
+{
+    clrhost__sched_monitor(manager);
+    return NULL;
+}
+
+static HRESULT clrhost__os_monitor_start(void *manager)
+{
+    pthread_attr_t attr;
+    pthread_t id;
+    int e = pthread_attr_init(&attr);
+    if (!e)
+        e = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (!e)
+        e = pthread_create(&id, &attr, clrhost__posix_monitor_entry, manager);
+    pthread_attr_destroy(&attr);
+    return e ? clrhost__posix_error(e) : S_OK;
 }
 
 static HRESULT clrhost__os_thread_resume(clrhost__os_thread *t)
@@ -3097,13 +3366,14 @@ static ULONGLONG clrhost__tsc_frequency(void)
 }
 #endif
 
-/* The manager's clock, chosen when it is made (flags: its configuration). */
+/* The manager's clock, chosen when it is made (flags and the scheduler:
+   its configuration; the scheduler's accounting reads it too). */
 static void clrhost__clock_choose(clrhost_task_manager *m)
 {
     m->tsc = 0;
     m->tick_frequency = clrhost__os_tick_frequency();
 #if CLRHOST__HAVE_TSC
-    if ((m->flags & CLRHOST_TASK_TIMING) && !(m->flags & CLRHOST_TASK_OS_CLOCK)) {
+    if (((m->flags & CLRHOST_TASK_TIMING) || m->sched_slots) && !(m->flags & CLRHOST_TASK_OS_CLOCK)) {
         ULONGLONG hz = clrhost__tsc_frequency();
         if (hz) {
             m->tsc = 1;
@@ -3213,9 +3483,14 @@ static void clrhost__counters_add(clrhost_task_counters *to, const clrhost_task_
     to->native_wait_ns += clrhost__load64(&from->native_wait_ns);
     to->native_call_ns += clrhost__load64(&from->native_call_ns);
     to->sleep_ns += clrhost__load64(&from->sleep_ns);
+    to->slot_waits += clrhost__load64(&from->slot_waits); /* before the takes they are part of */
+    to->slot_takes += clrhost__load64(&from->slot_takes);
+    to->slot_handoffs += clrhost__load64(&from->slot_handoffs);
+    to->slot_ns += clrhost__load64(&from->slot_ns);
+    to->slot_wait_ns += clrhost__load64(&from->slot_wait_ns);
 }
 /* A new counter must be added above, in its place in that order. */
-CLRHOST__STATIC_CHECK(every_counter_summed, sizeof(clrhost_task_counters) == 19 * sizeof(ULONGLONG));
+CLRHOST__STATIC_CHECK(every_counter_summed, sizeof(clrhost_task_counters) == 24 * sizeof(ULONGLONG));
 
 static ULONGLONG clrhost__ticks_to_ns(ULONGLONG ticks, ULONGLONG frequency)
 {
@@ -3227,6 +3502,8 @@ static void clrhost__counters_finish(clrhost_task_counters *c, const clrhost_tas
     c->native_wait_ns = clrhost__ticks_to_ns(c->native_wait_ns, m->tick_frequency);
     c->native_call_ns = clrhost__ticks_to_ns(c->native_call_ns, m->tick_frequency);
     c->sleep_ns = clrhost__ticks_to_ns(c->sleep_ns, m->tick_frequency);
+    c->slot_ns = clrhost__ticks_to_ns(c->slot_ns, m->tick_frequency);
+    c->slot_wait_ns = clrhost__ticks_to_ns(c->slot_wait_ns, m->tick_frequency);
 }
 
 /* A native target's hash, for the tables keyed by target. */
@@ -3906,6 +4183,8 @@ static CLRHOST__COLD void clrhost__task_free(clrhost_task *t)
         clr->lpVtbl->Release(clr);
     clrhost__os_thread_close(&t->thread);
     clrhost__os_mutex_destroy(&t->clr_lock);
+    if (m->sched_slots)
+        clrhost__os_cond_destroy(&t->sched_wake);
     if (t->profile)
         clrhost__free(m, t->profile);
     clrhost__free(m, t);
@@ -4084,6 +4363,300 @@ static int clrhost__clr_reserved(const clrhost_task *t)
 }
 
 /* ------------------------------------------------------------------------
+   >>scheduler  SQL Server's scheduler model without fibers (SCHEDULER in
+   the manual): N slots; a scheduled task holds one while it runs managed
+   code, gives it up when it calls out or waits, and takes one back (FIFO)
+   when it returns. The slots, their holders and the queue are under
+   sched_lock; a task waits for its slot on its own condition variable,
+   which lets the lock go, so no lock of ours is held across a wait, a
+   hook or a call into the CLR. Without a scheduler none of it runs: the
+   manager's vtable then has none of the methods that call it.
+   ------------------------------------------------------------------------ */
+
+/* Whether a task of this kind and origin is scheduled. The CLR's own
+   critical threads never are: the kinds are checked when the manager is
+   made (GC, finalizer, AD-unload helper, debugger helper and the thread
+   pool's wait, gate and timer threads are refused there). */
+static int clrhost__sched_wants_task(const clrhost_task_manager *m, const clrhost_task *t)
+{
+    clrhost_task_kind kind = clrhost__task_kind(t);
+    if (t->adopted && !m->sched_foreign)
+        return 0;
+    return kind != CLRHOST_TASK_KIND_UNKNOWN && (m->sched_kinds & CLRHOST_TASK_KIND_BIT(kind)) != 0;
+}
+
+/* Whether the task, where its frames say it is now, runs managed code
+   that needs a slot: its innermost frame is managed (a reverse call), or
+   it has no frame open and its thread is the CLR's (a created task's
+   thread runs managed code at depth 0). An adopted thread at depth 0 is
+   in its own native code, or in managed code the host called through the
+   hosting API, which no transition announces: not counted. [INF] */
+static int clrhost__sched_in_managed(const clrhost_task *t)
+{
+    LONG position = clrhost__relaxed_load(&t->position);
+    if (position & CLRHOST__NATIVE_BIT)
+        return 0;
+    return !t->adopted || CLRHOST__SHIFT_RIGHT(position, 1) > 0;
+}
+
+/* Under sched_lock: `t` holds slot s from `now`. */
+static void clrhost__sched_grant(clrhost_task_manager *m, clrhost_task *t, LONG s, ULONGLONG now)
+{
+    m->sched_holder[s] = t;
+    t->sched_since = now;
+    t->sched_yield_asked = 0;
+    clrhost__relaxed_store(&t->sched_slot, s);
+}
+
+/* Under sched_lock: joins the queue's tail. */
+static void clrhost__sched_enqueue(clrhost_task_manager *m, clrhost_task *t)
+{
+    t->sched_next = NULL;
+    if (m->sched_tail)
+        m->sched_tail->sched_next = t;
+    else
+        m->sched_head = t;
+    m->sched_tail = t;
+    clrhost__relaxed_store(&t->sched_queued, 1);
+    clrhost__relaxed_store(&m->sched_waiters, m->sched_waiters + 1);
+}
+
+/* Under sched_lock: slot s is free. The queue's head gets it (a hand-over:
+   returns 1) or it goes back to the free ones. */
+static int clrhost__sched_pass(clrhost_task_manager *m, LONG s, ULONGLONG now)
+{
+    clrhost_task *next = m->sched_head;
+    m->sched_holder[s] = NULL;
+    if (!next) {
+        m->sched_free[m->sched_free_count++] = s;
+        return 0;
+    }
+    m->sched_head = next->sched_next;
+    if (!m->sched_head)
+        m->sched_tail = NULL;
+    next->sched_next = NULL;
+    clrhost__relaxed_store(&next->sched_queued, 0);
+    clrhost__relaxed_store(&m->sched_waiters, m->sched_waiters - 1);
+    clrhost__sched_grant(m, next, s, now);
+    clrhost__os_cond_signal(&next->sched_wake);
+    return 1;
+}
+
+/* Under sched_lock, on the task's own thread: waits in the queue until a
+   slot is handed to it (the lock is let go meanwhile). Returns the tick
+   it joined the queue at. */
+static ULONGLONG clrhost__sched_queue_up(clrhost_task_manager *m, clrhost_task *t)
+{
+    ULONGLONG asked = clrhost__ticks(m);
+    clrhost__sched_enqueue(m, t);
+    if (m->sched_quantum)
+        clrhost__os_cond_signal(&m->monitor_wake); /* someone waits: holders past the quantum must yield */
+    while (clrhost__relaxed_load(&t->sched_slot) < 0)
+        clrhost__os_cond_wait(&t->sched_wake, &m->sched_lock, INFINITE);
+    return asked;
+}
+
+/* What a wait for a slot costs, counted by the task that waited. */
+static void clrhost__sched_count_wait(clrhost_task *t, ULONGLONG asked, ULONGLONG got)
+{
+    clrhost__count(&t->counts.slot_waits, 1);
+    clrhost__count(&t->counts.slot_takes, 1);
+    clrhost__count(&t->counts.slot_wait_ns, clrhost__elapsed(asked, got));
+}
+
+/* The task takes a slot: a free one if nobody is queued before it, else
+   it queues (FIFO) and waits, never alertable: an Alert stays pending for
+   its next alertable Sleep or Join (a task woken without a slot would run
+   managed code past the cap). */
+static CLRHOST__NOINLINE void clrhost__sched_take(clrhost_task_manager *m, clrhost_task *t)
+{
+    ULONGLONG asked = 0;
+    int waited = 0;
+    clrhost__os_mutex_lock(&m->sched_lock);
+    if (m->sched_free_count && !m->sched_head) {
+        clrhost__sched_grant(m, t, m->sched_free[--m->sched_free_count], clrhost__ticks(m));
+    } else {
+        asked = clrhost__sched_queue_up(m, t);
+        waited = 1;
+    }
+    clrhost__os_mutex_unlock(&m->sched_lock);
+    if (waited)
+        clrhost__sched_count_wait(t, asked, t->sched_since);
+    else
+        clrhost__count(&t->counts.slot_takes, 1);
+}
+
+/* The task gives its slot up, to the queue's head if someone waits; with
+   requeue (SwitchToTask) only if someone does, and it then waits at the
+   tail for one of its own. Returns whether it handed the slot over. A
+   slot is free only while nobody waits (sched_pass keeps it so). */
+static CLRHOST__NOINLINE int clrhost__sched_give(clrhost_task_manager *m, clrhost_task *t, int requeue)
+{
+    ULONGLONG now = clrhost__ticks(m), held, asked = 0;
+    int handed;
+    clrhost__os_mutex_lock(&m->sched_lock);
+    if (requeue && !m->sched_head) { /* the waiter was served meanwhile */
+        clrhost__os_mutex_unlock(&m->sched_lock);
+        return 0;
+    }
+    held = clrhost__elapsed(t->sched_since, now);
+    handed = clrhost__sched_pass(m, clrhost__relaxed_load(&t->sched_slot), now);
+    clrhost__relaxed_store(&t->sched_slot, -1);
+    if (requeue)
+        asked = clrhost__sched_queue_up(m, t);
+    clrhost__os_mutex_unlock(&m->sched_lock);
+    clrhost__count(&t->counts.slot_ns, held);
+    if (handed)
+        clrhost__count(&t->counts.slot_handoffs, 1);
+    if (requeue)
+        clrhost__sched_count_wait(t, asked, t->sched_since);
+    return handed;
+}
+
+/* After a transition: the slot follows where the task now is. */
+static void clrhost__sched_settle(clrhost_task_manager *m, clrhost_task *t)
+{
+    int holds = clrhost__relaxed_load(&t->sched_slot) >= 0;
+    if (!clrhost__relaxed_load(&t->sched))
+        return;
+    if (clrhost__sched_in_managed(t)) {
+        if (!holds)
+            clrhost__sched_take(m, t);
+    } else if (holds) {
+        (void)clrhost__sched_give(m, t, 0);
+    }
+}
+
+/* The CLR gave the task its ICLRTask, on its own thread (the kind is
+   known from here): a task of a scheduled kind is scheduled from now and,
+   if it is one of the CLR's own threads, takes its slot before it runs
+   managed code. [SRC] The thread is in preemptive mode there, holding
+   none of the CLR's locks (Thread::HasStarted and SetupThread call
+   SetupThreadForHost outside the thread-store lock, vm/threads.cpp), so a
+   GC never waits for it while it waits for a slot. */
+static void clrhost__sched_join(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (clrhost__relaxed_load(&t->sched) || clrhost__relaxed_load(&t->off_scheduler) ||
+        !clrhost__sched_wants_task(m, t))
+        return;
+    clrhost__relaxed_store(&t->sched, 1);
+    clrhost__sched_settle(m, t);
+}
+
+/* Off scheduling for good (LeaveRuntime(0), or the task's end, before its
+   ExitTask: the CLR's thread teardown runs no managed code). */
+static void clrhost__sched_retire(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!clrhost__relaxed_load(&t->sched))
+        return;
+    if (clrhost__relaxed_load(&t->sched_slot) >= 0)
+        (void)clrhost__sched_give(m, t, 0);
+    clrhost__relaxed_store(&t->sched, 0);
+}
+
+/* A wait (Sleep, Join) gives the slot up meanwhile: returns whether it
+   did, for clrhost__sched_resume. */
+static int clrhost__sched_pause(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!t || clrhost__relaxed_load(&t->sched_slot) < 0)
+        return 0;
+    (void)clrhost__sched_give(m, t, 0);
+    return 1;
+}
+
+static void clrhost__sched_resume(clrhost_task_manager *m, clrhost_task *t, int paused)
+{
+    if (paused && clrhost__relaxed_load(&t->sched))
+        clrhost__sched_take(m, t);
+}
+
+/* SwitchToTask, and a zero-length Sleep: when someone waits for a slot,
+   the task hands its own over and queues again at the tail. Returns
+   whether it did (it has waited its turn: no OS yield is needed). */
+static int clrhost__sched_switch(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (clrhost__relaxed_load(&t->sched_slot) < 0) {
+        clrhost__sched_settle(m, t); /* scheduled in managed code without one: take it */
+        return 0;
+    }
+    if (clrhost__relaxed_load(&m->sched_waiters) == 0)
+        return 0;
+    return clrhost__sched_give(m, t, 1);
+}
+
+/* ---- the quantum's monitor ---------------------------------------------
+
+   A thread of ours, made with the manager when schedule.quantum_ms is
+   set. Every half quantum, while someone waits for a slot, it asks each
+   holder that has held its slot longer than the quantum to yield
+   (clrhost_task_yield: ICLRTask::YieldTask, once per hold); the CLR makes
+   that task call SwitchToTask(0) at its next safe point, where it hands
+   its slot over. It holds a reference on the task it asks, none while it
+   sleeps; the manager's block stays until both the manager and the
+   monitor are done with it (memory_refs). */
+
+/* Under sched_lock: a holder past the quantum, not asked yet during this
+   hold, with a reference taken; NULL if none. */
+static clrhost_task *clrhost__sched_overdue(clrhost_task_manager *m)
+{
+    ULONGLONG now = clrhost__ticks(m);
+    unsigned s;
+    for (s = 0; s < m->sched_slots; ++s) {
+        clrhost_task *t = m->sched_holder[s];
+        if (t && !t->sched_yield_asked && clrhost__elapsed(t->sched_since, now) > m->sched_quantum) {
+            t->sched_yield_asked = 1;
+            (void)clrhost__task_addref(t); /* a holder is live: not freed before this */
+            return t;
+        }
+    }
+    return NULL;
+}
+
+static void clrhost__manager_free(clrhost_task_manager *m);
+
+static void clrhost__sched_monitor(void *manager)
+{
+    clrhost_task_manager *m = (clrhost_task_manager *)manager;
+    DWORD period = m->sched_quantum_ms / 2 ? m->sched_quantum_ms / 2 : 1;
+    int last;
+    clrhost__os_mutex_lock(&m->sched_lock);
+    m->monitor_thread = clrhost__os_current_thread_id();
+    while (!m->monitor_stop) {
+        clrhost_task *late = m->sched_waiters ? clrhost__sched_overdue(m) : NULL;
+        if (!late) {
+            clrhost__os_cond_wait(&m->monitor_wake, &m->sched_lock, period);
+            continue;
+        }
+        clrhost__os_mutex_unlock(&m->sched_lock);
+        (void)clrhost_task_yield(late); /* refused for an ending task: it gives its slot up anyway */
+        (void)clrhost__task_release(late); /* may end the manager: then monitor_stop is set */
+        clrhost__os_mutex_lock(&m->sched_lock);
+    }
+    /* Its reference goes before the manager's end can see it done: then
+       the last one is the manager's, unless the manager ended on this
+       thread (it waited for nothing, and went first). */
+    last = clrhost__atomic_dec(&m->memory_refs) == 0;
+    m->monitor_done = 1;
+    clrhost__os_cond_broadcast(&m->monitor_gone);
+    clrhost__os_mutex_unlock(&m->sched_lock);
+    if (last)
+        clrhost__manager_free(m);
+}
+
+/* The manager goes: the monitor is told to stop and, unless this is its
+   own thread (its last task reference went there), waited for. */
+static void clrhost__sched_monitor_stop(clrhost_task_manager *m)
+{
+    clrhost__os_mutex_lock(&m->sched_lock);
+    m->monitor_stop = 1;
+    clrhost__os_cond_signal(&m->monitor_wake);
+    if (m->monitor_thread != clrhost__os_current_thread_id())
+        while (!m->monitor_done)
+            clrhost__os_cond_wait(&m->monitor_gone, &m->sched_lock, INFINITE);
+    clrhost__os_mutex_unlock(&m->sched_lock);
+}
+
+/* ------------------------------------------------------------------------
    >>ihosttask  IHostTask, the CLR's handle on a task
    ------------------------------------------------------------------------ */
 
@@ -4143,6 +4716,8 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Join(clrhost__IHostTask *This, DW
 {
     clrhost_task *t = clrhost__task_from(This);
     clrhost_task *self = clrhost__current_task(t->manager);
+    HRESULT hr;
+    int paused;
     /* A thread never ends while it waits for itself. [INF] */
     if (self)
         clrhost__count(&self->counts.joins, 1);
@@ -4150,7 +4725,12 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Join(clrhost__IHostTask *This, DW
         clrhost__atomic_add64(&t->manager->taskless.joins, 1);
     if (self == t && !(option & WAIT_NOTINDEADLOCK))
         return HOST_E_DEADLOCK;
-    return clrhost__wait(self, &t->thread, ms, option);
+    if (!t->manager->sched_slots)
+        return clrhost__wait(self, &t->thread, ms, option);
+    paused = clrhost__sched_pause(t->manager, self); /* joining gives the slot up */
+    hr = clrhost__wait(self, &t->thread, ms, option);
+    clrhost__sched_resume(t->manager, self, paused);
+    return hr;
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__task_SetPriority(clrhost__IHostTask *This, int priority)
@@ -4183,8 +4763,11 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_SetCLRTask(clrhost__IHostTask *Th
     clrhost__os_mutex_unlock(&t->clr_lock);
     if (old)
         old->lpVtbl->Release(old);
-    if (clr && clrhost__owned_here(t))
+    if (clr && clrhost__owned_here(t)) {
         clrhost__learn_kind(t);
+        if (t->manager->sched_slots)
+            clrhost__sched_join(t->manager, t);
+    }
     return S_OK;
 }
 
@@ -4219,7 +4802,10 @@ static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG others, int
     t->state = CLRHOST__TASK_CREATED;
     t->clr_type = CLRHOST__TT_UNKNOWN;
     t->manager = m;
+    t->sched_slot = -1;
     clrhost__os_mutex_init(&t->clr_lock);
+    if (m->sched_slots)
+        clrhost__os_cond_init(&t->sched_wake);
     clrhost__manager_addref(m);
     return t;
 }
@@ -4273,6 +4859,7 @@ static void clrhost__task_end(clrhost_task *t)
        the CLR calls SetCLRTask(NULL) from inside ExitTask; no host call on
        it starts from now, and those under way end before ExitTask. */
     clrhost__ICLRTask *clr = clrhost__clr_close(t);
+    clrhost__sched_retire(m, t); /* its slot goes before the CLR's teardown, which runs no managed code */
     if (clr && !CLRHOST__BROKEN(1)) {
         /* When a task manager is present the CLR keeps its thread object at
            thread exit: "the host will call ExitTask" (vm/threads.cpp,
@@ -4347,11 +4934,28 @@ static void clrhost__on_thread_exit(void *slot_value)
    >>ihosttaskmanager  IHostTaskManager, but CallNeedsHostHook (policy)
    ------------------------------------------------------------------------ */
 
+/* The manager's block and what the quantum's monitor uses, once neither
+   the manager nor the monitor needs them (memory_refs). */
+static void clrhost__manager_free(clrhost_task_manager *m)
+{
+    clrhost__allocator a = m->allocator;
+    if (m->sched_slots) {
+        clrhost__os_mutex_destroy(&m->sched_lock);
+        clrhost__os_cond_destroy(&m->monitor_wake);
+        clrhost__os_cond_destroy(&m->monitor_gone);
+        if (m->sched_holder)
+            a.free_fn(a.user, m->sched_holder);
+    }
+    a.free_fn(a.user, m);
+}
+
 static void clrhost__manager_destroy(clrhost_task_manager *m)
 {
     clrhost__ICLRTaskManager *clr = (clrhost__ICLRTaskManager *)clrhost__atomic_xchg_ptr(&m->clr_task_manager, NULL);
     clrhost__allocator a = m->allocator;
     CLRHOST_TASK_ASSERT(m->live == NULL);
+    if (m->sched_quantum) /* the monitor runs (clrhost__schedule_init) */
+        clrhost__sched_monitor_stop(m);
     if (clr)
         clr->lpVtbl->Release(clr);
     clrhost__os_mutex_destroy(&m->lock);
@@ -4365,7 +4969,8 @@ static void clrhost__manager_destroy(clrhost_task_manager *m)
     clrhost__os_mutex_destroy(&m->answers_lock);
     if (m->ended_profile)
         a.free_fn(a.user, m->ended_profile);
-    a.free_fn(a.user, m);
+    if (clrhost__atomic_dec(&m->memory_refs) == 0)
+        clrhost__manager_free(m);
 }
 
 static ULONG clrhost__manager_release(clrhost_task_manager *m)
@@ -4488,6 +5093,13 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep(clrhost__IHostTaskManager *T
     return hr;
 }
 
+CLRHOST__INLINE void clrhost__count_switch(clrhost_task *t)
+{
+    clrhost__count(&t->counts.switches, 1);
+    if (clrhost__relaxed_load(&t->yield_pending) && clrhost__atomic_xchg(&t->yield_pending, 0))
+        clrhost__count(&t->counts.forced_yields_taken, 1);
+}
+
 /* The CLR's zero-delay back-off, and where a task yields after YieldTask
    (the CLR redirects it to call SwitchToTask(0) at a safe point, vm/
    threads.cpp): a pending forced yield is answered by this call. */
@@ -4496,13 +5108,10 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask(clrhost__IHostTaskMan
     clrhost_task_manager *m = clrhost__manager_from(This);
     clrhost_task *t = clrhost__current_task(m);
     (void)option;
-    if (!t) {
+    if (!t)
         clrhost__atomic_add64(&m->taskless.switches, 1); /* the server GC threads have no task */
-    } else {
-        clrhost__count(&t->counts.switches, 1);
-        if (clrhost__relaxed_load(&t->yield_pending) && clrhost__atomic_xchg(&t->yield_pending, 0))
-            clrhost__count(&t->counts.forced_yields_taken, 1);
-    }
+    else
+        clrhost__count_switch(t);
     clrhost__os_yield();
     return S_OK;
 }
@@ -4654,6 +5263,117 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetCLRTaskManager(clrhost__IHostTa
     old = (clrhost__ICLRTaskManager *)clrhost__atomic_xchg_ptr(&m->clr_task_manager, pManager);
     if (old)
         old->lpVtbl->Release(old);
+    return S_OK;
+}
+
+/* ---- with the scheduler ------------------------------------------------
+
+   A manager with a scheduler has these in its vtable instead: each does
+   the plain method's whole job and moves the task's slot around it
+   (scheduler), so that a manager without one runs exactly the plain
+   methods. Opening hooks (leave, reverse_enter) and closing hooks (enter,
+   reverse_leave) run on the managed side, holding the slot: a slot is
+   taken before a close into managed code or a reverse call's open, and
+   given up after an open of a native call or a close back into native
+   code. */
+
+/* Whether closing the innermost frame goes back into managed code that
+   needs a slot (see clrhost__sched_in_managed). */
+static int clrhost__sched_close_leads_in(const clrhost_task *t)
+{
+    LONG d = clrhost__depth(t) - 1; /* the frame to close */
+    if (d < 0)
+        return 0;
+    if (d == 0)
+        return !t->adopted;
+    return !clrhost__native_below(t, d - 1);
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime_scheduled(clrhost__IHostTaskManager *This, SIZE_T target)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    HRESULT hr = clrhost__mgr_LeaveRuntime(This, target);
+    clrhost_task *t = clrhost__current_task(m);
+    if (t && clrhost__relaxed_load(&t->sched)) {
+        if (!target) /* off the host's scheduler for good (vm/appdomain.cpp) */
+            clrhost__sched_retire(m, t);
+        else if (SUCCEEDED(hr)) /* a veto keeps it in managed code, and its slot */
+            clrhost__sched_settle(m, t);
+    }
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime_scheduled(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    HRESULT hr;
+    if (t && clrhost__relaxed_load(&t->sched) && clrhost__relaxed_load(&t->sched_slot) < 0 &&
+        clrhost__sched_close_leads_in(t))
+        clrhost__sched_take(m, t);
+    hr = clrhost__mgr_EnterRuntime(This);
+    if (t)
+        clrhost__sched_settle(m, t); /* after a repair, wherever it led */
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime_scheduled(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    HRESULT hr;
+    if (t && clrhost__relaxed_load(&t->sched) && clrhost__relaxed_load(&t->sched_slot) < 0)
+        clrhost__sched_take(m, t); /* a native call back into managed code */
+    hr = clrhost__mgr_ReverseEnterRuntime(This);
+    if (t)
+        clrhost__sched_settle(m, t); /* a veto: no managed code runs */
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime_scheduled(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    HRESULT hr = clrhost__mgr_ReverseLeaveRuntime(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (t)
+        clrhost__sched_settle(m, t); /* given up when the frame below is native */
+    return hr;
+}
+
+/* Sleep gives the slot up while it sleeps; a zero-length one is a
+   back-off, which hands the slot over only when someone waits, as
+   SwitchToTask does. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep_scheduled(clrhost__IHostTaskManager *This, DWORD ms, DWORD option)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    HRESULT hr;
+    int paused;
+    if (!t || !clrhost__relaxed_load(&t->sched))
+        return clrhost__mgr_Sleep(This, ms, option);
+    if (ms == 0) {
+        (void)clrhost__sched_switch(m, t);
+        return clrhost__mgr_Sleep(This, ms, option);
+    }
+    paused = clrhost__sched_pause(m, t);
+    hr = clrhost__mgr_Sleep(This, ms, option);
+    clrhost__sched_resume(m, t, paused);
+    return hr;
+}
+
+/* SwitchToTask hands the slot to the first task waiting for one, if any,
+   and queues again at the tail (then it has waited its turn, and the OS
+   is not asked to switch as well). This is also where a forced yield
+   (YieldTask) is taken. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask_scheduled(clrhost__IHostTaskManager *This, DWORD option)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t || !clrhost__relaxed_load(&t->sched))
+        return clrhost__mgr_SwitchToTask(This, option);
+    clrhost__count_switch(t);
+    if (!clrhost__sched_switch(m, t))
+        clrhost__os_yield();
     return S_OK;
 }
 
@@ -4874,22 +5594,34 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook(clrhost__IHostTa
     return S_OK;
 }
 
-/* Three vtables that differ only in CallNeedsHostHook (slot 9): the general
-   one, and one for each constant answer. */
-#define CLRHOST__MANAGER_VTBL(name, call_needs_host_hook)                                    \
-    static const clrhost__IHostTaskManagerVtbl name = {                                      \
-        clrhost__mgr_QueryInterface, clrhost__mgr_AddRef, clrhost__mgr_Release,               \
-        clrhost__mgr_GetCurrentTask, clrhost__mgr_CreateTask, clrhost__mgr_Sleep,             \
-        clrhost__mgr_SwitchToTask, clrhost__mgr_SetUILocale, clrhost__mgr_SetLocale,          \
-        call_needs_host_hook, clrhost__mgr_LeaveRuntime, clrhost__mgr_EnterRuntime,           \
-        clrhost__mgr_ReverseLeaveRuntime, clrhost__mgr_ReverseEnterRuntime,                   \
-        clrhost__mgr_BeginDelayAbort, clrhost__mgr_EndDelayAbort,                             \
-        clrhost__mgr_BeginThreadAffinity, clrhost__mgr_EndThreadAffinity,                     \
-        clrhost__mgr_SetStackGuarantee, clrhost__mgr_GetStackGuarantee,                       \
+/* The vtables: three that differ only in CallNeedsHostHook (slot 9), the
+   general one and one for each constant answer, and two with the
+   scheduler's methods (sched: the suffix of Sleep, SwitchToTask and the
+   four transitions), whose constant answer can only be TRUE. */
+#define CLRHOST__MANAGER_VTBL(name, call_needs_host_hook, sched)                              \
+    static const clrhost__IHostTaskManagerVtbl name = {                                       \
+        clrhost__mgr_QueryInterface, clrhost__mgr_AddRef, clrhost__mgr_Release,                \
+        clrhost__mgr_GetCurrentTask, clrhost__mgr_CreateTask, clrhost__mgr_Sleep##sched,       \
+        clrhost__mgr_SwitchToTask##sched, clrhost__mgr_SetUILocale, clrhost__mgr_SetLocale,    \
+        call_needs_host_hook, clrhost__mgr_LeaveRuntime##sched, clrhost__mgr_EnterRuntime##sched, \
+        clrhost__mgr_ReverseLeaveRuntime##sched, clrhost__mgr_ReverseEnterRuntime##sched,      \
+        clrhost__mgr_BeginDelayAbort, clrhost__mgr_EndDelayAbort,                              \
+        clrhost__mgr_BeginThreadAffinity, clrhost__mgr_EndThreadAffinity,                      \
+        clrhost__mgr_SetStackGuarantee, clrhost__mgr_GetStackGuarantee,                        \
         clrhost__mgr_SetCLRTaskManager}
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl, clrhost__mgr_CallNeedsHostHook);
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_never, clrhost__mgr_CallNeedsHostHook_never);
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_always, clrhost__mgr_CallNeedsHostHook_always);
+/* The suffix _plain names the plain methods (a macro argument cannot be
+   empty in C89). */
+#define clrhost__mgr_Sleep_plain clrhost__mgr_Sleep
+#define clrhost__mgr_SwitchToTask_plain clrhost__mgr_SwitchToTask
+#define clrhost__mgr_LeaveRuntime_plain clrhost__mgr_LeaveRuntime
+#define clrhost__mgr_EnterRuntime_plain clrhost__mgr_EnterRuntime
+#define clrhost__mgr_ReverseLeaveRuntime_plain clrhost__mgr_ReverseLeaveRuntime
+#define clrhost__mgr_ReverseEnterRuntime_plain clrhost__mgr_ReverseEnterRuntime
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl, clrhost__mgr_CallNeedsHostHook, _plain);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_never, clrhost__mgr_CallNeedsHostHook_never, _plain);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_always, clrhost__mgr_CallNeedsHostHook_always, _plain);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched, clrhost__mgr_CallNeedsHostHook, _scheduled);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched_always, clrhost__mgr_CallNeedsHostHook_always, _scheduled);
 
 /* The policy the configuration (copied into m: hooks, flags, module names)
    asks for, first match wins as the manual lists them, and the vtable that
@@ -4908,8 +5640,8 @@ CLRHOST__INLINE HRESULT clrhost__choose_policy(clrhost_task_manager *m)
         m->answers = clrhost__answer_table_new(m, CLRHOST__ANSWER_FIRST_SLOTS);
         if (!m->answers)
             return E_OUTOFMEMORY;
-    } else
-        m->constant_answer = (m->hooks.leave_runtime || m->hooks.enter_runtime ||
+    } else /* the scheduler needs every native call's LeaveRuntime, to give the slot up */
+        m->constant_answer = (m->hooks.leave_runtime || m->hooks.enter_runtime || m->sched_slots ||
                               (m->flags & (CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS)))
                                  ? TRUE
                                  : FALSE;
@@ -4917,6 +5649,9 @@ CLRHOST__INLINE HRESULT clrhost__choose_policy(clrhost_task_manager *m)
         m->iface.lpVtbl = m->constant_answer ? &clrhost__manager_vtbl_always : &clrhost__manager_vtbl_never;
     if (CLRHOST__BROKEN(5))
         m->iface.lpVtbl = &clrhost__manager_vtbl_always;
+    if (m->sched_slots)
+        m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_sched_always
+                                                                          : &clrhost__manager_vtbl_sched;
     return S_OK;
 }
 
@@ -5023,6 +5758,46 @@ static HRESULT clrhost__copy_module_names(clrhost_task_manager *m, const char *c
     return S_OK;
 }
 
+/* The scheduler's configuration: no slots (off), or 1 to
+   CLRHOST_TASK_MAX_SLOTS of them for the kinds that can be scheduled. */
+static int clrhost__schedule_valid(const clrhost_task_schedule *s)
+{
+    if (!s->slots)
+        return 1;
+    return s->slots <= CLRHOST_TASK_MAX_SLOTS && (s->kinds & ~CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS) == 0;
+}
+
+/* The slots (all free), the queue (empty) and, with a quantum, the
+   monitor. S_OK, E_OUTOFMEMORY, or the OS error of the monitor thread. */
+static HRESULT clrhost__schedule_init(clrhost_task_manager *m)
+{
+    unsigned s;
+    HRESULT hr;
+    clrhost__os_mutex_init(&m->sched_lock);
+    clrhost__os_cond_init(&m->monitor_wake);
+    clrhost__os_cond_init(&m->monitor_gone);
+    m->sched_holder = (clrhost_task **)clrhost__alloc(m, (size_t)m->sched_slots * (sizeof(clrhost_task *) + sizeof(LONG)));
+    if (!m->sched_holder)
+        return E_OUTOFMEMORY;
+    m->sched_free = (LONG *)(void *)(m->sched_holder + m->sched_slots);
+    for (s = 0; s < m->sched_slots; ++s) {
+        m->sched_holder[s] = NULL;
+        m->sched_free[s] = (LONG)(m->sched_slots - 1 - s); /* slot 0 is taken first */
+    }
+    m->sched_free_count = m->sched_slots;
+    if (!m->sched_quantum_ms)
+        return S_OK;
+    m->sched_quantum = m->tick_frequency / 1000u * m->sched_quantum_ms;
+    m->memory_refs = 2; /* the monitor's, dropped when it ends */
+    hr = clrhost__os_monitor_start(m);
+    if (FAILED(hr)) {
+        m->memory_refs = 1;
+        m->sched_quantum = 0; /* no monitor to stop */
+        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "could not start the scheduler's quantum monitor thread");
+    }
+    return hr;
+}
+
 CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *config,
                                                      clrhost_task_manager **out)
 {
@@ -5037,7 +5812,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
         memset(&defaults, 0, sizeof defaults);
         config = &defaults;
     }
-    if (!config->alloc_fn != !config->free_fn)
+    if (!config->alloc_fn != !config->free_fn || !clrhost__schedule_valid(&config->schedule))
         return E_INVALIDARG;
     hr = clrhost__os_slot_init();
     if (FAILED(hr))
@@ -5058,6 +5833,11 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     m->admit_thread = config->admit_thread;
     m->log_fn = config->log_fn;
     m->allocator = a;
+    m->memory_refs = 1;
+    m->sched_slots = config->schedule.slots;
+    m->sched_kinds = config->schedule.kinds ? config->schedule.kinds : CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS;
+    m->sched_foreign = config->schedule.foreign ? 1 : 0;
+    m->sched_quantum_ms = m->sched_slots ? config->schedule.quantum_ms : 0;
     hr = clrhost__copy_module_names(m, config->hook_modules);
     if (FAILED(hr)) {
         a.free_fn(a.user, m);
@@ -5075,6 +5855,13 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
     clrhost__os_mutex_init(&m->lock);
     clrhost__os_mutex_init(&m->answers_lock);
+    if (m->sched_slots) {
+        hr = clrhost__schedule_init(m);
+        if (FAILED(hr)) {
+            clrhost__manager_destroy(m);
+            return hr;
+        }
+    }
     if (m->flags & CLRHOST_TASK_PROFILE) {
         m->ended_profile = clrhost__profile_new(m, (SIZE_T)4 * CLRHOST_TASK_PROFILE_TARGETS);
         if (!m->ended_profile) {
@@ -5140,6 +5927,13 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
     out->tasks_live = m->live_count;
     out->tasks_ended = m->ended;
     memcpy(out->by_kind, m->ended_by_kind, sizeof out->by_kind);
+    if (m->sched_slots) {
+        clrhost__os_mutex_lock(&m->sched_lock);
+        out->slots = m->sched_slots;
+        out->slots_held = m->sched_slots - m->sched_free_count;
+        out->slot_waiters = (ULONGLONG)m->sched_waiters;
+        clrhost__os_mutex_unlock(&m->sched_lock);
+    }
     for (t = m->live; t; t = t->live_next) {
         clrhost_task_kind_stats *kind = &out->by_kind[clrhost__task_kind(t)];
         kind->tasks += 1;
@@ -5297,6 +6091,11 @@ CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_
     out->native_target = target;
     out->waiting = clrhost__relaxed_load(&task->waiting) > 0 ? TRUE : FALSE;
     if (out->in_native && clrhost__is_wait(task->manager, target))
+        out->waiting = TRUE;
+    out->scheduled = clrhost__relaxed_load(&task->sched) ? TRUE : FALSE;
+    out->slot = clrhost__relaxed_load(&task->sched_slot);
+    out->slot_waiting = clrhost__relaxed_load(&task->sched_queued) ? TRUE : FALSE;
+    if (out->slot_waiting)
         out->waiting = TRUE;
     if (since && position < CLRHOST__VIEW_SLOTS) {
         ULONGLONG now = clrhost__ticks(task->manager);
@@ -5673,6 +6472,17 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
     static const clrhost__slot_expectation variants[] = {
         CLRHOST__EXPECT(clrhost__manager_vtbl_never, 9, clrhost__mgr_CallNeedsHostHook_never, IHostTaskManager, CallNeedsHostHook),
         CLRHOST__EXPECT(clrhost__manager_vtbl_always, 9, clrhost__mgr_CallNeedsHostHook_always, IHostTaskManager, CallNeedsHostHook)};
+    /* The scheduler's vtables: the general one (or the always-TRUE one)
+       but for these six slots. */
+#define CLRHOST__EXPECT_SCHED(vtbl)                                                                                  \
+    CLRHOST__EXPECT(vtbl, 5, clrhost__mgr_Sleep_scheduled, IHostTaskManager, Sleep),                                 \
+    CLRHOST__EXPECT(vtbl, 6, clrhost__mgr_SwitchToTask_scheduled, IHostTaskManager, SwitchToTask),                   \
+    CLRHOST__EXPECT(vtbl, 10, clrhost__mgr_LeaveRuntime_scheduled, IHostTaskManager, LeaveRuntime),                  \
+    CLRHOST__EXPECT(vtbl, 11, clrhost__mgr_EnterRuntime_scheduled, IHostTaskManager, EnterRuntime),                  \
+    CLRHOST__EXPECT(vtbl, 12, clrhost__mgr_ReverseLeaveRuntime_scheduled, IHostTaskManager, ReverseLeaveRuntime),    \
+    CLRHOST__EXPECT(vtbl, 13, clrhost__mgr_ReverseEnterRuntime_scheduled, IHostTaskManager, ReverseEnterRuntime)
+    static const clrhost__slot_expectation scheduled[] = {CLRHOST__EXPECT_SCHED(clrhost__manager_vtbl_sched),
+                                                          CLRHOST__EXPECT_SCHED(clrhost__manager_vtbl_sched_always)};
     const clrhost__any_fn *general = (const clrhost__any_fn *)(const void *)&clrhost__manager_vtbl;
     size_t i;
     unsigned slot;
@@ -5686,6 +6496,22 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
         for (slot = 0; slot < sizeof clrhost__manager_vtbl / sizeof(clrhost__any_fn); ++slot)
             if (slots[slot] != (slot == variants[i].slot ? variants[i].method : general[slot]))
                 return "a constant-policy IHostTaskManager vtable differs from the general one outside slot 9";
+    }
+    for (i = 0; i < sizeof scheduled / sizeof scheduled[0]; ++i) {
+        const clrhost__any_fn *slots = (const clrhost__any_fn *)scheduled[i].vtbl;
+        const clrhost__any_fn *base = (const clrhost__any_fn *)(scheduled[i].vtbl == (const void *)&clrhost__manager_vtbl_sched
+                                                                    ? (const void *)&clrhost__manager_vtbl
+                                                                    : (const void *)&clrhost__manager_vtbl_always);
+        size_t j;
+        if (slots[scheduled[i].slot] != scheduled[i].method)
+            return scheduled[i].wrong;
+        for (slot = 0; slot < sizeof clrhost__manager_vtbl / sizeof(clrhost__any_fn); ++slot) {
+            int own = 0;
+            for (j = 0; j < sizeof scheduled / sizeof scheduled[0]; ++j)
+                own |= scheduled[j].vtbl == scheduled[i].vtbl && scheduled[j].slot == slot;
+            if (!own && slots[slot] != base[slot])
+                return "a scheduler's IHostTaskManager vtable differs from its plain one outside its six slots";
+        }
     }
     return NULL;
 }
