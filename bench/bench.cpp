@@ -178,7 +178,40 @@ static void load_modules()
     heap_target = (char *)malloc(64);
 }
 
-enum Flavour { PLAIN, COUNTING_HOOKS, PER_TASK_HOOKS, TIMING, TIMING_OS_CLOCK, PROFILE, MODULES, PREDICATE };
+enum Flavour { PLAIN, COUNTING_HOOKS, PER_TASK_HOOKS, TIMING, TIMING_OS_CLOCK, PROFILE, MODULES, PREDICATE, SLOTS };
+
+// The CLR's side of a scheduled task, as little as the scheduler needs: an
+// ICLRTask to give the task, and an ICLRTaskManager that says each thread
+// is a user thread (GetCurrentTaskType, asked when the task gets its
+// ICLRTask). Static objects; the rest of their methods are never called.
+struct BenchClrTask : public ICLRTask {
+    HRESULT STDMETHODCALLTYPE QueryInterface(REFIID, void **p) { *p = NULL; return E_NOINTERFACE; }
+    ULONG STDMETHODCALLTYPE AddRef() { return 1; }
+    ULONG STDMETHODCALLTYPE Release() { return 1; }
+    HRESULT STDMETHODCALLTYPE SwitchIn(HANDLE) { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE SwitchOut() { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE GetMemStats(COR_GC_THREAD_STATS *) { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE Reset(BOOL) { return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE ExitTask() { return S_OK; }
+    HRESULT STDMETHODCALLTYPE Abort() { return S_OK; }
+    HRESULT STDMETHODCALLTYPE RudeAbort() { return S_OK; }
+    HRESULT STDMETHODCALLTYPE NeedsPriorityScheduling(BOOL *p) { *p = FALSE; return S_OK; }
+    HRESULT STDMETHODCALLTYPE YieldTask() { return S_OK; }
+    HRESULT STDMETHODCALLTYPE LocksHeld(SIZE_T *p) { *p = 0; return S_OK; }
+    HRESULT STDMETHODCALLTYPE SetTaskIdentifier(TASKID) { return S_OK; }
+};
+struct BenchClrTaskManager : public ICLRTaskManager {
+    HRESULT STDMETHODCALLTYPE QueryInterface(REFIID, void **p) { *p = NULL; return E_NOINTERFACE; }
+    ULONG STDMETHODCALLTYPE AddRef() { return 1; }
+    ULONG STDMETHODCALLTYPE Release() { return 1; }
+    HRESULT STDMETHODCALLTYPE CreateTask(ICLRTask **p) { *p = NULL; return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE GetCurrentTask(ICLRTask **p) { *p = NULL; return E_NOTIMPL; }
+    HRESULT STDMETHODCALLTYPE SetUILocale(LCID) { return S_OK; }
+    HRESULT STDMETHODCALLTYPE SetLocale(LCID) { return S_OK; }
+    HRESULT STDMETHODCALLTYPE GetCurrentTaskType(ETaskType *p) { *p = TT_USER; return S_OK; }
+};
+static BenchClrTask bench_clr_task;
+static BenchClrTaskManager bench_clr_task_manager;
 
 // The counting hooks, as ours and the floor with hooks get them.
 static clrhost_task_hooks counting_hooks()
@@ -217,11 +250,18 @@ static IHostTaskManager *make_ours(Flavour f, clrhost_task_manager **out)
         cfg.hook_modules = modules;
     if (f == PREDICATE)
         cfg.hooks.needs_hook = predicate;
+    if (f == SLOTS) { // one slot; the bench's threads are foreign, scheduled in their reverse calls
+        cfg.schedule.slots = 1;
+        cfg.schedule.foreign = TRUE;
+    }
     if (clrhost_task_manager_create(&cfg, out) != S_OK) {
         fprintf(stderr, "clrhost_task_manager_create failed\n");
         exit(2);
     }
-    return clrhost_task_manager_iface(*out);
+    IHostTaskManager *tm = clrhost_task_manager_iface(*out);
+    if (f == SLOTS)
+        tm->SetCLRTaskManager(&bench_clr_task_manager);
+    return tm;
 }
 
 // ---- the loops (kept out of line: callgrind collects inside them) --------------
@@ -269,6 +309,25 @@ NOINLINE void loop_leave_enter(Ctx *c, long n)
         tm->LeaveRuntime(c->target);
         tm->EnterRuntime();
     }
+}
+
+// Leave+Enter as a scheduled task makes them: inside a reverse call (the
+// thread is foreign), with the CLR's ICLRTask given, so that each Leave
+// gives the slot up and each Enter takes it back. The bracket is two calls
+// per loop, not per pair.
+NOINLINE void loop_scheduled(Ctx *c, long n)
+{
+    IHostTaskManager *tm = c->tm;
+    IHostTask *t = NULL;
+    tm->GetCurrentTask(&t);
+    t->SetCLRTask(&bench_clr_task); // scheduled from here (once per thread)
+    t->Release();
+    tm->ReverseEnterRuntime();
+    for (long i = 0; i < n; ++i) {
+        tm->LeaveRuntime(c->target);
+        tm->EnterRuntime();
+    }
+    tm->ReverseLeaveRuntime();
 }
 
 NOINLINE void loop_reverse(Ctx *c, long n)
@@ -457,6 +516,7 @@ static long bytes_per_task(IHostTaskManager *tm)
 struct TwoThreads {
     Ctx *c;
     long n;
+    Loop loop;
     volatile long *go;
     double elapsed;
     static void run(void *p)
@@ -468,13 +528,13 @@ struct TwoThreads {
         while (!*t->go) {
         }
         double t0 = now_ns();
-        loop_leave_enter(t->c, t->n);
+        t->loop(t->c, t->n);
         t->elapsed = now_ns() - t0;
     }
 };
 
 // Transitions per second with `threads` threads at once, each with its task.
-static double throughput(Ctx *c, long n, int threads)
+static double throughput(Ctx *c, long n, int threads, Loop loop = loop_leave_enter)
 {
     volatile long go = 0;
     TwoThreads t[2];
@@ -482,6 +542,7 @@ static double throughput(Ctx *c, long n, int threads)
     for (int i = 0; i < threads; ++i) {
         t[i].c = c;
         t[i].n = n;
+        t[i].loop = loop;
         t[i].go = &go;
         th[i].fn = TwoThreads::run;
         th[i].arg = &t[i];
@@ -551,6 +612,7 @@ static const Case cases[] = {
     {"leave-enter-floor", loop_leave_enter, PLAIN, 1, IN_LIBC},
     {"leave-enter-floor-hooks", loop_leave_enter, PLAIN, 3, IN_LIBC},
     {"leave-enter-map", loop_leave_enter, PLAIN, 2, IN_LIBC},
+    {"leave-enter-slots", loop_scheduled, SLOTS, 0, IN_LIBC},
     {"reverse-hooks", loop_reverse, COUNTING_HOOKS, 0, IN_LIBC},
     {"reverse-floor", loop_reverse, PLAIN, 1, IN_LIBC},
     {"reverse-floor-hooks", loop_reverse, PLAIN, 3, IN_LIBC},
@@ -607,7 +669,7 @@ int main(int argc, char **argv)
     IHostTaskManager *floor_hooks = make_floor_hook_host(&the_counting_hooks);
     IHostTaskManager *map = make_map_host();
     clrhost_task_manager *plain_m, *hooks_m, *per_task_m, *timing_m, *timing_os_m, *profile_m, *modules_m,
-        *predicate_m;
+        *predicate_m, *slots_m, *slots2_m;
     IHostTaskManager *plain = make_ours(PLAIN, &plain_m);
     IHostTaskManager *hooks = make_ours(COUNTING_HOOKS, &hooks_m);
     IHostTaskManager *per_task = make_ours(PER_TASK_HOOKS, &per_task_m);
@@ -616,6 +678,8 @@ int main(int argc, char **argv)
     IHostTaskManager *profile = make_ours(PROFILE, &profile_m);
     IHostTaskManager *modules = make_ours(MODULES, &modules_m);
     IHostTaskManager *pred = make_ours(PREDICATE, &predicate_m);
+    IHostTaskManager *slots = make_ours(SLOTS, &slots_m);
+    IHostTaskManager *slots2 = make_ours(SLOTS, &slots2_m); // for two threads on its one slot
 
     Ctx c_floor = {floor, (SIZE_T)&strlen}, c_map = {map, (SIZE_T)&strlen};
     Ctx c_floor_hooks = {floor_hooks, (SIZE_T)&strlen}, c_timing_os = {timing_os, (SIZE_T)&strlen};
@@ -623,6 +687,7 @@ int main(int argc, char **argv)
     Ctx c_plain = {plain, (SIZE_T)&strlen}, c_hooks = {hooks, (SIZE_T)&strlen};
     Ctx c_timing = {timing, (SIZE_T)&strlen}, c_modules = {modules, (SIZE_T)&strlen};
     Ctx c_pred = {pred, (SIZE_T)&strlen}, c_per_task = {per_task, (SIZE_T)&strlen};
+    Ctx c_slots = {slots, (SIZE_T)&strlen}, c_slots2 = {slots2, (SIZE_T)&strlen};
 
     describe_machine();
     printf("median of %d runs per case, each about 20 ms, ours and its baseline in alternation\n"
@@ -664,6 +729,28 @@ int main(int argc, char **argv)
     row("Leave+Enter, timing on the OS clock", r.ours_ns, "floor", r.base_ns, "", 0, true);
     r = compare(loop_leave_enter, &c_profile, n / 4, loop_leave_enter, &c_timing, n / 4, reps);
     row("Leave+Enter, per-target profile on", r.ours_ns, "timing", r.base_ns, "<= 2x", 2, true);
+    // The scheduler: a task that gives its slot up and takes it back on
+    // every pair, alone on one slot, against the same pair with no
+    // scheduler; then two threads on that one slot, where each Leave hands
+    // the slot to the other thread and each Enter waits for it, against
+    // the same two threads with no scheduler.
+    r = compare(loop_scheduled, &c_slots, n / 8, loop_leave_enter, &c_plain, n, reps);
+    row("Leave+Enter, scheduler on, no contention", r.ours_ns, "slots off", r.base_ns, "", 0, true);
+    {
+        long n2 = 100000; // long enough that the two threads' runs overlap
+        std::vector<double> on, off;
+        for (int i = 0; i < 3; ++i) { // each hand-over wakes a thread: few runs
+            on.push_back(1e9 / throughput(&c_slots2, n2, 2, loop_scheduled));
+            off.push_back(1e9 / throughput(&c_plain, n2 * 10, 2));
+        }
+        std::sort(on.begin(), on.end());
+        std::sort(off.begin(), off.end());
+        row("two threads, one slot: Leave+Enter", on[1], "slots off", off[1], "", 0, true);
+        clrhost_task_manager_stats st;
+        clrhost_task_manager_get_stats(slots2_m, &st);
+        printf("  (of its %llu pairs, %llu waited for the slot: each a hand-over from the other thread)\n",
+               (unsigned long long)st.totals.leave_runtime, (unsigned long long)st.totals.slot_waits);
+    }
 
     n = calibrate(loop_reverse, &c_floor_hooks);
     n_map = calibrate(loop_reverse, &c_map);
@@ -708,5 +795,6 @@ int main(int argc, char **argv)
     (void)per_task_m;
     (void)timing_os_m;
     (void)profile_m;
+    (void)slots_m;
     return 0;
 }
