@@ -3,7 +3,7 @@
 #
 #   sh examples/build.sh x86_64|i686 OUTDIR
 #
-# OUTDIR gets host_hello.exe, native_time.exe, existing_host_control.exe,
+# OUTDIR gets host_hello.exe, native_time.exe, existing_host_control.exe, throttle.exe,
 # sandbox.exe, watchdog.exe, validate.exe, the kit's negative controls
 # validate-control-1.exe to -5.exe, and example_native.dll, and Scenarios.dll when
 # mcs (Debian's mono-mcs) is installed: everything a Windows machine with
@@ -17,7 +17,7 @@ out=$(cd "$out" && pwd)
 cd "$(dirname "$0")"
 cc=$arch-w64-mingw32-gcc
 flags="-std=c99 -O2 -Wall -Wextra -Werror -pedantic -static"
-for host in host_hello native_time existing_host_control sandbox watchdog; do
+for host in host_hello native_time existing_host_control sandbox watchdog throttle; do
     $cc $flags $host.c -o "$out/$host.exe"
 done
 $cc $flags validate/validate.c -o "$out/validate.exe"

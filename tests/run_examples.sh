@@ -45,7 +45,7 @@ is() { [ "$1" = "$2" ]; }
 
 if [ "$mode" = no-framework ]; then
     export WINEDLLOVERRIDES=mscoree=b
-    for host in host_hello native_time existing_host_control sandbox watchdog validate; do
+    for host in host_hello native_time existing_host_control sandbox watchdog throttle validate; do
         run $host $host.exe
         check "$host.exe exits 2 without a .NET Framework (got $rc)" is $rc 2
         check "$host.exe says why: '$host: no .NET Framework 4: ...'" has $host "$host: no .NET Framework 4"
@@ -92,6 +92,20 @@ else
         "awk '\$5 == \"example_native.dll!example_block_ms\" && \$1 == 15 && \$2 >= 270 && \$4 == \"call\" { n++ } END { exit n != 1 }' time.txt"
     check "native_time.exe: the profile's waits, >= 15 of them, >= 270 ms" sh -c \
         "awk '\$4 == \"wait\" && \$1 >= 15 { c += \$1; ms += \$2 } END { exit !(c >= 15 && ms >= 270) }' time.txt"
+
+    # 8 threads, each 5 x (20 ms of managed work, a 20 ms native call), on 2
+    # slots: each held a slot for its ~100 ms of managed code and none in
+    # its ~100 ms of native calls; they queued for slots; and the managed
+    # time of all of them, over the wall time, is at most 2 slots' worth.
+    run throttle throttle.exe 8 2
+    check "throttle.exe exits 0 (got $rc)" is $rc 0
+    check "throttle.exe: 8 user threads, each ~100 ms holding a slot and ~100 ms in native calls (the wait for a slot not in it)" sh -c \
+        "awk '\$2 == \"user\" && \$3 >= 90 && \$5 >= 90 && \$5 < 170 { n++ } END { exit n != 8 }' throttle.txt"
+    check "throttle.exe: the threads waited for slots (8 threads on 2)" sh -c \
+        "awk '\$2 == \"user\" { w += \$6; ms += \$4 } END { exit !(w >= 8 && ms > 0) }' throttle.txt"
+    check "throttle.exe: at most 2 slots busy, and both used" sh -c \
+        "sed -n 's/.* \([0-9.]*\) slots busy on average (at most 2)\$/\1/p' throttle.txt |
+         awk '\$1 > 1.0 && \$1 <= 2.01 { ok = 1 } END { exit !ok }'"
 
     # One thread blocked 4 s in example_block_ms, one spinning in managed
     # code; the watchdog reports the first and aborts the second at 1.5 s.

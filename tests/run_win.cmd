@@ -70,7 +70,7 @@ cl %CL_FLAGS% "%OUT%\suite-cpp\*.obj" /Fe"%OUT%\suite-cpp.exe" || goto :failed_b
 rem ---- the examples, built side by side ------------------------------------
 set EX=%OUT%\examples
 if not exist "%EX%" mkdir "%EX%"
-for %%h in (host_hello native_time existing_host_control sandbox watchdog) do (
+for %%h in (host_hello native_time existing_host_control sandbox watchdog throttle) do (
     cl %CL_FLAGS% /I. examples\%%h.c /Fo"%EX%\\" /Fe"%EX%\%%h.exe" || goto :failed_build
 )
 cl %CL_FLAGS% /I. examples\validate\validate.c /Fo"%EX%\\" /Fe"%EX%\validate.exe" || goto :failed_build
@@ -93,7 +93,7 @@ for %%n in (1 2 3 4 5) do (
     findstr /r /c:"^negative control %%n .*: caught" control-%%n.txt
     if not "!RC!"=="0" (type control-%%n.txt & echo run_win: FAIL: validate-control-%%n.exe was not caught & popd & exit /b 1)
 )
-for %%h in (host_hello native_time existing_host_control sandbox watchdog) do (
+for %%h in (host_hello native_time existing_host_control sandbox watchdog throttle) do (
     %%h.exe > %%h.txt 2>&1
     set RC=!ERRORLEVEL!
     type %%h.txt
@@ -107,6 +107,8 @@ type watchdog-abort.txt
 if not "!RC!"=="0" (echo run_win: FAIL: watchdog.exe 4000 1500 exited !RC! & popd & exit /b 1)
 findstr /c:"example_block_ms" watchdog-abort.txt > nul || (echo run_win: FAIL: the watchdog did not name the blocked call & popd & exit /b 1)
 findstr /c:"managed: the spinner was aborted" watchdog-abort.txt > nul || (echo run_win: FAIL: the watchdog's abort did not reach the spinner & popd & exit /b 1)
+rem The scheduler on the real CLR: 8 threads capped at 2 slots.
+findstr /c:"slots busy on average (at most 2)" throttle.txt > nul || (echo run_win: FAIL: throttle.exe printed no slot figures & popd & exit /b 1)
 popd
 echo run_win: %ARCH%: all passed
 exit /b 0

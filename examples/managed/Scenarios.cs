@@ -57,7 +57,7 @@ namespace ClrHostTask.Examples
         public const int Threads = 4;
 
         // The entry point ExecuteInDefaultAppDomain calls: static int (string).
-        // The argument is a scenario name, "name:count" for churn and work
+        // The argument is a scenario name, "name:count" for churn, work and throttle
         // (and "stuck:ms"), or "all" (every scenario that needs no count).
         public static int Run(string argument)
         {
@@ -88,6 +88,7 @@ namespace ClrHostTask.Examples
             case "culture": result = Culture(); break;
             case "churn": result = Churn(count > 0 ? count : 1000); break;
             case "work": result = Work(count > 0 ? count : 3); break;
+            case "throttle": result = Throttle(count > 0 ? count : 8); break;
             case "sandbox": result = Sandbox(); break;
             case "stuck": result = Stuck(count > 0 ? count : 3000); break;
             case "tasks": result = Tasks(); break;
@@ -237,6 +238,28 @@ namespace ClrHostTask.Examples
                 if (result != 0)
                     return result;
             }
+            return 0;
+        }
+
+        // For the throttle example: each thread alternates 20 ms of managed
+        // CPU work (a loop that calls nothing) with a 20 ms native call,
+        // five times.
+        static int Throttle(int count)
+        {
+            Thread[] threads = new Thread[count];
+            for (int i = 0; i < count; ++i) {
+                threads[i] = new Thread(delegate() {
+                    for (int j = 0; j < 5; ++j) {
+                        System.Diagnostics.Stopwatch busy = System.Diagnostics.Stopwatch.StartNew();
+                        while (busy.ElapsedMilliseconds < 20) {
+                        }
+                        example_block_ms(20);
+                    }
+                });
+                threads[i].Start();
+            }
+            for (int i = 0; i < count; ++i)
+                threads[i].Join();
             return 0;
         }
 

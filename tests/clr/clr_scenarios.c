@@ -408,6 +408,41 @@ static int play_work(clr_sim *clr, const scenario_natives *n, int count)
     return started == count ? 0 : 1;
 }
 
+/* For the throttle example: each thread alternates 20 ms of managed
+   work (no host call in it, as a loop that calls nothing; a safe point
+   every millisecond, where a forced yield is taken) with a 20 ms native
+   call (example_block_ms), five times. */
+static void throttled_body(void *p)
+{
+    worker *w = (worker *)p;
+    native_call c = native_call_for(w->natives);
+    int j, ms;
+    c.ms = 20;
+    for (j = 0; j < 5; ++j) {
+        for (ms = 0; ms < 20; ++ms) {
+            test_sleep_ms(1);
+            (void)fake_clr_task_safe_point(clr_current_thread());
+        }
+        clr_pinvoke(w->clr, TARGET(w->natives->block_ms), call_block_ms, &c);
+    }
+}
+
+static int play_throttle(clr_sim *clr, const scenario_natives *n, int count)
+{
+    managed_thread threads[MAX_THREADS];
+    worker w;
+    int i, started = 0;
+    w.clr = clr;
+    w.natives = n;
+    for (i = 0; i < count && thread_start(clr, &threads[i], throttled_body, &w) == S_OK; ++i)
+        ++started;
+    for (i = 0; i < started; ++i) {
+        thread_join(clr, &threads[i], INFINITE);
+        thread_forget(clr, &threads[i]);
+    }
+    return started == count ? 0 : 1;
+}
+
 /* For the watchdog example: one thread blocked in a native call for ms
    milliseconds, one spinning in managed code (no transition at all) until
    it is aborted or 2 x ms pass. The played CLR's abort: Abort on the
@@ -594,6 +629,8 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
         result = play_churn(clr, natives, count > 0 ? count : 1000);
     else if (strcmp(name, "work") == 0)
         result = play_work(clr, natives, count > 0 && count <= MAX_THREADS ? count : 3);
+    else if (strcmp(name, "throttle") == 0)
+        result = play_throttle(clr, natives, count > 0 && count <= MAX_THREADS ? count : 8);
     else if (strcmp(name, "sandbox") == 0)
         result = play_sandbox(clr, natives);
     else if (strcmp(name, "tasks") == 0)
