@@ -4467,8 +4467,8 @@ static void clrhost__sched_count_wait(clrhost_task *t, ULONGLONG asked, ULONGLON
 /* The task takes a slot: a free one if nobody is queued before it, else
    it queues (FIFO) and waits, never alertable: an Alert stays pending for
    its next alertable Sleep or Join (a task woken without a slot would run
-   managed code past the cap). */
-static CLRHOST__NOINLINE void clrhost__sched_take(clrhost_task_manager *m, clrhost_task *t)
+   managed code past the cap). Returns the clock ticks it waited. */
+static CLRHOST__NOINLINE ULONGLONG clrhost__sched_take(clrhost_task_manager *m, clrhost_task *t)
 {
     ULONGLONG asked = 0;
     int waited = 0;
@@ -4480,10 +4480,12 @@ static CLRHOST__NOINLINE void clrhost__sched_take(clrhost_task_manager *m, clrho
         waited = 1;
     }
     clrhost__os_mutex_unlock(&m->sched_lock);
-    if (waited)
-        clrhost__sched_count_wait(t, asked, t->sched_since);
-    else
+    if (!waited) {
         clrhost__count(&t->counts.slot_takes, 1);
+        return 0;
+    }
+    clrhost__sched_count_wait(t, asked, t->sched_since);
+    return clrhost__elapsed(asked, t->sched_since);
 }
 
 /* The task gives its slot up, to the queue's head if someone waits; with
@@ -4521,7 +4523,7 @@ static void clrhost__sched_settle(clrhost_task_manager *m, clrhost_task *t)
         return;
     if (clrhost__sched_in_managed(t)) {
         if (!holds)
-            clrhost__sched_take(m, t);
+            (void)clrhost__sched_take(m, t);
     } else if (holds) {
         (void)clrhost__sched_give(m, t, 0);
     }
@@ -4567,7 +4569,7 @@ static int clrhost__sched_pause(clrhost_task_manager *m, clrhost_task *t)
 static void clrhost__sched_resume(clrhost_task_manager *m, clrhost_task *t, int paused)
 {
     if (paused && clrhost__relaxed_load(&t->sched))
-        clrhost__sched_take(m, t);
+        (void)clrhost__sched_take(m, t);
 }
 
 /* SwitchToTask, and a zero-length Sleep: when someone waits for a slot,
@@ -5309,8 +5311,15 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime_scheduled(clrhost__IH
     clrhost_task *t = clrhost__current_task(m);
     HRESULT hr;
     if (t && clrhost__relaxed_load(&t->sched) && clrhost__relaxed_load(&t->sched_slot) < 0 &&
-        clrhost__sched_close_leads_in(t))
-        clrhost__sched_take(m, t);
+        clrhost__sched_close_leads_in(t)) {
+        /* Waiting for the slot is not time in native code: with timing it
+           counts as nested in the frame this closes, so that the frame's
+           own time (the counters', the profile's) leaves it out. */
+        ULONGLONG waited = clrhost__sched_take(m, t);
+        LONG d = clrhost__depth(t) - 1;
+        if ((m->flags & CLRHOST_TASK_TIMING) && d < CLRHOST_TASK_MAX_DEPTH)
+            t->frames[d].nested += waited;
+    }
     hr = clrhost__mgr_EnterRuntime(This);
     if (t)
         clrhost__sched_settle(m, t); /* after a repair, wherever it led */
@@ -5323,7 +5332,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime_scheduled(clrh
     clrhost_task *t = clrhost__current_task(m);
     HRESULT hr;
     if (t && clrhost__relaxed_load(&t->sched) && clrhost__relaxed_load(&t->sched_slot) < 0)
-        clrhost__sched_take(m, t); /* a native call back into managed code */
+        (void)clrhost__sched_take(m, t); /* a native call back into managed code */
     hr = clrhost__mgr_ReverseEnterRuntime(This);
     if (t)
         clrhost__sched_settle(m, t); /* a veto: no managed code runs */
