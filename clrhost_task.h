@@ -582,7 +582,9 @@
    hands the slot over [SRC: vm/threadsuspend.cpp, the YieldTask redirect;
    in preemptive mode]. Counted per task as forced_yields and
    forced_yields_taken. Without a quantum, a task in a managed loop that
-   never calls out keeps its slot, as on SQL Server.
+   never calls out keeps its slot, as on SQL Server. The monitor is made
+   with the manager (its OS error fails clrhost_task_manager_create) and
+   ends with it; it calls nothing while nobody waits for a slot.
 
    Accounting. Per task and manager-wide: slot_takes, slot_waits (takes
    that waited), slot_handoffs (slots given straight to a waiting task),
@@ -607,7 +609,8 @@
      a SwitchToTask made in cooperative mode (a spin in a CLR helper)
      holds the GC up until it gets one; every holder gives its slot up at
      its next call out, wait or back-off, so it does [INF; the validation
-     kit runs GCs against capped threads].
+     kit's scheduler run collects while 8 threads share 2 slots, which
+     only a run on the real CLR shows].
    - The CLR's locks and spin-waits. Without a host synchronisation
      manager, the CLR's lock and event waits are notified LeaveRuntimes
      [SRC: vm/synch.cpp], so a holder that blocks gives its slot up; a
@@ -1086,8 +1089,10 @@ typedef struct clrhost_task_clock {
 
 /* The manager. `config` may be NULL (all defaults) and is copied. Returns
    S_OK, E_POINTER (out is NULL), E_INVALIDARG (alloc_fn without free_fn or
-   the reverse), E_OUTOFMEMORY, or the OS error of the thread-local slot. The
-   caller owns one reference. */
+   the reverse; a schedule with more than CLRHOST_TASK_MAX_SLOTS slots or
+   kinds it cannot schedule), E_OUTOFMEMORY, or the OS error of the
+   thread-local slot or of the scheduler's monitor thread. The caller owns
+   one reference. */
 CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *config,
                                                      clrhost_task_manager **out);
 /* The manager's IHostTaskManager (borrowed: AddRef it to keep it). */
@@ -1209,7 +1214,8 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, c
                                                       size_t *count);
 
 /* The clock this manager times with (see "The clock" in PROFILE, in the
-   manual): S_OK, E_POINTER. A manager without CLRHOST_TASK_TIMING times
+   manual): S_OK, E_POINTER. A manager without CLRHOST_TASK_TIMING and
+   without a scheduler (whose accounting reads the same clock) times
    nothing and says the OS clock. */
 CLRHOST_TASK_API HRESULT clrhost_task_manager_clock(clrhost_task_manager *m, clrhost_task_clock *out);
 

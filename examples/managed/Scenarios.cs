@@ -241,9 +241,9 @@ namespace ClrHostTask.Examples
             return 0;
         }
 
-        // For the throttle example: each thread alternates 20 ms of managed
-        // CPU work (a loop that calls nothing) with a 20 ms native call,
-        // five times.
+        // For the throttle example and the kit's scheduler run: each thread
+        // alternates 20 ms of managed CPU work (a loop that calls nothing)
+        // with a 20 ms native call, five times, and collects once.
         static int Throttle(int count)
         {
             Thread[] threads = new Thread[count];
@@ -254,6 +254,8 @@ namespace ClrHostTask.Examples
                         while (busy.ElapsedMilliseconds < 20) {
                         }
                         example_block_ms(20);
+                        if (j == 2)
+                            GC.Collect(); // a GC while the others hold or wait for slots
                     }
                 });
                 threads[i].Start();

@@ -572,6 +572,156 @@ static void print_releases(void)
     printf(" of them on the task's own thread %ld\n", (long)observed_calls.released_by_own_thread);
 }
 
+/* ---- the scheduler, in a run of its own ---------------------------------
+
+   A process takes one host control, and the scheduler is fixed when the
+   manager is made, so its checks run in a child process (validate.exe
+   --scheduler): 8 threads, each 5 x (20 ms of managed CPU work, a 20 ms
+   native call), on 2 slots. At every transition of a scheduled task its
+   hooks check that it holds a slot, that no more than 2 tasks hold one,
+   and (counting in at EnterRuntime, out at LeaveRuntime) that no more
+   than 2 are in managed code; at the end, each thread's time holding a
+   slot, waiting for one and in native code. */
+#define SCHED_SLOTS 2
+#define SCHED_THREADS 8
+
+static struct {
+    volatile LONG running, over_cap, holders_over, hook_without_slot;
+    clrhost_task_counters rows[64]; /* of the ended scheduled threads, under sched_lock */
+    int count;
+} sched;
+static CRITICAL_SECTION sched_lock;
+
+/* The manager's own count, read under its lock (views of several tasks
+   are not read at one moment: a slot handed over between two reads shows
+   in both). */
+static void sched_check_holders(void)
+{
+    clrhost_task_manager_stats st;
+    if (SUCCEEDED(clrhost_task_manager_get_stats(tm, &st)) && st.slots_held > SCHED_SLOTS)
+        InterlockedIncrement(&sched.holders_over);
+}
+
+/* A scheduled task's hook: it holds its slot (the hooks run on the managed side). */
+static BOOL sched_holds(clrhost_task *task)
+{
+    clrhost_task_view v;
+    if (FAILED(clrhost_task_get_view(task, &v)) || !v.scheduled)
+        return FALSE;
+    if (v.slot < 0 || v.slot >= SCHED_SLOTS)
+        InterlockedIncrement(&sched.hook_without_slot);
+    sched_check_holders();
+    return TRUE;
+}
+
+static HRESULT on_sched_leave(void *user, clrhost_task *task, SIZE_T target)
+{
+    (void)user;
+    (void)target;
+    if (sched_holds(task))
+        InterlockedDecrement(&sched.running); /* leaving managed code */
+    return S_OK;
+}
+
+static void on_sched_enter(void *user, clrhost_task *task)
+{
+    (void)user;
+    if (sched_holds(task) && InterlockedIncrement(&sched.running) > SCHED_SLOTS)
+        InterlockedIncrement(&sched.over_cap);
+}
+
+static void on_sched_task_end(void *user, clrhost_task *task)
+{
+    (void)user;
+    EnterCriticalSection(&sched_lock);
+    if (sched.count < 64) {
+        clrhost_task_get_counters(task, &sched.rows[sched.count]);
+        if (sched.rows[sched.count].slot_takes) /* else never scheduled */
+            ++sched.count;
+    }
+    LeaveCriticalSection(&sched_lock);
+}
+
+static int scheduler_run(void)
+{
+    clrhost_task_config cfg;
+    IHostControl *hc = NULL;
+    snapshot before, after;
+    ULONGLONG start, wall_ms, managed_ns = 0, min_slot_ns = ~(ULONGLONG)0, waits = 0;
+    long native_off = 0;
+    int i;
+    InitializeCriticalSection(&sched_lock);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flags = CLRHOST_TASK_TIMING;
+    cfg.hooks.leave_runtime = on_sched_leave;
+    cfg.hooks.enter_runtime = on_sched_enter;
+    cfg.hooks.task_end = on_sched_task_end;
+    cfg.schedule.slots = SCHED_SLOTS;
+    if (FAILED(clrhost_task_manager_create(&cfg, &tm)) || FAILED(clrhost_task_host_control_create(tm, NULL, &hc)) ||
+        example_clr_start("validate", hc, &host) != 0) {
+        printf("FAIL  scheduler/start                the CLR did not start with a scheduler\n");
+        return 1;
+    }
+    start = GetTickCount64();
+    run("scheduler/run", L"throttle:8", &before, &after);
+    wall_ms = GetTickCount64() - start;
+    for (i = 0; i < sched.count; ++i) {
+        const clrhost_task_counters *c = &sched.rows[i];
+        managed_ns += c->slot_ns;
+        waits += c->slot_waits;
+        if (c->slot_ns < min_slot_ns)
+            min_slot_ns = c->slot_ns;
+        if (c->native_call_ns < 90000000u || c->native_call_ns >= 170000000u)
+            ++native_off;
+    }
+    expect_eq("scheduler/cap", "enter hooks that saw more than 2 tasks in managed code", (long)sched.over_cap, 0,
+              "[HDR]");
+    expect_eq("scheduler/holders", "transitions at which more than 2 tasks held a slot", (long)sched.holders_over, 0,
+              "[HDR]");
+    expect_eq("scheduler/hooks_hold_slot", "hooks of a scheduled task that ran without its slot",
+              (long)sched.hook_without_slot, 0, "[HDR]");
+    expect_eq("scheduler/threads", "scheduled threads that ended (user threads)", sched.count, SCHED_THREADS,
+              "[SRC]");
+    expect(sched.count > 0 && min_slot_ns >= 90000000u, "scheduler/managed_time",
+           "least time a thread held a slot, ms (its 100 ms of managed work)",
+           sched.count ? (long)(min_slot_ns / 1000000u) : 0, 90, "[HDR]");
+    expect_eq("scheduler/native_time", "threads whose native time was not 90 to 170 ms (no slot wait in it)",
+              native_off, 0, "[HDR]");
+    expect(waits >= SCHED_THREADS, "scheduler/waited", "waits for a slot (8 threads on 2)", (long)waits,
+           SCHED_THREADS, "[HDR]");
+    expect(wall_ms > 0 && managed_ns / 10000u / wall_ms <= 201, "scheduler/busy",
+           "slots busy on average x100 (managed time over wall time; at most 2)",
+           wall_ms ? (long)(managed_ns / 10000u / wall_ms) : 0, 200, "[HDR]");
+    printf("%d passed, %d failed (scheduler run)\n", passed, failed);
+    return failed;
+}
+
+/* The scheduler's run, as a child process with its own CLR: its lines go
+   to our output; its exit code is how many of its checks failed. */
+static void scheduler_child(void)
+{
+    wchar_t path[MAX_PATH], command[MAX_PATH + 32];
+    STARTUPINFOW si;
+    PROCESS_INFORMATION pi;
+    DWORD code = (DWORD)-1;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+    si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    fflush(stdout);
+    if (GetModuleFileNameW(NULL, path, MAX_PATH) && swprintf(command, MAX_PATH + 32, L"\"%ls\" --scheduler", path) > 0 &&
+        CreateProcessW(path, command, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+        WaitForSingleObject(pi.hProcess, INFINITE);
+        GetExitCodeProcess(pi.hProcess, &code);
+        CloseHandle(pi.hThread);
+        CloseHandle(pi.hProcess);
+    }
+    expect_eq("scheduler/child", "FAIL lines of the scheduler's run (validate.exe --scheduler)", (long)code, 0,
+              "[HDR]");
+}
+
 int main(int argc, char **argv)
 {
     const BOOL x86 = sizeof(void *) == 4;
@@ -584,8 +734,10 @@ int main(int argc, char **argv)
     HRESULT hr;
     int failure, round;
 
+    if (argc == 2 && strcmp(argv[1], "--scheduler") == 0)
+        return scheduler_run();
     if (argc > 2 || churn < 1) {
-        fprintf(stderr, "usage: validate [churn-threads]\n");
+        fprintf(stderr, "usage: validate [churn-threads | --scheduler]\n");
         return 1;
     }
     printf("clrhost_task.h validation on the real CLR, %s build%s\n", x86 ? "x86" : "x64",
@@ -737,6 +889,9 @@ int main(int argc, char **argv)
             }
         }
     }
+
+    if (!CLRHOST_TASK_NEGATIVE_CONTROL) /* the controls break the main run's promises */
+        scheduler_child();
 
     take(tm, &after);
     expect_eq("all/protocol_errors", "protocol errors counted over the whole run",
