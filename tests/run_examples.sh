@@ -145,6 +145,8 @@ else
     check "validate.exe: no FAIL line" sh -c "! grep -q '^FAIL' validate.txt"
     check "validate.exe: every expectation passed" grep -qE '^[0-9]+ passed, 0 failed \(x64 build\)$' validate.txt
     check "validate.exe: the profile counted example_add's calls by name" grep -qE '^PASS  pinvoke/profile ' validate.txt
+    check "validate.exe: its scheduler run (a child process, 8 threads on 2 slots) passed" sh -c \
+        "grep -qE '^PASS  scheduler/child ' validate.txt && grep -qE '^[0-9]+ passed, 0 failed \(scheduler run\)$' validate.txt"
     check "validate.exe: the CLR let go of created tasks on its finalizer" \
         grep -qE '^INFO  the CLR let go of created tasks on: FINALIZER [0-9]+, of them' validate.txt
     # Each negative control (the header broken on purpose) must report the
