@@ -38,11 +38,12 @@ static void world_check(world *w)
 /* A scheduled task starts running managed code (holding its slot). */
 static void managed_in(world *w)
 {
-    long n = T_INC(&w->running), most;
+    long n = T_INC(&w->running), prev;
     if (n > (long)w->slots)
         T_INC(&w->over_cap);
-    while ((most = T_LOAD(&w->most)) < n && T_XCHG(&w->most, n) > n) {
-    }
+    if (n > T_LOAD(&w->most)) /* the largest wins: a larger value swapped out is put back */
+        for (prev = T_XCHG(&w->most, n); prev > n; prev = T_XCHG(&w->most, n))
+            n = prev;
     world_check(w);
 }
 
