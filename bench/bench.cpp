@@ -389,6 +389,12 @@ typedef void (*Loop)(Ctx *, long);
 // first). Ours and its baseline run in alternation, run by run, on that
 // thread: on this kind of machine the same code moves between speed states
 // over seconds, and only alternation puts both under the same conditions.
+// Where the baseline is a manager of ours too (the profile against timing,
+// the scheduler against none), the thread is that manager's task as well:
+// without one, each of its calls would take the error path of a thread
+// with no task, not the path it is there to measure. Its task is made
+// last, so it is the first in the thread's list and ours the second: the
+// cost of sharing the thread falls on ours.
 struct Comparison {
     Loop ours_loop, base_loop;
     Ctx *ours, *base;
@@ -400,6 +406,8 @@ struct Comparison {
         Comparison *c = (Comparison *)p;
         IHostTask *t = NULL;
         c->ours->tm->GetCurrentTask(&t); // a known thread from here on
+        t->Release();
+        c->base->tm->GetCurrentTask(&t); // and known to the baseline
         t->Release();
         std::vector<double> a, b;
         c->ours_loop(c->ours, c->ours_n / 10 + 1); // warm up
