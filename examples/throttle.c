@@ -10,8 +10,9 @@
      throttle [threads [slots [quantum_ms]]]
 
    It runs the "throttle" scenario of Scenarios.dll (examples/managed):
-   threads (default 8) each alternate 20 ms of managed CPU work with a
-   20 ms native call (example_native.dll's example_block_ms), five times,
+   threads (default 8) each alternate about 20 ms of managed CPU work (a
+   loop that calls nothing, of a length measured first) with a 20 ms
+   native call (example_native.dll's example_block_ms), five times,
    on `slots` (default 2). With a quantum (default 0: none), a thread that
    keeps its slot longer than that while others wait is made to yield at
    its next safe point (ICLRTask::YieldTask).

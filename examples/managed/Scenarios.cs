@@ -242,17 +242,22 @@ namespace ClrHostTask.Examples
         }
 
         // For the throttle example and the kit's scheduler run: each thread
-        // alternates 20 ms of managed CPU work (a loop that calls nothing)
-        // with a 20 ms native call, five times, and collects once.
+        // alternates about 20 ms of managed CPU work with a 20 ms native
+        // call, five times, and collects once. The work is a loop of a
+        // fixed length that calls nothing, measured once on the calling
+        // thread before the others start. A loop that read a clock until
+        // 20 ms had passed would not do: Stopwatch is a P/Invoke of
+        // QueryPerformanceCounter, so each read would give the slot up and
+        // wait for it again, and the loop would end on wall time, most of
+        // it spent waiting for a slot rather than running.
         static int Throttle(int count)
         {
+            long rounds = SpinRounds(20);
             Thread[] threads = new Thread[count];
             for (int i = 0; i < count; ++i) {
                 threads[i] = new Thread(delegate() {
                     for (int j = 0; j < 5; ++j) {
-                        System.Diagnostics.Stopwatch busy = System.Diagnostics.Stopwatch.StartNew();
-                        while (busy.ElapsedMilliseconds < 20) {
-                        }
+                        Spin(rounds);
                         example_block_ms(20);
                         if (j == 2)
                             GC.Collect(); // a GC while the others hold or wait for slots
@@ -263,6 +268,39 @@ namespace ClrHostTask.Examples
             for (int i = 0; i < count; ++i)
                 threads[i].Join();
             return 0;
+        }
+
+        internal static volatile int spinResult; // read by nobody: keeps Spin's loop from being optimised away
+
+        // Managed CPU work that calls nothing: rounds of arithmetic.
+        static void Spin(long rounds)
+        {
+            int x = 1;
+            for (long i = 0; i < rounds; ++i)
+                x = unchecked(x * 31 + (int)i);
+            spinResult = x;
+        }
+
+        // The rounds of Spin that take about ms milliseconds here: doubled
+        // until a run takes 50 ms, then the fastest of three runs of that
+        // length, so that a processor still speeding up is not measured.
+        static long SpinRounds(int ms)
+        {
+            long rounds = 1 << 16;
+            for (;;) {
+                System.Diagnostics.Stopwatch run = System.Diagnostics.Stopwatch.StartNew();
+                Spin(rounds);
+                if (run.Elapsed.TotalMilliseconds >= 50)
+                    break;
+                rounds *= 2;
+            }
+            double fastest = double.MaxValue;
+            for (int k = 0; k < 3; ++k) {
+                System.Diagnostics.Stopwatch run = System.Diagnostics.Stopwatch.StartNew();
+                Spin(rounds);
+                fastest = Math.Min(fastest, run.Elapsed.TotalMilliseconds);
+            }
+            return Math.Max(1, (long)(rounds * ms / fastest));
         }
 
         // For the profiler example: each thread spends about 100 ms in

@@ -576,8 +576,11 @@ static void print_releases(void)
 
    A process takes one host control, and the scheduler is fixed when the
    manager is made, so its checks run in a child process (validate.exe
-   --scheduler): 8 threads, each 5 x (20 ms of managed CPU work, a 20 ms
-   native call), on 2 slots. At every transition of a scheduled task its
+   --scheduler): 8 threads, each 5 x (about 20 ms of managed CPU work, a
+   20 ms native call), on 2 slots. The managed work is a loop of a length
+   Scenarios.dll measures before the threads start, not a timed one, so
+   its slot time is checked against 75 ms of the nominal 100: a slot time
+   that took in the waits for a slot would be about four times that. At every transition of a scheduled task its
    hooks check that it holds a slot, that no more than 2 tasks hold one,
    and (counting in at EnterRuntime, out at LeaveRuntime) that no more
    than 2 are in managed code; at the end, each thread's time holding a
@@ -682,9 +685,9 @@ static int scheduler_run(void)
               (long)sched.hook_without_slot, 0, "[HDR]");
     expect_eq("scheduler/threads", "scheduled threads that ended (user threads)", sched.count, SCHED_THREADS,
               "[SRC]");
-    expect(sched.count > 0 && min_slot_ns >= 90000000u, "scheduler/managed_time",
-           "least time a thread held a slot, ms (its 100 ms of managed work)",
-           sched.count ? (long)(min_slot_ns / 1000000u) : 0, 90, "[HDR]");
+    expect(sched.count > 0 && min_slot_ns >= 75000000u, "scheduler/managed_time",
+           "least time a thread held a slot, ms (its about 100 ms of managed work)",
+           sched.count ? (long)(min_slot_ns / 1000000u) : 0, 75, "[HDR]");
     expect_eq("scheduler/native_time", "threads whose native time was not 90 to 170 ms (no slot wait in it)",
               native_off, 0, "[HDR]");
     expect(waits >= SCHED_THREADS, "scheduler/waited", "waits for a slot (8 threads on 2)", (long)waits,
