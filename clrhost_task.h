@@ -622,9 +622,14 @@
      deadlock. Do not combine the two [INF].
    - Thread start. The new thread takes its slot in SetCLRTask, in
      preemptive mode and outside the thread-store lock [SRC:
-     Thread::HasStarted and SetupThread, vm/threads.cpp]; its creator
-     waits for it (if at all) in notified waits or Join, which give its
-     slot up.
+     Thread::HasStarted and SetupThread, vm/threads.cpp]. Thread.Start
+     returns only when the new thread is past that point: its creator
+     yields in preemptive mode until then [SRC: YIELD_WHILE in
+     ThreadNative::StartInner, vm/comsynchronizable.cpp], and a scheduled
+     creator's yields are SwitchToTask(0), which give its own slot up to
+     the queue. So a Thread.Start waits while every slot is held by
+     tasks that do not call out; later joins and waits are notified or
+     Join, and give the creator's slot up.
    - Thread.Abort and AppDomain unload. An abort of a task in native code
      or waiting for a slot fires when it runs managed code again [SRC],
      which it does once it has a slot; the Alert the CLR sends does not
@@ -632,7 +637,10 @@
      so it runs while user tasks wait [SRC: LeaveRuntime(0),
      vm/appdomain.cpp]. Whether the unload's waits for aborted threads
      always end while the slots are held by the domain's own spinning
-     threads, without a quantum, is not settled by the source [INF].
+     threads, without a quantum, is not settled by the source [INF; the
+     validation kit's scheduler run unloads a domain whose threads hold
+     both slots spinning while two more wait, and fails if it takes
+     10 s; that runs here against the played CLR only].
    - Shutdown. Nothing is waited for: no ExitTask, and threads waiting for
      a slot end with the process [SRC]. The finalizer is not scheduled.
    - A native call back into managed code on the same thread: the slot

@@ -57,7 +57,7 @@ namespace ClrHostTask.Examples
         public const int Threads = 4;
 
         // The entry point ExecuteInDefaultAppDomain calls: static int (string).
-        // The argument is a scenario name, "name:count" for churn, work and throttle
+        // The argument is a scenario name, "name:count" for churn, work, throttle and unload
         // (and "stuck:ms"), or "all" (every scenario that needs no count).
         public static int Run(string argument)
         {
@@ -89,6 +89,7 @@ namespace ClrHostTask.Examples
             case "churn": result = Churn(count > 0 ? count : 1000); break;
             case "work": result = Work(count > 0 ? count : 3); break;
             case "throttle": result = Throttle(count > 0 ? count : 8); break;
+            case "unload": result = Unload(count > 0 ? count : 4); break;
             case "sandbox": result = Sandbox(); break;
             case "stuck": result = Stuck(count > 0 ? count : 3000); break;
             case "tasks": result = Tasks(); break;
@@ -301,6 +302,43 @@ namespace ClrHostTask.Examples
                 fastest = Math.Min(fastest, run.Elapsed.TotalMilliseconds);
             }
             return Math.Max(1, (long)(rounds * ms / fastest));
+        }
+
+        // For the kit's scheduler run: AppDomain.Unload while the domain's
+        // threads hold every slot spinning in managed code (a loop that
+        // calls nothing: Environment.TickCount is an FCall, not a P/Invoke)
+        // and the rest of them wait for a slot. The unload aborts them, a
+        // spinner at a safe point of its loop, a waiter once it has its
+        // slot; unaborted, each would spin for 20 s. The threads first wait
+        // together on an event (a wait gives the slot up), so that all are
+        // started before any spins: a Thread.Start returns only once its
+        // thread has taken its first slot. Check 1: the unload took 10 s
+        // or more.
+        static int Unload(int count)
+        {
+            AppDomain domain = AppDomain.CreateDomain("unloaded");
+            domain.SetData("count", count);
+            domain.DoCallBack(StartDomainSpinners);
+            Thread.Sleep(500); // the spinners hold the slots, the others queue
+            System.Diagnostics.Stopwatch took = System.Diagnostics.Stopwatch.StartNew();
+            AppDomain.Unload(domain);
+            Console.WriteLine("managed: the unload took {0} ms", took.ElapsedMilliseconds);
+            return took.ElapsedMilliseconds >= 10000 ? 1 : 0;
+        }
+
+        // In the domain to be unloaded: starts its threads, then lets them go.
+        static void StartDomainSpinners()
+        {
+            int count = (int)AppDomain.CurrentDomain.GetData("count");
+            ManualResetEvent go = new ManualResetEvent(false);
+            for (int i = 0; i < count; ++i)
+                new Thread(delegate() {
+                    go.WaitOne();
+                    int start = Environment.TickCount;
+                    while (unchecked(Environment.TickCount - start) < 20000) {
+                    }
+                }).Start();
+            go.Set();
         }
 
         // For the profiler example: each thread spends about 100 ms in

@@ -576,15 +576,21 @@ static void print_releases(void)
 
    A process takes one host control, and the scheduler is fixed when the
    manager is made, so its checks run in a child process (validate.exe
-   --scheduler): 8 threads, each 5 x (about 20 ms of managed CPU work, a
-   20 ms native call), on 2 slots. The managed work is a loop of a length
-   Scenarios.dll measures before the threads start, not a timed one, so
-   its slot time is checked against 75 ms of the nominal 100: a slot time
-   that took in the waits for a slot would be about four times that. At every transition of a scheduled task its
+   --scheduler), on 2 slots. At every transition of a scheduled task its
    hooks check that it holds a slot, that no more than 2 tasks hold one,
    and (counting in at EnterRuntime, out at LeaveRuntime) that no more
-   than 2 are in managed code; at the end, each thread's time holding a
-   slot, waiting for one and in native code. */
+   than 2 are in managed code. First the throttle scenario: 8 threads,
+   each 5 x (about 20 ms of managed CPU work, a 20 ms native call), and
+   then each thread's time holding a slot, waiting for one and in native
+   code. The managed work is a loop of a length Scenarios.dll measures
+   before the threads start, not a timed one, so its slot time is checked
+   against 75 ms of the nominal 100 (one that took in the waits for a
+   slot would be about four times that). Then the
+   unload scenario, a case the CLR's source does not settle (the manual's
+   deadlock argument, [INF]): an AppDomain unloaded while its own threads
+   hold both slots spinning in managed code and two more wait for one,
+   with no quantum; Scenarios.dll fails it if the unload takes 10 s (the
+   spinners would spin for 20), and all 4 threads must end. */
 #define SCHED_SLOTS 2
 #define SCHED_THREADS 8
 
@@ -645,6 +651,15 @@ static void on_sched_task_end(void *user, clrhost_task *task)
     LeaveCriticalSection(&sched_lock);
 }
 
+static int sched_ended(void)
+{
+    int count;
+    EnterCriticalSection(&sched_lock);
+    count = sched.count;
+    LeaveCriticalSection(&sched_lock);
+    return count;
+}
+
 static int scheduler_run(void)
 {
     clrhost_task_config cfg;
@@ -652,7 +667,7 @@ static int scheduler_run(void)
     snapshot before, after;
     ULONGLONG start, wall_ms, managed_ns = 0, min_slot_ns = ~(ULONGLONG)0, waits = 0;
     long native_off = 0;
-    int i;
+    int i, unloaded_before;
     InitializeCriticalSection(&sched_lock);
     memset(&cfg, 0, sizeof cfg);
     cfg.flags = CLRHOST_TASK_TIMING;
@@ -677,12 +692,6 @@ static int scheduler_run(void)
         if (c->native_call_ns < 90000000u || c->native_call_ns >= 170000000u)
             ++native_off;
     }
-    expect_eq("scheduler/cap", "enter hooks that saw more than 2 tasks in managed code", (long)sched.over_cap, 0,
-              "[HDR]");
-    expect_eq("scheduler/holders", "transitions at which more than 2 tasks held a slot", (long)sched.holders_over, 0,
-              "[HDR]");
-    expect_eq("scheduler/hooks_hold_slot", "hooks of a scheduled task that ran without its slot",
-              (long)sched.hook_without_slot, 0, "[HDR]");
     expect_eq("scheduler/threads", "scheduled threads that ended (user threads)", sched.count, SCHED_THREADS,
               "[SRC]");
     expect(sched.count > 0 && min_slot_ns >= 75000000u, "scheduler/managed_time",
@@ -695,6 +704,22 @@ static int scheduler_run(void)
     expect(wall_ms > 0 && managed_ns / 10000u / wall_ms <= 201, "scheduler/busy",
            "slots busy on average x100 (managed time over wall time; at most 2)",
            wall_ms ? (long)(managed_ns / 10000u / wall_ms) : 0, 200, "[HDR]");
+    unloaded_before = sched.count;
+    run("scheduler/unload", L"unload:4", &before, &after);
+    for (i = 0; i < 500 && sched_ended() - unloaded_before < 4; ++i)
+        Sleep(10); /* the unload waits for its threads to leave the domain, not to end */
+    expect_eq("scheduler/unload_threads", "threads of the unloaded domain that ended, each after holding a slot",
+              sched_ended() - unloaded_before, 4, "[INF]");
+    for (i = unloaded_before, waits = 0; i < sched_ended(); ++i)
+        waits += sched.rows[i].slot_waits;
+    expect(waits >= 2, "scheduler/unload_waited",
+           "waits for a slot among the domain's threads (2 spin, 2 queue)", (long)waits, 2, "[HDR]");
+    expect_eq("scheduler/cap", "enter hooks that saw more than 2 tasks in managed code", (long)sched.over_cap, 0,
+              "[HDR]");
+    expect_eq("scheduler/holders", "transitions at which more than 2 tasks held a slot", (long)sched.holders_over, 0,
+              "[HDR]");
+    expect_eq("scheduler/hooks_hold_slot", "hooks of a scheduled task that ran without its slot",
+              (long)sched.hook_without_slot, 0, "[HDR]");
     printf("%d passed, %d failed (scheduler run)\n", passed, failed);
     return failed;
 }

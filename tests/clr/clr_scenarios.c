@@ -443,6 +443,66 @@ static int play_throttle(clr_sim *clr, const scenario_natives *n, int count)
     return started == count ? 0 : 1;
 }
 
+/* For the validation kit's scheduler run (Scenarios.cs's Unload): an
+   AppDomain is unloaded while its threads hold every slot spinning in
+   managed code (no host call; a safe point every millisecond) and the rest
+   of them wait for a slot. The threads first wait together on an event,
+   so that all are started before any spins. The played unload is the
+   calling thread's, as the CLR's unload helper's would be (never
+   scheduled): it marks the domain's threads aborted and waits for them to
+   end; a spinner takes the abort at its next safe point, a waiter once it
+   has its slot. Unaborted, each would spin for 20 s. Check 1: the unload
+   took 10 s or more. */
+typedef struct unloaded_domain {
+    clr_sim *clr;
+    long go, unloading;
+} unloaded_domain;
+
+static void wait_for_go(void *p)
+{
+    unloaded_domain *d = (unloaded_domain *)p;
+    while (!T_LOAD(&d->go))
+        test_sleep_ms(1); /* ManualResetEvent.WaitOne */
+}
+
+static void domain_spinner_body(void *p)
+{
+    unloaded_domain *d = (unloaded_domain *)p;
+    fake_clr_task *self = clr_current_thread();
+    unsigned long long until;
+    clr_blocking_wait(d->clr, wait_for_go, d);
+    until = test_now_ms() + 20000u;
+    while (test_now_ms() < until && !T_LOAD(&d->unloading)) {
+        test_sleep_ms(1);
+        (void)fake_clr_task_safe_point(self);
+    }
+}
+
+static int play_unload(clr_sim *clr, int count)
+{
+    managed_thread threads[MAX_THREADS];
+    unloaded_domain d;
+    unsigned long long start;
+    int i, started = 0;
+    d.clr = clr;
+    d.go = 0;
+    d.unloading = 0;
+    for (i = 0; i < count && thread_start(clr, &threads[i], domain_spinner_body, &d) == S_OK; ++i)
+        ++started;
+    T_STORE(&d.go, 1);
+    test_sleep_ms(500); /* the spinners hold the slots, the others queue */
+    start = test_now_ms();
+    T_STORE(&d.unloading, 1);
+    for (i = 0; i < started; ++i) {
+        thread_join(clr, &threads[i], INFINITE);
+        thread_forget(clr, &threads[i]);
+    }
+    printf("managed: the unload took %llu ms\n", test_now_ms() - start);
+    if (started != count)
+        return 2;
+    return test_now_ms() - start >= 10000 ? 1 : 0;
+}
+
 /* For the watchdog example: one thread blocked in a native call for ms
    milliseconds, one spinning in managed code (no transition at all) until
    it is aborted or 2 x ms pass. The played CLR's abort: Abort on the
@@ -631,6 +691,8 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
         result = play_work(clr, natives, count > 0 && count <= MAX_THREADS ? count : 3);
     else if (strcmp(name, "throttle") == 0)
         result = play_throttle(clr, natives, count > 0 && count <= MAX_THREADS ? count : 8);
+    else if (strcmp(name, "unload") == 0)
+        result = play_unload(clr, count > 0 && count <= MAX_THREADS ? count : 4);
     else if (strcmp(name, "sandbox") == 0)
         result = play_sandbox(clr, natives);
     else if (strcmp(name, "tasks") == 0)

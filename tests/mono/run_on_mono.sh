@@ -19,7 +19,7 @@ mcs -nologo -warnaserror+ -r:Scenarios.dll -out:Runner.exe "$here/Runner.cs"
 cp "$here/Scenarios.dll.config" .
 passed=0
 failed=0
-for scenario in pinvoke nested reverse exception threads interrupt culture churn:200 work:2 throttle:3 stuck:200; do
+for scenario in pinvoke nested reverse exception threads interrupt culture churn:200 work:2 throttle:3 unload:4 stuck:200; do
     if LD_LIBRARY_PATH=. timeout 60 mono Runner.exe $scenario; then
         passed=$((passed + 1))
     else
