@@ -103,7 +103,8 @@
      IID but IID_IHostTaskManager (the memory, thread-pool, I/O, sync,
      assembly, GC, security and policy managers, in the CLR's order), and
      SetAppDomainManager, each time the CLR calls ours; never its
-     QueryInterface. A C struct whose first member points to a table of the
+     QueryInterface. With a scheduler, a sync manager it gives is
+     released and not passed on (SCHEDULER). A C struct whose first member points to a table of the
      five IHostControl slots (QueryInterface, AddRef, Release,
      GetHostManager, SetAppDomainManager, STDMETHODCALLTYPE each) is all
      `inner` needs to be.
@@ -617,9 +618,11 @@
      spin backs off with SwitchToTask(0) (and every 32,768th with a 1 ms
      Sleep), which hands the slot to the queue, where the lock's owner
      may be [SRC: vm/hosting.cpp, utilcode]. A host that also hands the
-     CLR an IHostSyncManager (through `inner`) makes those waits its own
-     and unannounced: a blocked holder then keeps its slot, which can
-     deadlock. Do not combine the two [INF].
+     CLR an IHostSyncManager makes those waits its own and unannounced:
+     a blocked holder would keep its slot, which can deadlock [INF]. So
+     with a scheduler our host control does not pass on the sync manager
+     of `inner`: it releases it, answers E_NOINTERFACE (the CLR then uses
+     its own waits) and logs a warning.
    - Thread start. The new thread takes its slot in SetCLRTask, in
      preemptive mode and outside the thread-store lock [SRC:
      Thread::HasStarted and SetupThread, vm/threads.cpp]. Thread.Start
@@ -706,6 +709,8 @@
           up in native calls and waits, FIFO, by kind; an optional
           quantum with forced yields through YieldTask); its accounting
           (slot_* counters, the statistics' slots, the view's slot).
+          With a scheduler, the host control keeps an inner control's
+          IHostSyncManager from the CLR.
    0.4.0  the profiler: closing hooks read the frame they close
           (clrhost_task_closing_frame), a bounded per-target profile
           (CLRHOST_TASK_PROFILE, clrhost_task_manager_profile, names at
@@ -1893,6 +1898,9 @@ static const GUID clrhost__IID_IHostTask =
     {0xC2275828, 0xC4B1, 0x4B55, {0x82, 0xC9, 0x92, 0x13, 0x5F, 0x74, 0xDF, 0x1A}};
 static const GUID clrhost__IID_IHostControl =
     {0x02CA073C, 0x7079, 0x4860, {0x88, 0x0A, 0xC2, 0xF7, 0xA4, 0x49, 0xC9, 0x91}};
+/* Only to keep an inner control's sync manager from a scheduler (SCHEDULER). */
+static const GUID clrhost__IID_IHostSyncManager =
+    {0x234330C7, 0x5F10, 0x4F20, {0x96, 0x15, 0x51, 0x22, 0xDA, 0xB7, 0xA0, 0xAC}};
 
 static int clrhost__iid_equal(const GUID *a, const GUID *b)
 {
@@ -5725,6 +5733,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__hc_GetHostManager(clrhost__IHostContro
 {
     clrhost__host_control *hc = clrhost__host_control_from(This);
     const GUID *iid = clrhost__iid(riid);
+    HRESULT hr;
     if (!ppObject)
         return E_POINTER;
     *ppObject = NULL;
@@ -5735,9 +5744,21 @@ static HRESULT STDMETHODCALLTYPE clrhost__hc_GetHostManager(clrhost__IHostContro
         *ppObject = &hc->manager->iface;
         return S_OK;
     }
-    if (hc->inner)
-        return hc->inner->lpVtbl->GetHostManager(hc->inner, riid, ppObject);
-    return E_NOINTERFACE;
+    if (!hc->inner)
+        return E_NOINTERFACE;
+    hr = hc->inner->lpVtbl->GetHostManager(hc->inner, riid, ppObject);
+    if (hr == S_OK && *ppObject && hc->manager->sched_slots &&
+        clrhost__iid_equal(iid, &clrhost__IID_IHostSyncManager)) {
+        /* Its waits would not be announced: a task blocked in one would
+           keep its slot (SCHEDULER, "The CLR's locks and spin-waits"). */
+        ((clrhost__IUnknown *)*ppObject)->lpVtbl->Release((clrhost__IUnknown *)*ppObject);
+        *ppObject = NULL;
+        clrhost__log(hc->manager, CLRHOST_TASK_LOG_WARNING, NULL,
+                     "the inner IHostControl's IHostSyncManager is not given to the CLR: a scheduler needs the "
+                     "CLR's own waits, which it announces");
+        return E_NOINTERFACE;
+    }
+    return hr;
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__hc_SetAppDomainManager(clrhost__IHostControl *This, DWORD id,

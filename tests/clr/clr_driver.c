@@ -3,7 +3,6 @@
 #include <setjmp.h>
 #include <stdlib.h>
 
-#define POISON ((void *)(size_t)0xdeadbeef)
 
 /* Where an exception thrown by managed code on this thread unwinds to:
    the innermost P/Invoke still open (clr_wrapped_call). */

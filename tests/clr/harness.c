@@ -707,7 +707,8 @@ static HRESULT STDMETHODCALLTYPE fhc_GetHostManager(IHostControl *This, REFIID r
     if (!ppv)
         return E_POINTER;
     *ppv = NULL;
-    if (iid_equal(riid, &test_IID_IHostMemoryManager)) {
+    if (iid_equal(riid, &test_IID_IHostMemoryManager) ||
+        (hc->offers_sync_manager && iid_equal(riid, &test_IID_IHostSyncManager))) {
         T_INC(&hc->memory_manager_refs);
         *ppv = &hc->memory_manager;
         return S_OK;

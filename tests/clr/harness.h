@@ -108,6 +108,10 @@ extern const GUID test_IID_IHostPolicyManager;
 #define TEST_IID(x) (&(x))
 #endif
 
+/* What an out pointer holds before a call that must set it (to NULL on a
+   failure). */
+#define POISON ((void *)(size_t)0xdeadbeef)
+
 /* ---- atomics for the tests ---------------------------------------------
    Sequentially consistent, on 32-bit and 64-bit integers: GCC and Clang
    builtins, or MSVC's _Interlocked intrinsics (one for each size, picked
@@ -286,6 +290,7 @@ typedef struct fake_host_control {
     DWORD last_app_domain;
     IUnknown memory_manager;
     long memory_manager_refs;
+    int offers_sync_manager; /* then IID_IHostSyncManager gets memory_manager too (any IUnknown will do) */
 } fake_host_control;
 void fake_host_control_init(fake_host_control *hc);
 

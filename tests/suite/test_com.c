@@ -4,8 +4,6 @@
    counting allocator proving nothing is left. */
 #include "../clr/clr_driver.h"
 
-#define POISON ((void *)(size_t)0xdeadbeef)
-
 static void check_no_leak(const counting_allocator *a)
 {
     CHECK_EQ(T_LOAD(&a->outstanding), 0);

@@ -754,6 +754,66 @@ TEST_CASE(test_config_checks, "scheduler/config")
     a.fail_at = 0;
 }
 
+/* A scheduler needs the CLR's lock and event waits announced, which a
+   host sync manager's are not: the host control keeps the inner control's
+   sync manager from the CLR (released, E_NOINTERFACE, a warning) and
+   passes on its other managers; without a scheduler it passes that one
+   on too. */
+static long sync_warnings;
+
+static void count_sync_warning(void *user, clrhost_task_log_level level, clrhost_task *task, const char *message)
+{
+    (void)user;
+    (void)task;
+    if (level == CLRHOST_TASK_LOG_WARNING && strstr(message, "IHostSyncManager"))
+        T_INC(&sync_warnings);
+}
+
+static HRESULT sync_manager_answer(unsigned slots, fake_host_control *inner, void **p)
+{
+    counting_allocator a;
+    clrhost_task_config cfg;
+    clrhost_task_manager *m = NULL;
+    IHostControl *hc = NULL;
+    HRESULT hr;
+    memset(&a, 0, sizeof a);
+    test_config(&cfg, &a);
+    cfg.log_fn = count_sync_warning;
+    cfg.schedule.slots = slots;
+    CHECK_HR(clrhost_task_manager_create(&cfg, &m), S_OK);
+    CHECK_HR(clrhost_task_host_control_create(m, &inner->iface, &hc), S_OK);
+    *p = POISON;
+    hr = hc->lpVtbl->GetHostManager(hc, TEST_IID(test_IID_IHostSyncManager), p);
+    CHECK_EQ(hc->lpVtbl->Release(hc), 0);
+    CHECK_EQ(clrhost_task_manager_release(m), 0);
+    CHECK_EQ(T_LOAD(&a.outstanding), 0);
+    return hr;
+}
+
+TEST_CASE(test_inner_sync_manager, "scheduler/inner_sync_manager")
+{
+    fake_host_control inner;
+    void *p;
+    fake_host_control_init(&inner);
+    inner.offers_sync_manager = 1;
+    T_STORE(&sync_warnings, 0);
+    CHECK_HR(sync_manager_answer(2, &inner, &p), E_NOINTERFACE);
+    CHECK(p == NULL);
+    CHECK_EQ(T_LOAD(&inner.get_host_manager_calls), 1); /* asked, then released */
+    CHECK_EQ(T_LOAD(&inner.memory_manager_refs), 0);
+    CHECK_EQ(T_LOAD(&sync_warnings), 1);
+    CHECK_HR(sync_manager_answer(0, &inner, &p), S_OK); /* no scheduler: passed on */
+    CHECK(p == (void *)&inner.memory_manager);
+    CHECK_EQ(T_LOAD(&inner.memory_manager_refs), 1);
+    ((IUnknown *)p)->lpVtbl->Release((IUnknown *)p);
+    CHECK_EQ(T_LOAD(&sync_warnings), 1);
+    inner.offers_sync_manager = 0;
+    CHECK_HR(sync_manager_answer(2, &inner, &p), E_NOINTERFACE); /* none to keep back: no warning */
+    CHECK(p == NULL);
+    CHECK_EQ(T_LOAD(&sync_warnings), 1);
+    CHECK_EQ(T_LOAD(&inner.refs), 0);
+}
+
 /* The CLR's background traffic (thread-pool workers with their notified
    waits, back-offs and spins, the gate thread, a server GC thread, the
    AD-unload helper, the finalizer) under a scheduler of one slot, with a
