@@ -104,10 +104,11 @@
      assembly, GC, security and policy managers, in the CLR's order), and
      SetAppDomainManager, each time the CLR calls ours; never its
      QueryInterface. With a scheduler, a sync manager it gives is
-     released and not passed on (SCHEDULER). A C struct whose first member points to a table of the
-     five IHostControl slots (QueryInterface, AddRef, Release,
-     GetHostManager, SetAppDomainManager, STDMETHODCALLTYPE each) is all
-     `inner` needs to be.
+     released and not passed on (SCHEDULER). A C struct whose first
+     member points to a table of the five IHostControl slots
+     (QueryInterface, AddRef, Release, GetHostManager,
+     SetAppDomainManager, STDMETHODCALLTYPE each) is all `inner` needs
+     to be.
    - The implementation imports user32.dll, for the WAIT_MSGPUMP waits
      (MsgWaitForMultipleObjectsEx and the message dispatch; MSVC gets a
      #pragma comment(lib)). A host that must not import it defines
