@@ -585,12 +585,12 @@ static void print_releases(void)
    code. The managed work is a loop of a length Scenarios.dll measures
    before the threads start, not a timed one, so its slot time is checked
    against 75 ms of the nominal 100 (one that took in the waits for a
-   slot would be about four times that). Then the
-   unload scenario, a case the CLR's source does not settle (the manual's
-   deadlock argument, [INF]): an AppDomain unloaded while its own threads
-   hold both slots spinning in managed code and two more wait for one,
-   with no quantum; Scenarios.dll fails it if the unload takes 10 s (the
-   spinners would spin for 20), and all 4 threads must end. */
+   slot would be about four times that). Then the unload scenario, a
+   case the CLR's source does not settle (the manual's deadlock argument,
+   [INF]): an AppDomain unloaded while its own threads hold both slots
+   spinning in managed code and two more wait for one, with no quantum;
+   Scenarios.dll fails it if the unload takes 10 s (the spinners would
+   spin for 20), and all 4 threads must end. */
 #define SCHED_SLOTS 2
 #define SCHED_THREADS 8
 
@@ -667,7 +667,7 @@ static int scheduler_run(void)
     snapshot before, after;
     ULONGLONG start, wall_ms, managed_ns = 0, min_slot_ns = ~(ULONGLONG)0, waits = 0;
     long native_off = 0;
-    int i, unloaded_before;
+    int i, unloaded_before, ended;
     InitializeCriticalSection(&sched_lock);
     memset(&cfg, 0, sizeof cfg);
     cfg.flags = CLRHOST_TASK_TIMING;
@@ -708,9 +708,10 @@ static int scheduler_run(void)
     run("scheduler/unload", L"unload:4", &before, &after);
     for (i = 0; i < 500 && sched_ended() - unloaded_before < 4; ++i)
         Sleep(10); /* the unload waits for its threads to leave the domain, not to end */
+    ended = sched_ended(); /* the rows up to here are final: read without the lock */
     expect_eq("scheduler/unload_threads", "threads of the unloaded domain that ended, each after holding a slot",
-              sched_ended() - unloaded_before, 4, "[INF]");
-    for (i = unloaded_before, waits = 0; i < sched_ended(); ++i)
+              ended - unloaded_before, 4, "[INF]");
+    for (i = unloaded_before, waits = 0; i < ended; ++i)
         waits += sched.rows[i].slot_waits;
     expect(waits >= 2, "scheduler/unload_waited",
            "waits for a slot among the domain's threads (2 spin, 2 queue)", (long)waits, 2, "[HDR]");
