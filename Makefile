@@ -33,7 +33,7 @@ soak:
 
 # The demo is the played CLR (tests/clr/: the scenarios, the driver and the
 # harness's fake CLR objects) driving the suite's build of the implementation.
-DEMO_SRC = examples/demo.c tests/clr/clr_scenarios.c tests/clr/clr_driver.c tests/clr/harness.c tests/suite/impl.c
+DEMO_SRC = examples/demo.c tests/clr/clr_scenarios.c tests/clr/clr_driver.c tests/clr/clr_runtime.c tests/clr/harness.c tests/suite/impl.c
 
 demo:
 	@mkdir -p build

@@ -89,6 +89,7 @@ static void on_reverse_leave(void *user, clrhost_task *task)
 
 int main(void)
 {
+    static const clr_host_probe probe = CLR_PROBE_OF_THIS_HEADER;
     clrhost_task_config cfg;
     clrhost_task_manager *tm = NULL;
     IHostControl *hc = NULL;
@@ -98,6 +99,7 @@ int main(void)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_harness_init();
+    clr_probe = &probe; /* this program holds the implementation */
     printf("clrhost_task.h demo. This program plays the CLR's part: it makes the calls\n"
            "the .NET Framework CLR (64-bit) makes on a task manager while it runs\n"
            "Scenarios.Run(\"all\") (examples/managed). The task manager and hooks are real.\n\n");

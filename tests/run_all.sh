@@ -50,10 +50,10 @@ FAILED=0
 PASSED=0
 SKIPPED=0
 WARN="-Wall -Wextra -Werror -pedantic" # everywhere: every system header here allows it
-SUITE_REST="tests/clr/harness.c tests/clr/clr_driver.c tests/clr/clr_scenarios.c tests/suite/test_com.c tests/suite/test_driver.c tests/suite/test_threads.c tests/suite/test_reliability.c tests/suite/test_played_clr.c tests/suite/test_tasks.c tests/suite/test_profile.c tests/suite/test_scheduler.c tests/suite/main.c"
+SUITE_REST="tests/clr/harness.c tests/clr/clr_driver.c tests/clr/clr_runtime.c tests/clr/clr_scenarios.c tests/suite/test_com.c tests/suite/test_driver.c tests/suite/test_threads.c tests/suite/test_reliability.c tests/suite/test_played_clr.c tests/suite/test_tasks.c tests/suite/test_profile.c tests/suite/test_scheduler.c tests/suite/main.c"
 SRC="tests/suite/impl.c $SUITE_REST"
 FUZZ_SRC="tests/abuse/fuzz/fuzz_calls.c tests/suite/impl.c tests/clr/harness.c"
-CHURN_SRC="tests/abuse/churn.c tests/suite/impl.c tests/clr/harness.c tests/clr/clr_driver.c"
+CHURN_SRC="tests/abuse/churn.c tests/suite/impl.c tests/clr/harness.c tests/clr/clr_driver.c tests/clr/clr_runtime.c"
 # Sizes of the bounded runs; make soak raises them.
 FUZZ_RUNS=${FUZZ_RUNS:-20000}
 FUZZ_WINE_RUNS=${FUZZ_WINE_RUNS:-2000}
@@ -470,7 +470,7 @@ END
 part examples/make-demo make cc -- demo_check
 part examples/mingw64-build x86_64-w64-mingw32-gcc -- sh examples/build.sh x86_64 "$B/examples/x64"
 part examples/mingw32-build i686-w64-mingw32-gcc -- sh examples/build.sh i686 "$B/examples/x86"
-FAKE_SRC="tests/clr/fake_mscoree.c tests/clr/clr_scenarios.c tests/clr/clr_driver.c tests/clr/harness.c"
+FAKE_SRC="tests/clr/fake_mscoree.c tests/clr/clr_scenarios.c tests/clr/clr_driver.c tests/clr/clr_runtime.c tests/clr/harness.c"
 part examples/stand-in-mscoree-i686-build i686-w64-mingw32-gcc -- i686-w64-mingw32-gcc -std=c99 -O2 $WARN -shared \
     -static -Wl,--kill-at $FAKE_SRC -o "$B/examples/x86-mscoree.dll"
 part examples/no-framework-wine x86_64-w64-mingw32-gcc wine -- sh tests/run_examples.sh no-framework "$B/examples/x64"

@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 10000, done, exits = 0;
     counting_allocator a = {0};
+    static const clr_host_probe probe = CLR_PROBE_OF_THIS_HEADER;
     clrhost_task_config cfg;
     clrhost_task_manager *m;
     IHostControl *hc;
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
     handles handles_before, handles_after;
 #endif
     test_harness_init();
+    clr_probe = &probe; /* this program holds the implementation */
     test_config(&cfg, &a);
     cfg.flags = CLRHOST_TASK_HOOK_ALL_CALLS;
     CHECK_HR(clrhost_task_manager_create(&cfg, &m), S_OK);

@@ -63,6 +63,7 @@ void clr_init(clr_sim *clr, clr_pinvoke_style style)
     clr->clr_task_manager.current = clr_current_thread;
     clr->clr_task_manager.thread_type = current_thread_type;
     clr->lock = test_mutex_new();
+    clr_runtime_init(clr);
 }
 
 /* The order of CorHost2::SetHostControl (vm/corhost.cpp). */
@@ -89,9 +90,36 @@ HRESULT clr_set_host_control(clr_sim *clr, IHostControl *hc)
         else /* the real CLR would use these; the simulation has no use for them */
             ((IUnknown *)manager)->lpVtbl->Release((IUnknown *)manager);
     }
-    if (clr->tm) /* once; the result is ignored */
+    if (clr->tm) { /* once; the result is ignored */
         (void)clr->tm->lpVtbl->SetCLRTaskManager(clr->tm, &clr->clr_task_manager.iface);
+        clr_runtime_start(clr);
+    }
     return S_OK;
+}
+
+/* The played CLR's side of a new thread: which played CLR, its name for a
+   report, its AppDomain. */
+static fake_clr_task *new_played_thread(clr_sim *clr, long task_type, const char *name)
+{
+    fake_clr_task *fake = fake_clr_task_new(clr->tm);
+    fake->sim = clr;
+    fake->task_type = task_type;
+    fake->name = name;
+    fake->domain = clr->next_domain;
+    T_STORE(&fake->sim_id, clr->id); /* last: another thread that reads it sees the rest */
+    return fake;
+}
+
+const clr_host_probe *clr_probe;
+
+/* A report shows this header's slots once it has seen one of its tasks. */
+static void note_host_manager(clr_sim *clr, IHostTask *task)
+{
+    clrhost_task *ours = clr_probe ? clr_probe->from_iface(task) : NULL;
+    test_mutex_lock(clr->lock);
+    if (ours && !clr->host_manager)
+        clr->host_manager = clr_probe->manager_of(ours);
+    test_mutex_unlock(clr->lock);
 }
 
 HRESULT clr_thread_enter(clr_sim *clr, fake_clr_task **out)
@@ -105,24 +133,31 @@ HRESULT clr_thread_enter(clr_sim *clr, fake_clr_task **out)
         return hr;
     if (!task)
         return S_OK; /* refused: the CLR runs no managed code on this thread */
-    fake = fake_clr_task_new(clr->tm);
+    /* A thread with a CLR Thread object and no type flags is a user thread. */
+    fake = new_played_thread(clr, current_thread_type() ? current_thread_type() : TT_USER, "foreign");
     fake->expected = task;
     fake->home_thread = test_thread_id();
-    /* A thread with a CLR Thread object and no type flags is a user thread. */
-    fake->task_type = current_thread_type() ? current_thread_type() : TT_USER;
+    note_host_manager(clr, task);
     /* IsHostedThread / GetCurrentHostTask (vm/threads.cpp) release the task
        at once and keep using the raw pointer. */
     task->lpVtbl->Release(task);
-    /* SetupThread makes the Thread current (SetThread) before
-       SetupThreadForHost calls SetCLRTask (vm/threads.cpp ~1004-1012). */
+    /* SetupThread: started, and in the thread store (the thread-store
+       lock, preemptive), then the Thread is made current (SetThread) and
+       SetupThreadForHost calls SetCLRTask (vm/threads.cpp ~1000-1012). */
     set_current_thread(fake);
+    if (!clr_store_started(clr, fake)) { /* the played CLR broke: no managed code on it */
+        set_current_thread(NULL);
+        fake_clr_task_free(fake);
+        return E_FAIL;
+    }
     hr = task->lpVtbl->SetCLRTask(task, &fake->iface);
     if (FAILED(hr)) { /* the CLR throws during thread set-up */
+        T_STORE(&fake->detached, 1);
         set_current_thread(NULL);
         fake_clr_task_free(fake);
         return hr;
     }
-    (void)clr->tm->lpVtbl->SwitchToTask(clr->tm, 0);
+    clr_switch(clr);
     *out = fake;
     return S_OK;
 }
@@ -157,6 +192,7 @@ void clr_shutdown(clr_sim *clr)
         stop_traffic(clr);
     if (clr->finalizer)
         stop_finalizer(clr);
+    clr_runtime_stop(clr);
     if (clr->tm)
         clr->tm->lpVtbl->Release(clr->tm);
     if (clr->host_control)
@@ -177,27 +213,57 @@ typedef struct clr_thread_args {
     void *arg;
 } clr_thread_args;
 
+/* The name a report gives a thread of this type. */
+static const char *thread_name(long task_type)
+{
+    switch (task_type) {
+    case TT_FINALIZER: return "finalizer";
+    case TT_ADUNLOAD: return "ad-unload helper";
+    case TT_THREADPOOL_WORKER: return "pool worker";
+    case TT_THREADPOOL_GATE: return "pool gate";
+    default: return "user";
+    }
+}
+
 static DWORD WINAPI clr_thread_start(LPVOID p)
 {
     clr_thread_args *a = (clr_thread_args *)p;
-    IHostTaskManager *tm = a->clr->tm;
+    clr_sim *clr = a->clr;
+    fake_clr_task *self = a->fake;
+    IHostTaskManager *tm = clr->tm;
+    int started = 1;
     /* Its type flags first (FinalizerThreadStart, vm/finalizerthread.cpp
        ~765; the pool's workers, vm/win32threadpool.cpp ~2224). */
     clr_set_thread_type(a->task_type);
-    if (a->kind == CLR_THREAD_POOL) { /* SetupThread makes the Thread object here and asks */
+    self->home_thread = test_thread_id();
+    set_current_thread(self);
+    note_host_manager(clr, a->created);
+    if (a->kind == CLR_THREAD_POOL) {
+        /* SetupThread makes the Thread object here and asks, then adds it
+           to the store, preemptive, before SetCLRTask (vm/threads.cpp ~964-1012). */
         IHostTask *current = (IHostTask *)POISON;
         CHECK_HR(tm->lpVtbl->GetCurrentTask(tm, &current), S_OK);
         CHECK(current == a->created); /* the same object CreateTask returned */
         if (current && current != (IHostTask *)POISON)
             current->lpVtbl->Release(current);
+        started = clr_store_started(clr, self);
+        CHECK_HR(a->created->lpVtbl->SetCLRTask(a->created, &self->iface), S_OK);
+    } else {
+        test_hold_until(&clr->starts_held, 0); /* not scheduled by the OS yet */
+        /* HasStarted: cooperative, though unstarted, which the GC skips;
+           SetThread, SetCLRTask, then TransferStartedThread under the
+           thread-store lock (vm/threads.cpp ~2481, 2532-2558). */
+        T_STORE(&self->coop, 1);
+        CHECK_HR(a->created->lpVtbl->SetCLRTask(a->created, &self->iface), S_OK);
+        started = clr_store_started(clr, self);
     }
-    /* HasStarted: SetThread, then SetCLRTask (vm/threads.cpp ~2532-2546). */
-    a->fake->home_thread = test_thread_id();
-    set_current_thread(a->fake);
-    CHECK_HR(a->created->lpVtbl->SetCLRTask(a->created, &a->fake->iface), S_OK);
-    CHECK_HR(tm->lpVtbl->SwitchToTask(tm, 0), S_OK);
-    if (a->body)
-        a->body(a->arg);
+    if (started) {
+        clr_switch(clr);
+        clr_go_coop(clr, self); /* its managed code (KickOffThread, or the pool's work) */
+        if (a->body)
+            a->body(a->arg);
+    }
+    clr_go_preemptive(self); /* the thread leaves the runtime: its end is the host's */
     free(a); /* the current thread stays set until the thread ends: ExitTask detaches it */
     return 0;
 }
@@ -209,11 +275,14 @@ HRESULT clr_create_thread(clr_sim *clr, clr_thread_kind kind, DWORD stack_size, 
                                 arg, join, clr_task);
 }
 
-HRESULT clr_create_thread_as(clr_sim *clr, clr_thread_kind kind, long task_type, DWORD stack_size,
-                             void (*body)(void *), void *arg, IHostTask **join, fake_clr_task **clr_task)
+/* made_before: Thread.Start of a Thread whose new Thread(...) came earlier. */
+static HRESULT create_thread(clr_sim *clr, clr_thread_kind kind, long task_type, DWORD stack_size,
+                             void (*body)(void *), void *arg, IHostTask **join, fake_clr_task **clr_task,
+                             int made_before)
 {
     clr_thread_args *a = (clr_thread_args *)calloc(1, sizeof *a);
     IHostTask *task = (IHostTask *)POISON;
+    fake_clr_task *fake;
     HRESULT hr;
     if (join)
         *join = NULL;
@@ -221,6 +290,8 @@ HRESULT clr_create_thread_as(clr_sim *clr, clr_thread_kind kind, long task_type,
         *clr_task = NULL;
     if (!a)
         return E_OUTOFMEMORY;
+    if (kind == CLR_THREAD_USER && !made_before)
+        clr_store_unstarted(clr); /* new Thread(...), on a managed thread */
     hr = clr->tm->lpVtbl->CreateTask(clr->tm, stack_size, clr_thread_start, a, &task);
     if (hr != S_OK) { /* anything but S_OK fails thread creation */
         if (task != NULL)
@@ -231,12 +302,11 @@ HRESULT clr_create_thread_as(clr_sim *clr, clr_thread_kind kind, long task_type,
     a->clr = clr;
     a->kind = kind;
     a->created = task;
-    a->fake = fake_clr_task_new(clr->tm);
+    a->fake = new_played_thread(clr, task_type, thread_name(task_type));
     a->fake->expected = task;
     a->fake->owned = task; /* the CLR's thread object holds the CreateTask reference */
     a->fake->release_late = clr->finalizer != NULL; /* ... until the finalizer lets it go */
     a->task_type = task_type;
-    a->fake->task_type = task_type;
     a->body = body;
     a->arg = arg;
     if (clr_task)
@@ -245,10 +315,12 @@ HRESULT clr_create_thread_as(clr_sim *clr, clr_thread_kind kind, long task_type,
         task->lpVtbl->AddRef(task);
         *join = task;
     }
+    fake = a->fake; /* the thread frees `a` */
     hr = task->lpVtbl->Start(task);
+    if (hr == S_OK && kind == CLR_THREAD_USER)
+        clr_wait_started(clr, fake); /* Thread.Start returns once it has started */
     if (hr != S_OK) {
-        fake_clr_task *fake = a->fake;
-        a->fake->owned = NULL;
+        fake->owned = NULL;
         free(a);
         if (join) {
             task->lpVtbl->Release(task);
@@ -260,6 +332,17 @@ HRESULT clr_create_thread_as(clr_sim *clr, clr_thread_kind kind, long task_type,
         fake_clr_task_free(fake);
     }
     return hr;
+}
+
+HRESULT clr_create_thread_as(clr_sim *clr, clr_thread_kind kind, long task_type, DWORD stack_size,
+                             void (*body)(void *), void *arg, IHostTask **join, fake_clr_task **clr_task)
+{
+    return create_thread(clr, kind, task_type, stack_size, body, arg, join, clr_task, 0);
+}
+
+HRESULT clr_start_thread(clr_sim *clr, void (*body)(void *), void *arg, IHostTask **join, fake_clr_task **clr_task)
+{
+    return create_thread(clr, CLR_THREAD_USER, TT_USER, 0, body, arg, join, clr_task, 1);
 }
 
 HRESULT clr_ad_unload_helper_begins(clr_sim *clr)
@@ -288,6 +371,31 @@ static BOOL clr_bind(clr_sim *clr, SIZE_T target)
     return hooked;
 }
 
+/* The calling thread's played CLR thread, and whether it ran managed
+   code (cooperative) before a call out, which goes preemptive; the mode
+   comes back after it (waiting out a GC, taking a pending yield). */
+typedef struct clr_mode {
+    fake_clr_task *self;
+    long was_coop;
+} clr_mode;
+
+static clr_mode go_out(clr_sim *clr)
+{
+    clr_mode m;
+    m.self = clr_current_thread();
+    if (m.self && m.self->sim != clr)
+        m.self = NULL;
+    m.was_coop = m.self ? T_LOAD(&m.self->coop) : 0;
+    clr_go_preemptive(m.self);
+    return m;
+}
+
+static void come_back(clr_sim *clr, clr_mode m)
+{
+    if (m.was_coop)
+        clr_go_coop(clr, m.self);
+}
+
 static HRESULT clr_wrapped_call(clr_sim *clr, SIZE_T target, void (*native)(void *), void *arg)
 {
     clr_unwind_frame frame;
@@ -310,55 +418,94 @@ static HRESULT clr_wrapped_call(clr_sim *clr, SIZE_T target, void (*native)(void
     set_innermost_frame(frame.outer); /* keeps the native code's last error */
     error = test_last_error();
     hr = clr->tm->lpVtbl->EnterRuntime(clr->tm);
-    (void)fake_clr_task_safe_point(clr_current_thread()); /* back in managed code */
     test_set_last_error(error);
     return hr;
 }
 
+/* The IL stub goes preemptive before the host is asked and called
+   (PInvokeStubForHostWorker, vm/frames.cpp:1993-2066), and cooperative
+   again after EnterRuntime, where a GC in progress or a pending yield
+   stops the thread (RareDisablePreemptiveGC). */
 HRESULT clr_pinvoke(clr_sim *clr, SIZE_T target, void (*native)(void *), void *arg)
 {
     BOOL hooked = FALSE; /* the CLR presets FALSE and ignores the HRESULT */
-    if (clr->tm)
-        (void)fake_clr_task_safe_point(clr_current_thread()); /* managed code, at a call */
+    clr_mode mode;
+    HRESULT hr;
+    DWORD error;
     if (!clr->tm) {
         native(arg);
         return S_OK;
     }
+    (void)clr_poll(clr); /* managed code, at a call */
+    mode = go_out(clr);
     if (clr->style == CLR_X86)
         hooked = clr_bind(clr, target);
     else
         (void)clr->tm->lpVtbl->CallNeedsHostHook(clr->tm, target, &hooked);
     if (!hooked) {
         native(arg);
-        return S_OK;
+        hr = S_OK;
+    } else {
+        hr = clr_wrapped_call(clr, target, native, arg);
     }
-    return clr_wrapped_call(clr, target, native, arg);
+    error = test_last_error();
+    come_back(clr, mode);
+    test_set_last_error(error);
+    return hr;
 }
 
+/* A managed wait (DoAppropriateWait): preemptive (vm/threads.cpp:4429-4447). */
 HRESULT clr_blocking_wait(clr_sim *clr, void (*wait)(void *), void *arg)
 {
+    clr_mode mode;
+    HRESULT hr;
     if (!clr->tm) {
         wait(arg);
         return S_OK;
     }
-    return clr_wrapped_call(clr, test_clr_wait_target(), wait, arg);
+    mode = go_out(clr);
+    hr = clr_wrapped_call(clr, test_clr_wait_target(), wait, arg);
+    come_back(clr, mode);
+    return hr;
 }
 
+/* Cooperative before ReverseEnterRuntime (after waiting out a GC),
+   preemptive before ReverseLeaveRuntime (vm/amd64/UMThunkStub.asm:183-208,
+   347-380). */
 HRESULT clr_reverse_call(clr_sim *clr, int (*managed)(void *), void *arg)
 {
+    fake_clr_task *self = clr_current_thread();
+    clr_host_call call;
+    long was_coop;
     HRESULT hr;
     int threw;
     if (!clr->tm)
         return managed(arg) ? CLR_MANAGED_THREW : S_OK;
+    if (self && self->sim != clr)
+        self = NULL;
+    was_coop = self ? T_LOAD(&self->coop) : 0;
+    clr_go_coop(clr, self);
+    clr_enter_clr(self);
+    call = clr_host_call_begin(self, "ReverseEnterRuntime");
     hr = clr->tm->lpVtbl->ReverseEnterRuntime(clr->tm);
-    if (hr != S_OK)
+    clr_host_call_end(clr, call);
+    clr_leave_clr(self);
+    if (hr != S_OK) {
+        if (!was_coop)
+            clr_go_preemptive(self);
         return hr; /* managed code does not run */
+    }
     threw = managed(arg);
     /* On the normal path, or from the unwind handler of this frame, the
        innermost one, before any frame further out. */
+    clr_go_preemptive(self);
+    clr_enter_clr(self);
     hr = clr->tm->lpVtbl->ReverseLeaveRuntime(clr->tm);
+    clr_leave_clr(self);
     if (threw && innermost_frame())
         longjmp(innermost_frame()->to, 1); /* every frame pushed inside `managed` is closed by now */
+    if (was_coop)
+        clr_go_coop(clr, self);
     if (hr != S_OK)
         return hr;
     return threw ? CLR_MANAGED_THREW : S_OK;
@@ -371,12 +518,14 @@ HRESULT clr_reverse_call(clr_sim *clr, int (*managed)(void *), void *arg)
 static HRESULT interruptible_wait(clr_sim *clr, IHostTask *task, DWORD ms, DWORD option)
 {
     fake_clr_task *self = clr_current_thread();
+    clr_mode mode = go_out(clr); /* Thread.Sleep and Join wait preemptive */
     HRESULT hr;
     if (self) {
         T_STORE(&self->interruptible, 1); /* before looking for a request: see clr_interrupt */
         if (T_LOAD(&self->interrupt_requested)) {
             T_STORE(&self->interrupt_requested, 0);
             T_STORE(&self->interruptible, 0);
+            come_back(clr, mode);
             return HOST_E_INTERRUPTED; /* HandleThreadInterrupt throws; no wait at all */
         }
     }
@@ -388,7 +537,8 @@ static HRESULT interruptible_wait(clr_sim *clr, IHostTask *task, DWORD ms, DWORD
             T_STORE(&self->interrupt_requested, 0);
             break;
         }
-        if (T_LOAD(&self->aborts) + T_LOAD(&self->rude_aborts) > 0) {
+        if (T_LOAD(&self->abort_delivered)) {
+            T_STORE(&self->abort_fired, 1);
             hr = CLR_THREAD_ABORTED; /* the abort Alert woke it for: a ThreadAbortException */
             break;
         }
@@ -396,6 +546,7 @@ static HRESULT interruptible_wait(clr_sim *clr, IHostTask *task, DWORD ms, DWORD
     }
     if (self)
         T_STORE(&self->interruptible, 0);
+    come_back(clr, mode);
     return hr;
 }
 
@@ -556,6 +707,7 @@ static void wait_for_collection(void *p)
 void clr_collect(clr_sim *clr)
 {
     collection_wait w;
+    (void)clr_gc(clr); /* on a managed thread: the GC itself, on it */
     if (!clr->finalizer)
         return;
     w.clr = clr;
@@ -632,8 +784,8 @@ static void wait_a_round(void *p)
 static void background_round(clr_sim *clr)
 {
     CHECK_HR(clr_blocking_wait(clr, wait_a_round, NULL), S_OK);
-    CHECK_HR(clr->tm->lpVtbl->Sleep(clr->tm, 0, 0), S_OK);
-    CHECK_HR(clr->tm->lpVtbl->SwitchToTask(clr->tm, 0), S_OK);
+    clr_backoff_sleep(clr, 0);
+    clr_switch(clr);
 }
 
 static void worker_body(void *p)
@@ -681,7 +833,7 @@ static void server_gc_body(void *p)
 {
     clr_traffic *traffic = (clr_traffic *)p;
     while (!T_LOAD(&traffic->stop)) {
-        CHECK_HR(traffic->clr->tm->lpVtbl->SwitchToTask(traffic->clr->tm, 0), S_OK);
+        clr_switch(traffic->clr);
         test_sleep_ms(TRAFFIC_ROUND_MS);
     }
 }

@@ -29,8 +29,57 @@ typedef enum clr_thread_kind {
     CLR_THREAD_POOL
 } clr_thread_kind;
 
+/* What the played CLR asks of this header when it is the host under test
+   (the suite, make demo, the churn): a report then shows each task's slot,
+   and section 5's rule is checked (clr_host_call_begin). The stand-in
+   mscoree.dll plays the CLR for a host in another module and has none. */
+typedef struct clr_host_probe {
+    clrhost_task *(*from_iface)(IHostTask *iface);
+    clrhost_task_manager *(*manager_of)(const clrhost_task *task);
+    void (*get_counters)(const clrhost_task *task, clrhost_task_counters *out);
+    HRESULT (*get_stats)(clrhost_task_manager *m, clrhost_task_manager_stats *out);
+    HRESULT (*list)(clrhost_task_manager *m, unsigned which, ULONGLONG min_ms, clrhost_task_view *views,
+                    size_t capacity, size_t *count);
+    void (*views_release)(clrhost_task_view *views, size_t count);
+} clr_host_probe;
+#define CLR_PROBE_OF_THIS_HEADER                                                                      \
+    {clrhost_task_from_iface, clrhost_task_manager_of, clrhost_task_get_counters,                     \
+     clrhost_task_manager_get_stats, clrhost_task_manager_list, clrhost_task_views_release}
+/* NULL unless a program that holds the implementation sets it, once,
+   before its first played CLR. */
+extern const clr_host_probe *clr_probe;
+
 /* The background of calls the CLR makes on its own (clr_traffic_start). */
 typedef struct clr_traffic clr_traffic;
+
+/* One of the CLR's own locks, a Crst. With no host sync manager each is an
+   OS critical section (vm/crst.cpp:60-67, 88): CrstBase::Enter calls
+   Thread::BeginThreadAffinity (the host's) first and EndThreadAffinity
+   after leaving (vm/crst.cpp:464-467, 549-551); a contended one spins,
+   calls SwitchToTask(0) ten times (g_SpinConstants.dwRepetitions,
+   vm/vars.cpp:150-155) and then blocks with no LeaveRuntime
+   (vm/crst.cpp:208-260, 464-481). A thread in cooperative mode switches
+   to preemptive while it waits, but for an any-mode lock such as the
+   thread-store lock (CRST_UNSAFE_ANYMODE, vm/crst.cpp:386-394,
+   vm/threads.cpp:6184). The played one spins on a word. */
+typedef struct clr_crst {
+    const char *name;
+    int any_mode;
+    long owner;     /* the owner's fake_clr_task id; 0: free */
+    long held_word; /* the spin word itself */
+    long blocked;   /* threads blocked on it now (past the spin) */
+} clr_crst;
+
+/* A bounded operation of the played CLR (a GC's suspension, a
+   Thread.Start, an unload, shutdown's suspension): clr_runtime.c's
+   service thread reports it and breaks the played CLR when it outlasts
+   its bound. */
+#define CLR_MAX_BOUNDED 32
+typedef struct clr_bounded {
+    const char *what;
+    long thread_id;              /* the fake's id that runs it */
+    unsigned long long deadline; /* test_now_ms(); 0: a free entry */
+} clr_bounded;
 
 typedef struct clr_sim {
     clr_pinvoke_style style;
@@ -56,6 +105,27 @@ typedef struct clr_sim {
     void (*finalizer_method)(void *); /* clr_finalize_at_next_collection; under lock */
     void *finalizer_method_arg;
     long background_threads_made; /* by the traffic: workers, the unload helper */
+
+    /* The CLR's inside (tests/clr/clr_runtime.c; contract section 5). */
+    long id;                      /* nonzero, unique: its threads' fake_clr_task.sim_id */
+    clr_crst thread_store_lock;   /* the TSL */
+    long gc_in_progress;          /* a GC's suspension or collection is under way */
+    long gc_thread;               /* its thread's fake id */
+    long gcs;                     /* GCs finished */
+    long shutting_down;           /* shutdown's SuspendEE came: threads turning cooperative block */
+    long broken;                  /* a bounded operation outlasted its bound: played waits give up */
+    unsigned bound_ms;            /* the bound (10 s x test_slow() by default) */
+    test_mutex *bounded_lock;
+    clr_bounded bounded[CLR_MAX_BOUNDED];
+    test_thread *service;         /* deadlines, and the abort helper (clr_runtime.c) */
+    long service_stop;
+    long aborts_delivered;        /* by the abort helper: Alerts and redirects */
+    long unsafe_waits;            /* waits for a slot the host made where the CLR cannot afford one */
+    int next_domain;              /* the AppDomain of the threads started from now */
+    long starts_held;             /* nonzero: Thread.Start's new threads wait before HasStarted,
+                                     as threads the OS has not scheduled yet */
+    clrhost_task_manager *host_manager; /* this header's manager, once a task of it is seen
+                                           (under lock): a report shows its slots */
 } clr_sim;
 
 /* ICLRRuntimeHost::SetHostControl: asks for every host manager in the
@@ -132,6 +202,12 @@ HRESULT clr_create_thread(clr_sim *clr, clr_thread_kind kind, DWORD stack_size, 
    for CLR_THREAD_POOL, else TT_USER). */
 HRESULT clr_create_thread_as(clr_sim *clr, clr_thread_kind kind, long task_type, DWORD stack_size,
                              void (*body)(void *), void *arg, IHostTask **join, fake_clr_task **clr_task);
+/* Thread.Start of a Thread made earlier (new Thread(...) took the
+   thread-store lock then, so Start does not): CreateTask, Start, and the
+   wait until the new thread has passed SetCLRTask and the thread-store
+   lock (vm/comsynchronizable.cpp:482, 549-556). As clr_create_thread
+   otherwise, for a user thread. */
+HRESULT clr_start_thread(clr_sim *clr, void (*body)(void *), void *arg, IHostTask **join, fake_clr_task **clr_task);
 /* The calling thread's type flags (ClrFlsSetThreadType) before it has a
    CLR Thread: what GetCurrentTaskType answers for it until then, and the
    type clr_thread_enter gives its Thread. 0: none. */
@@ -200,5 +276,99 @@ HRESULT clr_blocking_wait(clr_sim *clr, void (*wait)(void *), void *arg);
    and the thread then throws ThreadAbortException. */
 #define CLR_THREAD_ABORTED ((HRESULT)0x80131530L) /* COR_E_THREADABORTED */
 HRESULT clr_reverse_call(clr_sim *clr, int (*managed)(void *), void *arg);
+
+/* ---- the CLR's inside (tests/clr/clr_runtime.c; contract section 5) ------
+
+   Every played thread has a GC mode, set where section 5.2 says: a thread
+   the CLR created runs its body in cooperative mode; P/Invokes, managed
+   waits, Thread.Sleep and Join are preemptive, and so are the host's
+   Enter/LeaveRuntime around them; a reverse call turns cooperative before
+   ReverseEnterRuntime and preemptive before ReverseLeaveRuntime
+   (vm/amd64/UMThunkStub.asm:183-208, 347-380); a foreign thread is
+   preemptive outside its reverse calls. Managed code reaches a safe point
+   at every test_sleep_ms, test_wait_for, test_yield and clr_poll: a
+   cooperative thread anywhere else (in a host call, waiting for a lock in
+   cooperative mode) holds every GC up.
+
+   A played operation that cannot finish within clr->bound_ms (a GC's
+   suspension, a Thread.Start, an unload, shutdown's suspension) fails the
+   test, prints every played thread (its mode, its locks, what it waits
+   for, and with this header its slot and its place in the queue) and
+   breaks the played CLR: from then on its own waits give up, so that the
+   test ends instead of hanging. */
+
+void clr_crst_init(clr_crst *c, const char *name, int any_mode);
+/* CrstBase::Enter on the calling thread. 0 when the played CLR broke while
+   it waited: the lock was not taken. */
+int clr_crst_enter(clr_sim *clr, clr_crst *c);
+void clr_crst_leave(clr_sim *clr, clr_crst *c);
+
+/* The calling played thread runs managed code from now (cooperative mode,
+   waiting for a GC's end first: Thread::DisablePreemptiveGC and
+   RareDisablePreemptiveGC, vm/threadsuspend.cpp:3255-3495), or stops
+   (preemptive). A thread with no played CLR thread is left alone. */
+void clr_managed_begin(clr_sim *clr);
+void clr_managed_end(clr_sim *clr);
+/* A safe point in managed code: a GC in progress stops the thread here
+   (preemptive, in the CLR's notified wait for the GC's end); a YieldTask
+   that redirected it makes it call SwitchToTask(0) in preemptive mode
+   (vm/threadsuspend.cpp:4118-4223); an abort the helper delivered fires.
+   Returns nonzero once the thread's abort has fired: its managed code
+   unwinds (a ThreadAbortException). */
+int clr_poll(clr_sim *clr);
+/* Whether the calling thread's abort has fired. */
+int clr_abort_fired(void);
+/* A workstation GC on the calling thread (it allocated, or called
+   GC.Collect): preemptive, it takes the thread-store lock, waits
+   (announced, 10 ms at a time, backing off with SwitchToTask(0)) until
+   every other started thread is preemptive, collects in cooperative mode,
+   lets them go and leaves the lock (gc/gc.cpp:33722-33735;
+   vm/threadsuspend.cpp:66-69, 5161-5420, 8034). S_OK, or E_FAIL when the
+   played CLR broke meanwhile. Nothing on a thread with no played CLR
+   thread. */
+HRESULT clr_gc(clr_sim *clr);
+/* The calling thread's AppDomain for the threads it starts from now
+   (0: the default domain). */
+void clr_set_domain(clr_sim *clr, int domain);
+/* AppDomain unload, on the calling thread as the unload helper's (off the
+   host's scheduler): every started thread of `domain` is marked for
+   abort, which the abort helper delivers, and the unload waits (announced
+   waits, bounded) until they have all ended. S_OK, or E_FAIL when it
+   outlasted its bound. */
+HRESULT clr_unload_domain(clr_sim *clr, int domain);
+/* Shutdown's SuspendEE(SUSPEND_FOR_SHUTDOWN), on the calling thread (the
+   finalizer's, in the CLR: vm/finalizerthread.cpp:1210): it waits until
+   every other started thread is preemptive, bounded. From then on a
+   thread turning cooperative blocks, in an announced wait here (in the
+   CLR for good, vm/threadsuspend.cpp:3432-3495), until
+   clr_shutdown_release, which lets the test clean up. S_OK, or E_FAIL. */
+HRESULT clr_shutdown_suspend(clr_sim *clr);
+void clr_shutdown_release(clr_sim *clr);
+/* Prints every played thread of `clr` (see above), headed by `why`. */
+void clr_report(clr_sim *clr, const char *why);
+
+/* Between the driver and clr_runtime.c. A host call made in cooperative
+   mode or holding a CLR lock is checked: the host must not make the
+   thread wait for a slot in it (clr->unsafe_waits, and a failed check). */
+typedef struct clr_host_call {
+    clrhost_task *task; /* NULL: not checked */
+    ULONGLONG waits;
+    const char *what;
+} clr_host_call;
+clr_host_call clr_host_call_begin(fake_clr_task *self, const char *what);
+void clr_host_call_end(clr_sim *clr, clr_host_call c);
+void clr_runtime_init(clr_sim *clr);  /* clr_init */
+void clr_runtime_start(clr_sim *clr); /* the service thread, once there is a task manager */
+void clr_runtime_stop(clr_sim *clr);  /* clr_shutdown */
+void clr_enter_clr(fake_clr_task *self); /* in the CLR or a host call: no redirect */
+void clr_leave_clr(fake_clr_task *self);
+void clr_switch(clr_sim *clr);        /* __SwitchToThread(0) */
+void clr_backoff_sleep(clr_sim *clr, DWORD ms); /* __SwitchToThread(ms > 0): Sleep(ms, 0), any mode */
+void clr_switch_count(clr_sim *clr, DWORD count);
+void clr_go_coop(clr_sim *clr, fake_clr_task *self);
+void clr_go_preemptive(fake_clr_task *self);
+int clr_store_started(clr_sim *clr, fake_clr_task *self);
+void clr_store_unstarted(clr_sim *clr);
+void clr_wait_started(clr_sim *clr, fake_clr_task *started);
 
 #endif

@@ -421,7 +421,7 @@ static void throttled_body(void *p)
     for (j = 0; j < 5; ++j) {
         for (ms = 0; ms < 20; ++ms) {
             test_sleep_ms(1);
-            (void)fake_clr_task_safe_point(clr_current_thread());
+            (void)clr_poll(w->clr);
         }
         clr_pinvoke(w->clr, TARGET(w->natives->block_ms), call_block_ms, &c);
     }
@@ -468,13 +468,12 @@ static void wait_for_go(void *p)
 static void domain_spinner_body(void *p)
 {
     unloaded_domain *d = (unloaded_domain *)p;
-    fake_clr_task *self = clr_current_thread();
     unsigned long long until;
     clr_blocking_wait(d->clr, wait_for_go, d);
     until = test_now_ms() + 20000u;
     while (test_now_ms() < until && !T_LOAD(&d->unloading)) {
         test_sleep_ms(1);
-        (void)fake_clr_task_safe_point(self);
+        (void)clr_poll(d->clr);
     }
 }
 
@@ -528,14 +527,12 @@ static void blocked_body(void *p)
 static void spinner_body(void *p)
 {
     stuck_threads *s = (stuck_threads *)p;
-    fake_clr_task *self = clr_current_thread();
     unsigned long long until = test_now_ms() + 2u * (unsigned)s->ms;
     while (test_now_ms() < until) {
-        if (T_LOAD(&self->aborts) + T_LOAD(&self->rude_aborts) > 0) { /* the safe point takes the abort */
+        if (clr_poll(s->clr)) { /* the safe point takes the abort */
             T_STORE(&s->aborted, 1);
             return;
         }
-        (void)fake_clr_task_safe_point(self);
     }
 }
 
@@ -654,7 +651,7 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
     char name[32];
     const char *colon = strchr(argument, ':');
     size_t length = colon ? (size_t)(colon - argument) : strlen(argument);
-    int count = colon ? atoi(colon + 1) : 0, result, i;
+    int count = colon ? atoi(colon + 1) : 0, result, i, was_managed;
     int violations = test_failures();
     if (!clr->finalizer && clr->tm) {
         printf("managed: the played CLR has no finalizer thread (clr_finalizer_start)\n");
@@ -672,6 +669,9 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
                 return result;
         return 0;
     }
+    /* Scenarios.Run is managed code: cooperative on the calling thread. */
+    was_managed = clr_current_thread() && T_LOAD(&clr_current_thread()->coop);
+    clr_managed_begin(clr);
     if (strcmp(name, "pinvoke") == 0)
         result = play_pinvoke(clr, natives);
     else if (strcmp(name, "nested") == 0)
@@ -702,7 +702,11 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
         result = play_stuck(clr, natives, count > 0 ? count : 3000);
     else if (strcmp(name, "settle") == 0)
         result = play_settle(clr);
-    else {
+    else
+        result = 100;
+    if (!was_managed)
+        clr_managed_end(clr);
+    if (result == 100) {
         printf("managed: unknown scenario '%s'\n", argument);
         return 100;
     }

@@ -32,7 +32,7 @@ void test_fail_hr(const char *file, int line, const char *what, HRESULT got, HRE
 {
     T_INC(&failures);
     fprintf(stderr, "%s:%d: %s gave 0x%08lX, expected 0x%08lX\n", file, line, what,
-            (unsigned long)got, (unsigned long)expected);
+            (unsigned long)(ULONG)got, (unsigned long)(ULONG)expected);
 }
 
 void test_fail_eq(const char *file, int line, const char *what, unsigned long long got,
@@ -73,23 +73,60 @@ static int test_order(const void *a, const void *b)
     return by_file ? by_file : (x->line > y->line) - (x->line < y->line);
 }
 
+/* The test under way, for the hang watchdog: its name (an index into the
+   run's order) and when it began. */
+static long running_index = -1;
+static long long running_since_ms;
+static long watchdog_stop;
+static test_case **running_order;
+void (*test_on_hang)(void);
+
+/* A test that runs past TEST_HANG_S x test_slow() seconds is a hang: a
+   report, then the process ends (a hung thread cannot be made to return). */
+#define TEST_HANG_S 120
+static void hang_watchdog(void *p)
+{
+    (void)p;
+    while (!T_LOAD(&watchdog_stop)) {
+        long index = (long)T_LOAD(&running_index);
+        long long since = (long long)T_LOAD(&running_since_ms);
+        test_sleep_ms(100);
+        if (index >= 0 && index == (long)T_LOAD(&running_index) &&
+            (long long)test_now_ms() - since > (long long)TEST_HANG_S * 1000 * (long long)test_slow()) {
+            fprintf(stderr, "FAIL %s: still running after %u s: a hang\n", running_order[index]->name,
+                    TEST_HANG_S * test_slow());
+            if (test_on_hang)
+                test_on_hang();
+            fflush(stdout);
+            fflush(stderr);
+            _exit(3);
+        }
+    }
+}
+
 int test_run_registered(int count, char **filters)
 {
     test_case **order = (test_case **)calloc((size_t)registered_count + 1, sizeof *order);
     test_case *t;
+    test_thread *watchdog;
     int i = 0, passed = 0, failed = 0;
     if (!order)
         abort();
     for (t = registered; t; t = t->next)
         order[i++] = t;
     qsort(order, (size_t)registered_count, sizeof *order, test_order);
+    running_order = order;
+    watchdog = test_thread_start(hang_watchdog, NULL);
     for (i = 0; i < registered_count; ++i) {
         int before;
         t = order[i];
         if (!test_selected(t->name, count, filters))
             continue;
         before = test_failures();
+        T_STORE(&running_since_ms, (long long)test_now_ms());
+        T_STORE(&running_index, (long)i);
         t->run();
+        T_STORE(&running_index, -1L);
         if (test_failures() == before) {
             ++passed;
             printf("ok   %s\n", t->name);
@@ -98,6 +135,8 @@ int test_run_registered(int count, char **filters)
             printf("FAIL %s\n", t->name);
         }
     }
+    T_STORE(&watchdog_stop, 1);
+    test_thread_join(watchdog);
     free(order);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
@@ -255,7 +294,9 @@ DWORD test_thread_id(void)
 #endif
 }
 
-void test_sleep_ms(unsigned ms)
+int (*test_managed_poll)(void);
+
+static void sleep_raw(unsigned ms)
 {
 #ifdef _WIN32
     Sleep(ms);
@@ -268,16 +309,51 @@ void test_sleep_ms(unsigned ms)
 #endif
 }
 
+void test_sleep_ms(unsigned ms)
+{
+    unsigned long long until;
+    if (ms <= 1 || !test_managed_poll || !test_managed_poll()) {
+        sleep_raw(ms);
+        return;
+    }
+    for (until = test_now_ms() + ms; test_now_ms() < until; (void)test_managed_poll())
+        sleep_raw(1);
+}
+
+unsigned test_slow(void)
+{
+    static long factor;
+    long f = T_LOAD(&factor);
+    if (f == 0) {
+        const char *text = getenv("CLRHOST_TEST_SLOW");
+        f = text ? atol(text) : 1;
+        if (f < 1)
+            f = 1;
+        T_STORE(&factor, f);
+    }
+    return (unsigned)f;
+}
+
 void test_wait_for(long *flag, long value)
 {
-    unsigned long long until = test_now_ms() + 20000;
+    unsigned long long until = test_now_ms() + 20000u * test_slow();
     while (T_LOAD(flag) != value && test_now_ms() < until)
         test_sleep_ms(1);
     CHECK_EQ(T_LOAD(flag), value);
 }
 
+void test_hold_until(long *flag, long value)
+{
+    unsigned long long until = test_now_ms() + 20000u * test_slow();
+    while (T_LOAD(flag) != value && test_now_ms() < until)
+        sleep_raw(1);
+    CHECK_EQ(T_LOAD(flag), value);
+}
+
 void test_yield(void)
 {
+    if (test_managed_poll)
+        (void)test_managed_poll();
 #ifdef _WIN32
     SwitchToThread();
 #else
@@ -376,8 +452,12 @@ static SIZE_T lookup_system_function(void)
 
 SIZE_T test_system_function(void) { return system_function; }
 
+static test_mutex *all_fakes_lock;
+
 void test_harness_init(void)
 {
+    if (!all_fakes_lock)
+        all_fakes_lock = test_mutex_new();
     clr_wait_target = lookup_clr_wait_target();
     system_function = lookup_system_function();
 }
@@ -518,39 +598,42 @@ static HRESULT STDMETHODCALLTYPE fct_ExitTask(ICLRTask *This)
     T_STORE(&t->detached, 1);
     return S_OK;
 }
-/* Abort and RudeAbort: any thread, always S_OK; on another thread only a
-   request, which a thread in an interruptible wait is alerted for
-   (vm/threads.cpp, vm/threadsuspend.cpp); the played thread takes it at
-   its next safe point or when its wait wakes (tests/clr/clr_driver.c). */
-static void fct_request_abort(fake_clr_task *t, long *count)
-{
-    IHostTask *task;
-    fct_host_call(&t->iface, count);
-    /* The thread is in a wait, not in ExitTask (the host makes no call
-       once ExitTask began): its IHostTask is alive. */
-    task = t->owned ? t->owned : t->expected;
-    if (T_LOAD(&t->interruptible) && task) {
-        task->lpVtbl->AddRef(task);
-        (void)task->lpVtbl->Alert(task);
-        task->lpVtbl->Release(task);
-    }
-    fct_host_call_done(t);
-}
+/* Abort and RudeAbort: any thread, always S_OK, and from the host only a
+   mark (UAC_Host, vm/threadsuspend.cpp:1846-1852; vm/threads.cpp:11924-11945):
+   the played CLR's abort helper alerts or redirects the thread later, as
+   the AppDomain-unload helper's ThreadAbortWatchDog does every 5 ms
+   (tests/clr/clr_runtime.c). */
 static HRESULT STDMETHODCALLTYPE fct_Abort(ICLRTask *This)
 {
     fake_clr_task *t = fake_task_from(This);
-    fct_request_abort(t, &t->aborts);
+    fct_host_call(This, &t->aborts);
+    T_STORE(&t->abort_requested, 1);
+    fct_host_call_done(t);
     return S_OK;
 }
 static HRESULT STDMETHODCALLTYPE fct_RudeAbort(ICLRTask *This)
 {
     fake_clr_task *t = fake_task_from(This);
-    fct_request_abort(t, &t->rude_aborts);
+    fct_host_call(This, &t->rude_aborts);
+    T_STORE(&t->abort_requested, 1);
+    fct_host_call_done(t);
     return S_OK;
 }
-static HRESULT STDMETHODCALLTYPE fct_NeedsPriorityScheduling(ICLRTask *This, BOOL *p) { (void)This; if (p) *p = FALSE; return S_OK; }
+/* TRUE in cooperative mode (a GC waits for the thread) and for the
+   finalizer: m_fPreemptiveGCDisabled || the finalizer (vm/threads.cpp:11974-11986). */
+static HRESULT STDMETHODCALLTYPE fct_NeedsPriorityScheduling(ICLRTask *This, BOOL *p)
+{
+    fake_clr_task *t = fake_task_from(This);
+    if (!p)
+        return E_POINTER;
+    *p = T_LOAD(&t->coop) || T_LOAD(&t->task_type) == TT_FINALIZER ? TRUE : FALSE;
+    return S_OK;
+}
+HRESULT (*fake_clr_yield_hook)(fake_clr_task *t);
 /* YieldTask: another thread only (HOST_E_INVALIDOPERATION on its own);
-   S_FALSE while one is pending (vm/threads.cpp ~12010-12180). */
+   S_FALSE while one is pending; S_OK for a thread not started yet
+   (vm/threads.cpp:12010-12075). The rest (suspending the target,
+   redirecting it) is the played CLR's (fake_clr_yield_hook). */
 static HRESULT STDMETHODCALLTYPE fct_YieldTask(ICLRTask *This)
 {
     fake_clr_task *t = fake_task_from(This);
@@ -559,8 +642,12 @@ static HRESULT STDMETHODCALLTYPE fct_YieldTask(ICLRTask *This)
     if (t->home_thread && test_thread_id() == t->home_thread) {
         T_INC(&t->rule_breaks);
         hr = HOST_E_INVALIDOPERATION;
+    } else if (t->sim && !T_LOAD(&t->started)) {
+        hr = S_OK; /* TS_Unstarted: the host is in control of it */
     } else if (T_XCHG(&t->yield_requested, 1) != 0) {
         hr = S_FALSE;
+    } else if (fake_clr_yield_hook && t->sim) {
+        hr = fake_clr_yield_hook(t);
     }
     fct_host_call_done(t);
     return hr;
@@ -583,18 +670,15 @@ static HRESULT STDMETHODCALLTYPE fct_SetTaskIdentifier(ICLRTask *This, TASKID id
     return S_OK;
 }
 
-int fake_clr_task_safe_point(fake_clr_task *t)
-{
-    if (!t || T_XCHG(&t->yield_requested, 0) == 0)
-        return 0;
-    CHECK_HR(t->tm->lpVtbl->SwitchToTask(t->tm, 0), S_OK);
-    return 1;
-}
-
 static const ICLRTaskVtbl fake_clr_task_vtbl = {
     fct_QueryInterface, fct_AddRef, fct_Release, fct_SwitchIn, fct_SwitchOut, fct_GetMemStats,
     fct_Reset, fct_ExitTask, fct_Abort, fct_RudeAbort, fct_NeedsPriorityScheduling,
     fct_YieldTask, fct_LocksHeld, fct_SetTaskIdentifier};
+
+/* Every fake alive, for the played CLR's GC and its reports (the lock is
+   made by test_harness_init). */
+static fake_clr_task *all_fakes;
+static long last_fake_id;
 
 fake_clr_task *fake_clr_task_new(IHostTaskManager *tm)
 {
@@ -603,11 +687,37 @@ fake_clr_task *fake_clr_task_new(IHostTaskManager *tm)
         abort();
     t->iface.lpVtbl = &fake_clr_task_vtbl;
     t->tm = tm;
+    t->id = T_INC(&last_fake_id);
+    t->name = "thread";
+    t->doing = "";
+    test_mutex_lock(all_fakes_lock);
+    t->all_next = all_fakes;
+    if (all_fakes)
+        all_fakes->all_prev = t;
+    all_fakes = t;
+    test_mutex_unlock(all_fakes_lock);
     return t;
+}
+
+void fake_clr_task_each(void (*fn)(fake_clr_task *t, void *ctx), void *ctx)
+{
+    fake_clr_task *t;
+    test_mutex_lock(all_fakes_lock);
+    for (t = all_fakes; t; t = t->all_next)
+        fn(t, ctx);
+    test_mutex_unlock(all_fakes_lock);
 }
 
 void fake_clr_task_free(fake_clr_task *t)
 {
+    test_mutex_lock(all_fakes_lock);
+    if (t->all_prev)
+        t->all_prev->all_next = t->all_next;
+    else
+        all_fakes = t->all_next;
+    if (t->all_next)
+        t->all_next->all_prev = t->all_prev;
+    test_mutex_unlock(all_fakes_lock);
     if (T_LOAD(&t->rule_breaks) != 0)
         test_fail_eq(__FILE__, __LINE__, "host calls on an ICLRTask that the CLR forbids (after ExitTask, "
                      "or YieldTask on its own thread)", (unsigned long long)t->rule_breaks, 0);

@@ -71,6 +71,10 @@ int test_run_registered(int count, char **filters);
     TEST_AT_START(fn##_register) { test_register(&fn##_case); } \
     static void fn(void)
 
+/* Called, if set, when a test has run so long that it counts as hung,
+   before the process ends (the played CLR prints its threads). */
+extern void (*test_on_hang)(void);
+
 /* Runs fn(arg) on a new thread and waits for it to be gone. */
 void test_run_on_thread(void (*fn)(void *), void *arg);
 void test_fail(const char *file, int line, const char *what);
@@ -197,11 +201,27 @@ typedef struct test_thread test_thread;
 test_thread *test_thread_start(void (*fn)(void *), void *arg);
 void test_thread_join(test_thread *t); /* waits for the OS thread to be gone */
 DWORD test_thread_id(void);
+/* Sleeps; on a played thread in managed code, reaching a safe point
+   (test_managed_poll) every millisecond meanwhile, as managed code that
+   does not call out still lets a GC or a redirect stop it. */
 void test_sleep_ms(unsigned ms);
-/* Waits (sleeping, 1 ms at a time) until *flag is value, at most 20 s;
-   a check fails if it never is. */
+/* Waits (sleeping, 1 ms at a time) until *flag is value, at most
+   20 s x test_slow(); a check fails if it never is. */
 void test_wait_for(long *flag, long value);
 void test_yield(void);
+/* Waits (1 ms at a time) until *flag is value, at most 20 s x test_slow(),
+   and never reaches a safe point meanwhile: managed code whose next safe
+   point is far away, or the CLR's own code. A check fails if it never is. */
+void test_hold_until(long *flag, long value);
+/* Managed code's safe points (set by the played CLR, tests/clr/clr_runtime.c):
+   returns nonzero on a played thread that runs managed code, after
+   letting a GC, a redirect or an abort take it there; 0 anywhere else.
+   NULL: no played CLR. test_sleep_ms, test_wait_for and test_yield call it. */
+extern int (*test_managed_poll)(void);
+/* The slow-machine factor every timed bound is scaled by: the environment
+   variable CLRHOST_TEST_SLOW (a whole number, 1 by default), which
+   tests/run_all.sh raises for valgrind and Wine. */
+unsigned test_slow(void);
 unsigned long long test_now_ms(void);
 DWORD test_last_error(void);
 void test_set_last_error(DWORD e);
@@ -256,14 +276,38 @@ typedef struct fake_clr_task {
     ULONGLONG allocated;      /* what GetMemStats answers */
     ULONGLONG task_id;        /* what SetTaskIdentifier was given */
     long calls_under_way;     /* host calls inside one of the methods above */
+    /* The played CLR's inside (tests/clr/clr_runtime.c; contract section 5).
+       A fake made outside a played CLR keeps all of it 0. */
+    void *sim;                /* the clr_sim it belongs to (for its own thread) */
+    long sim_id;              /* that clr_sim's id (for other threads: atomic) */
+    long id;                  /* nonzero and unique: a played lock's owner */
+    long coop;                /* cooperative GC mode (m_fPreemptiveGCDisabled): a GC waits for it */
+    long started;             /* in the thread store's started list (no TS_Unstarted) */
+    long start_failed;        /* TS_FailStarted: it never ran its body */
+    long in_clr;              /* inside the CLR's own code or a host call: not managed code
+                                 that a redirect can stop */
+    long affinity;            /* the CLR's m_dwThreadAffinityCount (its locks held, mostly) */
+    long redirected;          /* a YieldTask redirected it: SwitchToTask(0) at its next safe point */
+    long abort_requested;     /* an abort is pending: Abort, RudeAbort, or an AppDomain unload */
+    long abort_delivered;     /* the played abort helper has alerted or redirected it */
+    long abort_fired;         /* its abort reached managed code (a ThreadAbortException) */
+    int domain;               /* its AppDomain (0: the default domain) */
+    const char *name;         /* for a report: "user", "finalizer", ... */
+    const char *doing;        /* for a report: what it is inside now */
+    const void *blocked_on;   /* the played lock it waits for, NULL if none */
+    struct fake_clr_task *all_prev, *all_next; /* every fake (fake_clr_task_each) */
 } fake_clr_task;
 
 fake_clr_task *fake_clr_task_new(IHostTaskManager *tm);
 void fake_clr_task_free(fake_clr_task *t); /* checks that no reference is left */
-/* A safe point of `t`'s own thread (a transition, a back-off): a pending
-   YieldTask is taken there, as the CLR's redirect does, by calling
-   IHostTaskManager::SwitchToTask(0). Returns whether it yielded. */
-int fake_clr_task_safe_point(fake_clr_task *t);
+/* Calls fn for every fake alive, under the list's lock (fn must not make
+   or free one). */
+void fake_clr_task_each(void (*fn)(fake_clr_task *t, void *ctx), void *ctx);
+/* How the played CLR's Thread answers YieldTask from another thread,
+   once the rules every fake keeps (own thread, pending, unstarted) let
+   it through (tests/clr/clr_runtime.c sets it); NULL: the request is
+   only recorded. */
+extern HRESULT (*fake_clr_yield_hook)(fake_clr_task *t);
 
 /* The CLR's ICLRTaskManager: GetCurrentTask and GetCurrentTaskType answer
    for the calling thread's CLR task, which `current` (if set) gives:

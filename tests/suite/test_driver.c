@@ -1195,6 +1195,8 @@ static void release_task(void *p)
     CHECK_EQ(t->lpVtbl->Release(t), 0);
 }
 
+static void wait_until_set(void *flag) { test_wait_for((long *)flag, 1); }
+
 /* The CLR's thread object keeps its IHostTask past ExitTask; the finalizer
    releases it later, after the dead thread's clean-up (vm/threads.cpp,
    vm/finalizerthread.cpp), from a thread that has no task of ours. */
@@ -1204,11 +1206,13 @@ TEST_CASE(test_last_release_from_finalizer_thread, "driver/last_release_from_fin
     IHostTask *join = NULL, *thread_object;
     fake_clr_task *clr_task = NULL;
     clrhost_task_manager_stats st;
+    long taken = 0;
     fixture_config(&f);
     fixture_start(&f, CLR_X64, NULL);
-    CHECK_HR(clr_create_thread(&f.clr, CLR_THREAD_POOL, 0, NULL, NULL, &join, &clr_task), S_OK);
+    CHECK_HR(clr_create_thread(&f.clr, CLR_THREAD_POOL, 0, wait_until_set, &taken, &join, &clr_task), S_OK);
     thread_object = clr_task->owned; /* not dropped at ExitTask, but by the finalizer */
     clr_task->owned = NULL;
+    T_STORE(&taken, 1); /* before its ExitTask reads it */
     CHECK_HR(join->lpVtbl->Join(join, INFINITE, WAIT_NOTINDEADLOCK), S_OK);
     CHECK_EQ(join->lpVtbl->Release(join), 1); /* Thread.Join's: the thread object's is left */
     CHECK_EQ(T_LOAD(&clr_task->exit_calls), 1);
@@ -1348,6 +1352,7 @@ TEST_CASE(test_foreach_and_release_while_threads_live, "driver/foreach_and_relea
     CHECK_EQ(T_LOAD(&f.clr.clr_task_manager.refs), 0);
     CHECK_EQ(T_LOAD(&c.clr_thread->exit_calls), 1);
     fake_clr_task_free(c.clr_thread);
+    clr_runtime_stop(&f.clr); /* what clr_shutdown would do, but the references it released */
     test_mutex_free(f.clr.lock);
     test_mutex_free(f.r.lock);
 }

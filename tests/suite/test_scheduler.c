@@ -318,7 +318,10 @@ static void queue_main(void *p)
         q[i].index = (int)i;
         join[i] = NULL;
         fake[i] = NULL;
-        CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, queued_body, &q[i], &join[i], &fake[i]), S_OK);
+        /* Work items: the pool starts its workers without waiting for
+           them, as Thread.Start would (it returns only once its thread
+           has passed SetCLRTask, which here waits for the slot). */
+        CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_POOL, 0, queued_body, &q[i], &join[i], &fake[i]), S_OK);
         wait_for_waiters(&r->w, i); /* 0 holds the slot, then 1, 2, 3 queue in that order */
     }
     r->holder = view_of(&r->w, join[0]);
@@ -400,7 +403,7 @@ static void spinner_body(void *p)
     unsigned long long until = test_now_ms() + r->spin_ms;
     while (test_now_ms() < until) {
         test_sleep_ms(1);
-        (void)fake_clr_task_safe_point(clr_current_thread());
+        (void)clr_poll(&r->w.clr);
     }
     r->spin_end_ms = test_now_ms();
     T_STORE(&r->yields_seen, T_LOAD(&clr_current_thread()->yields));
@@ -500,7 +503,7 @@ static void finalizer_body(void *p)
     T_STORE(&r->finalizer_ran, 1); /* it ran although the one slot is held */
 }
 
-/* A user thread that the AppDomain-unload path takes off the scheduler:
+/* A thread that the AppDomain-unload path takes off the scheduler:
    LeaveRuntime(0) frees its slot for good. */
 static void unloading_body(void *p)
 {
@@ -549,10 +552,10 @@ static void kinds_main(void *p)
     foreign = test_thread_start(foreign_body, r);
     test_wait_for(&r->foreign_phase, 1);
     wait_for_waiters(&r->w, 1);
-    /* A user thread that leaves the scheduler for good (LeaveRuntime(0))
+    /* A thread that leaves the scheduler for good (LeaveRuntime(0))
        lets the queue go on once it has its slot: it queues behind the
        foreign thread. */
-    CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, unloading_body, r, &unl, &unl_fake), S_OK);
+    CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_POOL, 0, unloading_body, r, &unl, &unl_fake), S_OK);
     wait_for_waiters(&r->w, 2);
     T_STORE(&r->hold, 0); /* the holder ends: the foreign call, then the unloading task */
     test_thread_join(foreign);
@@ -663,7 +666,7 @@ static void nest_main(void *p)
        the meantime, on the one slot. */
     CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, sleeper_body, r, &join[0], &fake[0]), S_OK);
     wait_for_waiters(&r->w, 0);
-    CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, alerted_body, r, &join[1], &fake[1]), S_OK);
+    CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_POOL, 0, alerted_body, r, &join[1], &fake[1]), S_OK);
     wait_for_waiters(&r->w, 1);
     v = view_of(&r->w, join[1]);
     CHECK(v.slot_waiting);
