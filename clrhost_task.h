@@ -997,13 +997,16 @@ typedef struct clrhost_task_counters {
     ULONGLONG native_wait_ns;         /* outside the runtime in the CLR's own blocking waits */
     ULONGLONG native_call_ns;         /* outside the runtime in other native calls */
     ULONGLONG sleep_ns;               /* in IHostTaskManager::Sleep */
-    /* The scheduler's (0 without one); times on the timing clock, kept without
-       CLRHOST_TASK_TIMING too. A hold still open is not in slot_ns yet. */
-    ULONGLONG slot_takes;             /* scheduler slots it took */
+    /* The scheduler's (0 without one). A stretch of managed code still going on
+       is not in slot_ns or over_cap_ns yet. */
+    ULONGLONG slot_takes;             /* slots it got when it had none (a lent slot kept is no take) */
     ULONGLONG slot_waits;             /* ... of them after waiting in the queue */
-    ULONGLONG slot_handoffs;          /* slots it gave up straight to a waiting task */
-    ULONGLONG slot_ns;                /* holding a slot: its share of managed code's time */
-    ULONGLONG slot_wait_ns;           /* waiting for a slot */
+    ULONGLONG slot_handoffs;          /* slots it gave a waiting task: handed over, or taken while lent */
+    ULONGLONG slot_ns;                /* with timing: managed code holding a slot */
+    ULONGLONG slot_wait_ns;           /* waiting for a slot (always: read on the wait's own path) */
+    ULONGLONG over_cap;               /* times it ran managed code over the cap: it found no slot
+                                         where the CLR cannot afford a wait (see SCHEDULER) */
+    ULONGLONG over_cap_ns;            /* with timing: managed code over the cap */
 } clrhost_task_counters;
 
 /* The tasks of one kind: a live task counts under its kind now, an ended
@@ -1029,8 +1032,10 @@ typedef struct clrhost_task_manager_stats {
     clrhost_task_kind_stats by_kind[CLRHOST_TASK_KIND_COUNT]; /* totals without the
                                      taskless calls, by kind */
     ULONGLONG slots;           /* the scheduler's (schedule.slots; 0: none) */
-    ULONGLONG slots_held;      /* now, read together with slot_waiters */
+    ULONGLONG slots_held;      /* now, by tasks in managed code (a lent slot is free to take);
+                                  read together with slot_waiters and tasks_over_cap */
     ULONGLONG slot_waiters;    /* tasks waiting for a slot now */
+    ULONGLONG tasks_over_cap;  /* tasks running managed code over the cap now */
 } clrhost_task_manager_stats;
 
 /* A task as another thread sees it (clrhost_task_get_view,
@@ -1058,8 +1063,10 @@ typedef struct clrhost_task_view {
                                 (in native or in managed code, at this depth) without a
                                 transition; 0 without timing or deeper than MAX_DEPTH */
     BOOL scheduled;          /* the scheduler counts it: it needs a slot to run managed code */
-    LONG slot;               /* the scheduler slot it holds (0 to slots - 1); -1: none */
+    LONG slot;               /* the scheduler slot it runs managed code on (0 to slots - 1);
+                                -1: none, or lent while it calls out or waits */
     BOOL slot_waiting;       /* waiting for a slot (then `waiting` is TRUE too) */
+    BOOL over_cap;           /* running managed code over the cap (see SCHEDULER) */
 } clrhost_task_view;
 
 /* clrhost_task_manager_list's `which` */
@@ -1953,6 +1960,7 @@ typedef CONDITION_VARIABLE clrhost__os_cond; /* waits with an SRW lock: Vista's,
 #endif
 #include <dlfcn.h> /* dladdr: the module policy */
 #include <link.h>  /* dl_iterate_phdr */
+#include <sys/mman.h> /* mprotect: the scheduler's heavy barrier */
 
 typedef struct clrhost__posix_thread {
     /* all under clrhost__posix_lock */
@@ -2070,12 +2078,22 @@ struct clrhost_task {
     clrhost__profile_line *profile_last; /* the line its last native call went to (own thread) */
     /* The scheduler's (see scheduler); never touched without one. */
     LONG sched;               /* it is scheduled: written by its own thread only */
-    LONG sched_slot;          /* the slot it holds, -1: none; written under sched_lock (by the
-                                 task, or by the task that hands it one while it waits) */
+    LONG sched_slot;          /* the slot it holds, lent or not; -1: none. Written under
+                                 sched_lock: by the task, by a task that hands it one while it
+                                 waits, or by one that took it while it was lent */
+    LONG sched_out;           /* 1 while its slot is lent (it runs no managed code): its own
+                                 thread's plain stores, and sched_lock's grants */
+    LONG sched_taken;         /* under sched_lock: a task takes its lent slot (see "lent slots") */
+    LONG sched_over;          /* it runs managed code over the cap, with no slot; under sched_lock */
     LONG sched_queued;        /* waiting in the queue; under sched_lock */
-    int sched_yield_asked;    /* under sched_lock: the monitor asked this hold to yield */
-    ULONGLONG sched_since;    /* under sched_lock: clock ticks when it got the slot */
+    int sched_fresh;          /* its own thread's: SetCLRTask gave it its turn, and the CLR's
+                                 SwitchToTask(0) right after it is no back-off */
     clrhost_task *sched_next; /* the queue's link, under sched_lock */
+    ULONGLONG sched_mark;     /* with timing: when its current stretch of managed code began */
+    ULONGLONG sched_lent_seen; /* under sched_lock: 1 + its epoch when a task needing a slot saw it
+                                  lent (see clrhost__sched_take_lent); 0: not seen */
+    ULONGLONG sched_seen_epoch, sched_seen_at; /* the quantum's monitor's own */
+    int sched_yield_asked;    /* the monitor's own: it asked this stretch to yield */
     clrhost__os_cond sched_wake; /* signalled when it is handed a slot */
 };
 
@@ -2146,11 +2164,13 @@ struct clrhost_task_manager {
     ULONGLONG sched_quantum;     /* clock ticks; 0: no monitor */
     unsigned sched_quantum_ms;
     clrhost__os_mutex sched_lock;
-    clrhost_task **sched_holder; /* [sched_slots]: who holds each slot; then the free slots */
+    clrhost_task **sched_holder; /* [sched_slots]: who holds each slot, lent or not; then the free slots */
     LONG *sched_free;            /* [sched_slots], sched_free_count of them in use */
     unsigned sched_free_count;
     clrhost_task *sched_head, *sched_tail; /* the queue of tasks waiting for a slot */
-    LONG sched_waiters;          /* its length, also read without the lock (relaxed) */
+    LONG sched_waiters;          /* its length, also read without the lock (relaxed): every
+                                    task going out reads it */
+    LONG sched_over;             /* tasks over the cap now; read without the lock by the monitor */
     clrhost__os_cond monitor_wake, monitor_gone;
     int monitor_stop, monitor_done; /* under sched_lock */
     DWORD monitor_thread;
@@ -2205,6 +2225,10 @@ static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { __atomic
    fence, a reader's loads before its acquire fence). */
 static void clrhost__fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 static void clrhost__fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+/* Keeps the compiler from moving loads and stores across it; the
+   processor's side of a lent slot's store-then-load is the scheduler's
+   heavy barrier (see "lent slots"). */
+#define clrhost__compiler_barrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
 #elif defined(_MSC_VER)
 
@@ -2255,6 +2279,7 @@ static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { Interloc
    compiler must not move them. */
 static void clrhost__fence_release(void) { _ReadWriteBarrier(); }
 static void clrhost__fence_acquire(void) { _ReadWriteBarrier(); }
+#define clrhost__compiler_barrier() _ReadWriteBarrier()
 
 #else
 #error "clrhost_task.h: no atomics for this compiler (GCC, Clang and MSVC are supported)"
@@ -2292,6 +2317,10 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
    clrhost__os_now_ms(), clrhost__os_mutex_*()
    clrhost__os_cond_*()              condition variables on a mutex (the
                                      scheduler's waits); wait takes ms
+   clrhost__os_heavy_barrier(_init)() every thread of the process runs a
+                                     full barrier (the scheduler's lent
+                                     slots); init once, E_OUTOFMEMORY
+                                     if it cannot be had
    clrhost__os_monitor_start()       a detached thread of ours that runs
                                      clrhost__sched_monitor(manager)
    clrhost__os_module_name()         name of the module holding an address
@@ -2375,6 +2404,58 @@ static HRESULT clrhost__win32_error(void)
 {
     DWORD e = GetLastError();
     return e ? HRESULT_FROM_WIN32(e) : E_UNEXPECTED;
+}
+
+/* The heavy side of the scheduler's asymmetric fence (see "lent slots"
+   in scheduler): FlushProcessWriteBuffers, which interrupts every
+   processor that runs a thread of the process. Wine before 9.0 has it as
+   a stub ("fixme:virtual:NtFlushProcessWriteBuffers stub" under Wine
+   8.0); under such a Wine it is done the way Wine 9 and the CLR's own
+   PAL do it on Linux: lowering a page's protection makes the kernel
+   interrupt every processor that may hold the page's translation. */
+static void *volatile clrhost__barrier_page; /* set: the page's way */
+static SRWLOCK clrhost__barrier_lock = SRWLOCK_INIT;
+
+static HRESULT clrhost__os_heavy_barrier_init(void)
+{
+    typedef const char *(__cdecl * wine_version_fn)(void);
+    HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+    wine_version_fn wine_version =
+        ntdll ? (wine_version_fn)(void (*)(void))GetProcAddress(ntdll, "wine_get_version") : NULL;
+    const char *v = wine_version ? wine_version() : NULL;
+    unsigned major = 0;
+    HRESULT hr = S_OK;
+    if (!v)
+        return S_OK; /* Windows: FlushProcessWriteBuffers */
+    for (; *v >= '0' && *v <= '9'; ++v)
+        major = major * 10u + (unsigned)(*v - '0');
+    if (major >= 9)
+        return S_OK;
+    AcquireSRWLockExclusive(&clrhost__barrier_lock);
+    if (!clrhost__barrier_page) {
+        void *page = VirtualAlloc(NULL, 1, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+        if (page)
+            clrhost__store_ptr(&clrhost__barrier_page, page);
+        else
+            hr = clrhost__win32_error();
+    }
+    ReleaseSRWLockExclusive(&clrhost__barrier_lock);
+    return hr;
+}
+
+static void clrhost__os_heavy_barrier(void)
+{
+    LONG volatile *page = (LONG volatile *)clrhost__load_ptr(&clrhost__barrier_page);
+    DWORD old;
+    if (!page) {
+        FlushProcessWriteBuffers();
+        return;
+    }
+    AcquireSRWLockExclusive(&clrhost__barrier_lock);
+    (void)VirtualProtect((void *)page, 1, PAGE_READWRITE, &old);
+    *page += 1; /* the page is in this processor's translations */
+    (void)VirtualProtect((void *)page, 1, PAGE_NOACCESS, &old);
+    ReleaseSRWLockExclusive(&clrhost__barrier_lock);
 }
 
 static DWORD WINAPI clrhost__win32_thread_entry(LPVOID task)
@@ -2921,6 +3002,58 @@ static void clrhost__os_cond_wait(clrhost__os_cond *c, clrhost__os_mutex *l, DWO
         until.tv_nsec -= 1000000000L;
     }
     (void)pthread_cond_timedwait(c, l, &until);
+}
+
+/* The heavy side of the scheduler's asymmetric fence (see "lent slots"
+   in scheduler): Linux's membarrier (private expedited: every running
+   thread of the process executes a full barrier, since Linux 4.14),
+   registered once; where it is not there (an older kernel, valgrind),
+   lowering a page's protection, which makes the kernel interrupt every
+   processor that may hold the page's translation (the CLR's own PAL does
+   this for FlushProcessWriteBuffers). */
+#define CLRHOST__MEMBARRIER_PRIVATE_EXPEDITED 8
+#define CLRHOST__MEMBARRIER_REGISTER_PRIVATE_EXPEDITED 16
+static pthread_mutex_t clrhost__barrier_lock = PTHREAD_MUTEX_INITIALIZER;
+static LONG clrhost__barrier_how; /* 0: not yet, 1: membarrier, 2: the page */
+static void *clrhost__barrier_page;
+static size_t clrhost__barrier_page_size;
+
+static HRESULT clrhost__os_heavy_barrier_init(void)
+{
+    HRESULT hr = S_OK;
+    pthread_mutex_lock(&clrhost__barrier_lock);
+    if (!clrhost__barrier_how) {
+#if defined(__linux__) && defined(SYS_membarrier)
+        if (syscall(SYS_membarrier, CLRHOST__MEMBARRIER_REGISTER_PRIVATE_EXPEDITED, 0) == 0)
+            clrhost__atomic_store(&clrhost__barrier_how, 1);
+#endif
+        if (!clrhost__barrier_how) {
+            long size = sysconf(_SC_PAGESIZE);
+            clrhost__barrier_page_size = size > 0 ? (size_t)size : 4096;
+            clrhost__barrier_page = mmap(NULL, clrhost__barrier_page_size, PROT_READ | PROT_WRITE,
+                                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (clrhost__barrier_page != MAP_FAILED)
+                clrhost__atomic_store(&clrhost__barrier_how, 2);
+            else
+                hr = E_OUTOFMEMORY;
+        }
+    }
+    pthread_mutex_unlock(&clrhost__barrier_lock);
+    return hr;
+}
+
+static void clrhost__os_heavy_barrier(void)
+{
+#if defined(__linux__) && defined(SYS_membarrier)
+    if (clrhost__atomic_load(&clrhost__barrier_how) == 1 &&
+        syscall(SYS_membarrier, CLRHOST__MEMBARRIER_PRIVATE_EXPEDITED, 0) == 0)
+        return;
+#endif
+    pthread_mutex_lock(&clrhost__barrier_lock);
+    (void)mprotect(clrhost__barrier_page, clrhost__barrier_page_size, PROT_READ | PROT_WRITE);
+    *(volatile int *)clrhost__barrier_page += 1; /* the page is in this processor's translations */
+    (void)mprotect(clrhost__barrier_page, clrhost__barrier_page_size, PROT_NONE);
+    pthread_mutex_unlock(&clrhost__barrier_lock);
 }
 
 /* errno's address, taken once per thread: every hook call saves and
@@ -3511,9 +3644,11 @@ static void clrhost__counters_add(clrhost_task_counters *to, const clrhost_task_
     to->slot_handoffs += clrhost__load64(&from->slot_handoffs);
     to->slot_ns += clrhost__load64(&from->slot_ns);
     to->slot_wait_ns += clrhost__load64(&from->slot_wait_ns);
+    to->over_cap += clrhost__load64(&from->over_cap);
+    to->over_cap_ns += clrhost__load64(&from->over_cap_ns);
 }
 /* A new counter must be added above, in its place in that order. */
-CLRHOST__STATIC_CHECK(every_counter_summed, sizeof(clrhost_task_counters) == 24 * sizeof(ULONGLONG));
+CLRHOST__STATIC_CHECK(every_counter_summed, sizeof(clrhost_task_counters) == 26 * sizeof(ULONGLONG));
 
 static ULONGLONG clrhost__ticks_to_ns(ULONGLONG ticks, ULONGLONG frequency)
 {
@@ -3527,6 +3662,7 @@ static void clrhost__counters_finish(clrhost_task_counters *c, const clrhost_tas
     c->sleep_ns = clrhost__ticks_to_ns(c->sleep_ns, m->tick_frequency);
     c->slot_ns = clrhost__ticks_to_ns(c->slot_ns, m->tick_frequency);
     c->slot_wait_ns = clrhost__ticks_to_ns(c->slot_wait_ns, m->tick_frequency);
+    c->over_cap_ns = clrhost__ticks_to_ns(c->over_cap_ns, m->tick_frequency);
 }
 
 /* A native target's hash, for the tables keyed by target. */
@@ -4387,13 +4523,46 @@ static int clrhost__clr_reserved(const clrhost_task *t)
 
 /* ------------------------------------------------------------------------
    >>scheduler  SQL Server's scheduler model without fibers (SCHEDULER in
-   the manual): N slots; a scheduled task holds one while it runs managed
-   code, gives it up when it calls out or waits, and takes one back (FIFO)
-   when it returns. The slots, their holders and the queue are under
-   sched_lock; a task waits for its slot on its own condition variable,
-   which lets the lock go, so no lock of ours is held across a wait, a
-   hook or a call into the CLR. Without a scheduler none of it runs: the
-   manager's vtable then has none of the methods that call it.
+   the manual), under section 5's first rule: a task never waits for a
+   slot where the CLR cannot afford it. N slots; a scheduled task holds
+   one while it runs managed code, lends it while it calls out or waits,
+   and needs one again when it comes back. The slots, their holders and
+   the queue are under sched_lock; a task waits for a slot on its own
+   condition variable, which lets the lock go, so no lock of ours is held
+   across a wait, a hook or a call into the CLR. Without a scheduler none
+   of it runs: the manager's vtable then has none of the methods that
+   call it.
+
+   Lent slots. A task keeps its slot across its native calls and waits,
+   lent: it marks itself out (sched_out) with a plain store, and back in
+   with another; neither takes a lock or a locked instruction while
+   nobody waits. A task that needs a slot takes a lent one under
+   sched_lock: it sets the holder's sched_taken, makes every thread of
+   the process run a full barrier (clrhost__os_heavy_barrier: membarrier
+   on Linux, FlushProcessWriteBuffers on Windows), then reads the
+   holder's sched_out again: still out, the slot is its. The holder,
+   coming back, stores sched_out = 0, then reads sched_taken. The barrier
+   is the fence the holder does not pay for: at some point of the
+   holder's run it orders the holder's store before its read, so either
+   the taker sees the holder back (and lets go) or the holder sees its
+   slot taken (and asks for one under the lock); never neither. It is
+   the CLR's own way of suspending threads for a GC against their plain
+   stores of m_fPreemptiveGCDisabled. A holder that goes out while a
+   task waits hands its slot over at once; a waiter and a holder that
+   miss each other's store as the holder goes out are caught by the
+   queue's first, which looks at the holders again every millisecond.
+
+   Where a task may wait. Only where section 5 says the thread is
+   preemptive and holds none of the CLR's locks: its BeginThreadAffinity
+   nesting is 0 (the CLR brackets every lock it holds with it,
+   vm/crst.cpp:464-467, 549-551), and its ICLRTask says it needs no
+   priority scheduling (m_fPreemptiveGCDisabled clear, vm/threads.cpp:
+   11974-11986), asked only when it would wait; or SetCLRTask, where the
+   thread is still unstarted, which a GC skips (vm/threads.cpp:
+   6489-6500). A reverse call is always cooperative (vm/amd64/
+   UMThunkStub.asm:183-208): it never waits. A task that finds no slot
+   where it must not wait runs over the cap: counted (over_cap), shown
+   (the view's over_cap), and back under it at its next place to wait.
    ------------------------------------------------------------------------ */
 
 /* Whether a task of this kind and origin is scheduled. The CLR's own
@@ -4422,16 +4591,110 @@ static int clrhost__sched_in_managed(const clrhost_task *t)
     return !t->adopted || CLRHOST__SHIFT_RIGHT(position, 1) > 0;
 }
 
-/* Under sched_lock: `t` holds slot s from `now`. */
-static void clrhost__sched_grant(clrhost_task_manager *m, clrhost_task *t, LONG s, ULONGLONG now)
+/* Whether closing the innermost frame goes back into managed code that
+   needs a slot (see clrhost__sched_in_managed). */
+CLRHOST__INLINE int clrhost__sched_close_leads_in(const clrhost_task *t)
 {
-    m->sched_holder[s] = t;
-    t->sched_since = now;
-    t->sched_yield_asked = 0;
-    clrhost__relaxed_store(&t->sched_slot, s);
+    LONG d = clrhost__depth(t) - 1; /* the frame to close */
+    if (d <= 0)
+        return d == 0 && !t->adopted;
+    return !clrhost__native_below(t, d - 1);
 }
 
-/* Under sched_lock: joins the queue's tail. */
+/* ---- the fast paths: a lent slot goes out and comes back ---------------- */
+
+static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t);
+static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t);
+
+/* The task leaves managed code (a native call, a wait): its slot is lent
+   from now, or handed to the queue's first if a task waits. A task over
+   the cap is back under it. */
+CLRHOST__INLINE void clrhost__sched_out(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (clrhost__relaxed_load(&t->sched_slot) >= 0) {
+        clrhost__relaxed_store(&t->sched_out, 1);
+        clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
+        if (clrhost__relaxed_load(&m->sched_waiters))
+            clrhost__sched_hand_over(m, t);
+    } else if (clrhost__relaxed_load(&t->sched_over)) {
+        clrhost__sched_over_ends(m, t);
+    }
+}
+
+/* The task comes back into managed code: 1 while its lent slot is still
+   its own, 0 when it must ask for one (clrhost__sched_acquire). */
+CLRHOST__INLINE int clrhost__sched_in(clrhost_task *t)
+{
+    if (clrhost__relaxed_load(&t->sched_slot) < 0)
+        return 0;
+    clrhost__relaxed_store(&t->sched_out, 0);
+    clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
+    return !clrhost__relaxed_load(&t->sched_taken);
+}
+
+/* With timing, on the task's own thread: the stretch of managed code
+   since sched_mark, to slot_ns (it held a slot) or over_cap_ns, and a new
+   stretch from `now`. The transitions' own clock reads give `now`. */
+static void clrhost__sched_charge(clrhost_task *t, ULONGLONG now)
+{
+    ULONGLONG stretch = clrhost__elapsed(t->sched_mark, now);
+    if (clrhost__relaxed_load(&t->sched_over))
+        clrhost__count(&t->counts.over_cap_ns, stretch);
+    else if (clrhost__relaxed_load(&t->sched_slot) >= 0)
+        clrhost__count(&t->counts.slot_ns, stretch);
+    t->sched_mark = now;
+}
+
+/* ---- where a task may wait -------------------------------------------------- */
+
+#define CLRHOST__SCHED_NEVER_WAIT 0 /* ReverseEnterRuntime: cooperative */
+#define CLRHOST__SCHED_MAY_WAIT 1   /* SetCLRTask: unstarted, or preemptive with no lock */
+#define CLRHOST__SCHED_ASK 2        /* anywhere else: the CLR's mode decides */
+
+/* Asks the CLR only when the task would wait: a call into the CLR, on
+   its own thread, with no lock of ours held. */
+static CLRHOST__COLD int clrhost__sched_may_wait(clrhost_task *t, int how)
+{
+    clrhost__ICLRTask *clr;
+    BOOL cooperative = TRUE;
+    if (how == CLRHOST__SCHED_NEVER_WAIT || clrhost__relaxed_load(&t->affinity) > 0)
+        return 0; /* cooperative, or holding one of the CLR's locks */
+    if (how == CLRHOST__SCHED_MAY_WAIT)
+        return 1;
+    if (FAILED(clrhost__clr_begin(t, &clr)))
+        return 0;
+    if (FAILED(clr->lpVtbl->NeedsPriorityScheduling(clr, &cooperative)))
+        cooperative = TRUE;
+    clrhost__clr_end(t, clr);
+    return !cooperative;
+}
+
+/* ---- the slots and the queue, under sched_lock ---------------------------- */
+
+/* A sum of the task's own counters that moves whenever a stretch of its
+   managed code ends (a native call, a reverse call's end, a Sleep, a
+   Join, a SwitchToTask): read by other threads to tell one stretch, or
+   one lending, from the next. */
+static ULONGLONG clrhost__sched_epoch(const clrhost_task *t)
+{
+    return clrhost__load64(&t->counts.leave_runtime) + clrhost__load64(&t->counts.reverse_leave_runtime) +
+           clrhost__load64(&t->counts.sleeps) + clrhost__load64(&t->counts.joins) +
+           clrhost__load64(&t->counts.switches);
+}
+
+/* `t` holds slot s, in managed code. */
+static void clrhost__sched_grant(clrhost_task_manager *m, clrhost_task *t, LONG s)
+{
+    m->sched_holder[s] = t;
+    clrhost__relaxed_store(&t->sched_out, 0);
+    clrhost__relaxed_store(&t->sched_taken, 0);
+    clrhost__relaxed_store(&t->sched_slot, s);
+    if (t->sched_over) { /* back under the cap */
+        clrhost__relaxed_store(&t->sched_over, 0);
+        clrhost__relaxed_store(&m->sched_over, m->sched_over - 1);
+    }
+}
+
 static void clrhost__sched_enqueue(clrhost_task_manager *m, clrhost_task *t)
 {
     t->sched_next = NULL;
@@ -4444,9 +4707,9 @@ static void clrhost__sched_enqueue(clrhost_task_manager *m, clrhost_task *t)
     clrhost__relaxed_store(&m->sched_waiters, m->sched_waiters + 1);
 }
 
-/* Under sched_lock: slot s is free. The queue's head gets it (a hand-over:
-   returns 1) or it goes back to the free ones. */
-static int clrhost__sched_pass(clrhost_task_manager *m, LONG s, ULONGLONG now)
+/* Slot s has no holder now: the queue's first gets it (returns 1), or it
+   is free. The new first is woken too: it watches the lent slots. */
+static int clrhost__sched_pass(clrhost_task_manager *m, LONG s)
 {
     clrhost_task *next = m->sched_head;
     m->sched_holder[s] = NULL;
@@ -4460,112 +4723,246 @@ static int clrhost__sched_pass(clrhost_task_manager *m, LONG s, ULONGLONG now)
     next->sched_next = NULL;
     clrhost__relaxed_store(&next->sched_queued, 0);
     clrhost__relaxed_store(&m->sched_waiters, m->sched_waiters - 1);
-    clrhost__sched_grant(m, next, s, now);
+    clrhost__sched_grant(m, next, s);
     clrhost__os_cond_signal(&next->sched_wake);
+    if (m->sched_head)
+        clrhost__os_cond_signal(&m->sched_head->sched_wake);
     return 1;
 }
 
-/* Under sched_lock, on the task's own thread: waits in the queue until a
-   slot is handed to it (the lock is let go meanwhile). Returns the tick
-   it joined the queue at. */
+/* Takes up to `want` lent slots from their holders (see "lent slots"),
+   each passed on (clrhost__sched_pass). Returns how many. Only a holder
+   seen out at an earlier look, with no stretch of managed code since
+   (clrhost__sched_epoch), is taken from: one in a short native call is
+   back before the next look, and hands its slot over itself as it goes
+   out again while someone waits, with no barrier at all. The looks come
+   as a task asks for a slot (twice, an OS yield apart, if the first
+   saw one: *seen) and every millisecond from the queue's first. Every
+   holder marked here is one that was out and not taken: a taken holder
+   leaves sched_holder at once, and a holder back in meanwhile is
+   unmarked. */
+static CLRHOST__COLD unsigned clrhost__sched_take_lent(clrhost_task_manager *m, unsigned want, int *seen_lent)
+{
+    unsigned s, marked = 0, got = 0;
+    for (s = 0; s < m->sched_slots && marked < want; ++s) {
+        clrhost_task *h = m->sched_holder[s];
+        ULONGLONG seen;
+        if (!h || !clrhost__relaxed_load(&h->sched_out) || clrhost__relaxed_load(&h->sched_taken))
+            continue;
+        seen = 1 + clrhost__sched_epoch(h);
+        if (h->sched_lent_seen != seen) { /* first seen out in this lending: taken at a later look */
+            h->sched_lent_seen = seen;
+            if (seen_lent)
+                *seen_lent = 1;
+            continue;
+        }
+        clrhost__relaxed_store(&h->sched_taken, 1);
+        ++marked;
+    }
+    if (!marked)
+        return 0;
+    clrhost__os_heavy_barrier();
+    for (s = 0; s < m->sched_slots; ++s) {
+        clrhost_task *h = m->sched_holder[s];
+        if (!h || !clrhost__relaxed_load(&h->sched_taken))
+            continue;
+        if (clrhost__relaxed_load(&h->sched_out)) { /* still out: the slot goes; it learns when back */
+            clrhost__relaxed_store(&h->sched_slot, -1);
+            (void)clrhost__sched_pass(m, (LONG)s);
+            ++got;
+        } else { /* back in meanwhile: it keeps it */
+            clrhost__relaxed_store(&h->sched_taken, 0);
+        }
+    }
+    return got;
+}
+
+/* A free slot, or a lent one, for `t` if nobody is queued before it.
+   *seen_lent: a lent one was seen, to be taken at a later look. */
+static int clrhost__sched_take_available(clrhost_task_manager *m, clrhost_task *t, int *seen_lent)
+{
+    if (m->sched_head)
+        return 0; /* FIFO: the queue first */
+    if (!m->sched_free_count && !clrhost__sched_take_lent(m, 1, seen_lent))
+        return 0;
+    clrhost__sched_grant(m, t, m->sched_free[--m->sched_free_count]);
+    return 1;
+}
+
+/* Whether `t`, back from out, still holds its lent slot; if it was taken
+   meanwhile, that is counted (a hand-over) and forgotten. */
+static int clrhost__sched_reclaim(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s = clrhost__relaxed_load(&t->sched_slot);
+    if (s >= 0 && m->sched_holder[s] == t) {
+        clrhost__relaxed_store(&t->sched_out, 0);
+        clrhost__relaxed_store(&t->sched_taken, 0);
+        return 1;
+    }
+    if (clrhost__relaxed_load(&t->sched_taken)) {
+        clrhost__relaxed_store(&t->sched_taken, 0);
+        clrhost__count(&t->counts.slot_handoffs, 1);
+    }
+    clrhost__relaxed_store(&t->sched_slot, -1);
+    return 0;
+}
+
+/* Joins the queue and waits, not alertable (an Alert stays pending for
+   its next alertable Sleep or Join), until a slot is handed to it; while
+   it is first, it looks at the lent slots every millisecond. Returns
+   the ticks it waited. */
 static ULONGLONG clrhost__sched_queue_up(clrhost_task_manager *m, clrhost_task *t)
 {
     ULONGLONG asked = clrhost__ticks(m);
     clrhost__sched_enqueue(m, t);
+    (void)clrhost__sched_take_lent(m, (unsigned)m->sched_waiters, NULL);
     if (m->sched_quantum)
         clrhost__os_cond_signal(&m->monitor_wake); /* someone waits: holders past the quantum must yield */
-    while (clrhost__relaxed_load(&t->sched_slot) < 0)
-        clrhost__os_cond_wait(&t->sched_wake, &m->sched_lock, INFINITE);
-    return asked;
-}
-
-/* What a wait for a slot costs, counted by the task that waited. */
-static void clrhost__sched_count_wait(clrhost_task *t, ULONGLONG asked, ULONGLONG got)
-{
-    clrhost__count(&t->counts.slot_waits, 1);
-    clrhost__count(&t->counts.slot_takes, 1);
-    clrhost__count(&t->counts.slot_wait_ns, clrhost__elapsed(asked, got));
-}
-
-/* The task takes a slot: a free one if nobody is queued before it, else
-   it queues (FIFO) and waits, never alertable: an Alert stays pending for
-   its next alertable Sleep or Join (a task woken without a slot would run
-   managed code past the cap). Returns the clock ticks it waited. */
-static CLRHOST__NOINLINE ULONGLONG clrhost__sched_take(clrhost_task_manager *m, clrhost_task *t)
-{
-    ULONGLONG asked = 0;
-    int waited = 0;
-    clrhost__os_mutex_lock(&m->sched_lock);
-    if (m->sched_free_count && !m->sched_head) {
-        clrhost__sched_grant(m, t, m->sched_free[--m->sched_free_count], clrhost__ticks(m));
-    } else {
-        asked = clrhost__sched_queue_up(m, t);
-        waited = 1;
+    while (clrhost__relaxed_load(&t->sched_slot) < 0) {
+        clrhost__os_cond_wait(&t->sched_wake, &m->sched_lock, m->sched_head == t ? 1 : INFINITE);
+        if (clrhost__relaxed_load(&t->sched_slot) < 0 && m->sched_head == t)
+            (void)clrhost__sched_take_lent(m, 1, NULL);
     }
-    clrhost__os_mutex_unlock(&m->sched_lock);
-    if (!waited) {
-        clrhost__count(&t->counts.slot_takes, 1);
-        return 0;
-    }
-    clrhost__sched_count_wait(t, asked, t->sched_since);
-    return clrhost__elapsed(asked, t->sched_since);
+    return clrhost__elapsed(asked, clrhost__ticks(m));
 }
 
-/* The task gives its slot up, to the queue's head if someone waits; with
-   requeue (SwitchToTask) only if someone does, and it then waits at the
-   tail for one of its own. Returns whether it handed the slot over. A
-   slot is free only while nobody waits (sched_pass keeps it so). */
-static CLRHOST__NOINLINE int clrhost__sched_give(clrhost_task_manager *m, clrhost_task *t, int requeue)
+/* ---- the slow paths ------------------------------------------------------------ */
+
+/* The task needs a slot to run managed code: it has none, or its lent
+   one may have been taken. It gets one at once, or waits for one where
+   `how` allows it (clrhost__sched_may_wait), or runs over the cap.
+   Returns the ticks it waited for one. */
+static CLRHOST__COLD ULONGLONG clrhost__sched_acquire(clrhost_task_manager *m, clrhost_task *t, int how)
 {
-    ULONGLONG now = clrhost__ticks(m), held, asked = 0;
-    int handed;
-    clrhost__os_mutex_lock(&m->sched_lock);
-    if (requeue && !m->sched_head) { /* the waiter was served meanwhile */
+    ULONGLONG waited = 0;
+    int may_wait = -1, over = 0, seen_lent = 0;
+    DWORD kept_error = clrhost__os_get_last_error(); /* a timed wait sets it on Windows */
+    for (;;) {
+        clrhost__os_mutex_lock(&m->sched_lock);
+        if (clrhost__sched_reclaim(m, t))
+            break; /* still its own */
+        if (clrhost__sched_take_available(m, t, &seen_lent)) {
+            clrhost__count(&t->counts.slot_takes, 1);
+            break;
+        }
+        if (may_wait >= 0) { /* decided, and still nothing at hand */
+            if (may_wait) {
+                if (t->sched_over) { /* it stops running managed code to wait */
+                    clrhost__relaxed_store(&t->sched_over, 0);
+                    clrhost__relaxed_store(&m->sched_over, m->sched_over - 1);
+                }
+                waited = clrhost__sched_queue_up(m, t);
+                clrhost__count(&t->counts.slot_waits, 1);
+                clrhost__count(&t->counts.slot_takes, 1);
+                clrhost__count(&t->counts.slot_wait_ns, waited);
+            } else if (!t->sched_over) {
+                clrhost__relaxed_store(&t->sched_over, 1);
+                clrhost__relaxed_store(&m->sched_over, m->sched_over + 1);
+                over = 1;
+            }
+            break;
+        }
         clrhost__os_mutex_unlock(&m->sched_lock);
-        return 0;
+        may_wait = clrhost__sched_may_wait(t, how); /* a call into the CLR: no lock held */
+        if (seen_lent)
+            clrhost__os_yield(); /* a holder seen lent has a moment to come back (take_lent) */
     }
-    held = clrhost__elapsed(t->sched_since, now);
-    handed = clrhost__sched_pass(m, clrhost__relaxed_load(&t->sched_slot), now);
-    clrhost__relaxed_store(&t->sched_slot, -1);
-    if (requeue)
-        asked = clrhost__sched_queue_up(m, t);
     clrhost__os_mutex_unlock(&m->sched_lock);
-    clrhost__count(&t->counts.slot_ns, held);
+    if (over)
+        clrhost__count(&t->counts.over_cap, 1);
+    clrhost__os_set_last_error(kept_error);
+    return waited;
+}
+
+/* A task going out hands its slot to the queue's first. */
+static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s;
+    int handed = 0;
+    clrhost__os_mutex_lock(&m->sched_lock);
+    s = clrhost__relaxed_load(&t->sched_slot);
+    if (s >= 0 && m->sched_holder[s] == t && m->sched_head) {
+        clrhost__relaxed_store(&t->sched_slot, -1);
+        handed = clrhost__sched_pass(m, s);
+    }
+    clrhost__os_mutex_unlock(&m->sched_lock);
     if (handed)
         clrhost__count(&t->counts.slot_handoffs, 1);
-    if (requeue)
-        clrhost__sched_count_wait(t, asked, t->sched_since);
-    return handed;
 }
 
-/* After a transition: the slot follows where the task now is. */
-static void clrhost__sched_settle(clrhost_task_manager *m, clrhost_task *t)
+/* A task over the cap leaves managed code. */
+static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t)
 {
-    int holds = clrhost__relaxed_load(&t->sched_slot) >= 0;
+    clrhost__os_mutex_lock(&m->sched_lock);
+    if (t->sched_over) {
+        clrhost__relaxed_store(&t->sched_over, 0);
+        clrhost__relaxed_store(&m->sched_over, m->sched_over - 1);
+    }
+    clrhost__os_mutex_unlock(&m->sched_lock);
+}
+
+/* The slot, if any, goes back (to the queue's first, or free), and the
+   task is under the cap: its end, LeaveRuntime(0). */
+static CLRHOST__COLD void clrhost__sched_let_go(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s;
+    int handed = 0;
+    clrhost__os_mutex_lock(&m->sched_lock);
+    s = clrhost__relaxed_load(&t->sched_slot);
+    if (s >= 0 && m->sched_holder[s] == t)
+        handed = clrhost__sched_pass(m, s);
+    clrhost__relaxed_store(&t->sched_slot, -1);
+    clrhost__relaxed_store(&t->sched_taken, 0);
+    clrhost__relaxed_store(&t->sched_out, 0);
+    if (t->sched_over) {
+        clrhost__relaxed_store(&t->sched_over, 0);
+        clrhost__relaxed_store(&m->sched_over, m->sched_over - 1);
+    }
+    clrhost__os_mutex_unlock(&m->sched_lock);
+    if (handed)
+        clrhost__count(&t->counts.slot_handoffs, 1);
+}
+
+/* With timing, in a slow path: the stretch so far is charged, and a new
+   one starts now. */
+static void clrhost__sched_charge_now(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (m->flags & CLRHOST_TASK_TIMING)
+        clrhost__sched_charge(t, clrhost__ticks(m));
+}
+
+/* After a transition's full path (timing, a repair): the slot follows
+   where the task now is. `how`: whether it may wait, if it needs one. */
+static CLRHOST__COLD void clrhost__sched_settle(clrhost_task_manager *m, clrhost_task *t, int how)
+{
     if (!clrhost__relaxed_load(&t->sched))
         return;
     if (clrhost__sched_in_managed(t)) {
-        if (!holds)
-            (void)clrhost__sched_take(m, t);
-    } else if (holds) {
-        (void)clrhost__sched_give(m, t, 0);
+        if (!clrhost__sched_in(t))
+            (void)clrhost__sched_acquire(m, t, how);
+    } else {
+        clrhost__sched_out(m, t);
     }
 }
 
 /* The CLR gave the task its ICLRTask, on its own thread (the kind is
-   known from here): a task of a scheduled kind is scheduled from now and,
-   if it is one of the CLR's own threads, takes its slot before it runs
-   managed code. [SRC] The thread is in preemptive mode there, holding
-   none of the CLR's locks (Thread::HasStarted and SetupThread call
-   SetupThreadForHost outside the thread-store lock, vm/threads.cpp), so a
-   GC never waits for it while it waits for a slot. */
+   known from here): a task of a scheduled kind is scheduled from now
+   and, if it is one of the CLR's own threads, takes its slot before it
+   runs managed code. It may wait for it: the thread is unstarted, which
+   a GC skips, or preemptive, and holds none of the CLR's locks
+   (Thread::HasStarted and SetupThread, vm/threads.cpp:964-1012,
+   2481-2546). */
 static void clrhost__sched_join(clrhost_task_manager *m, clrhost_task *t)
 {
     if (clrhost__relaxed_load(&t->sched) || clrhost__relaxed_load(&t->off_scheduler) ||
         !clrhost__sched_wants_task(m, t))
         return;
     clrhost__relaxed_store(&t->sched, 1);
-    clrhost__sched_settle(m, t);
+    t->sched_fresh = 1;
+    if (clrhost__sched_in_managed(t))
+        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_MAY_WAIT);
+    if (m->flags & CLRHOST_TASK_TIMING)
+        t->sched_mark = clrhost__ticks(m);
 }
 
 /* Off scheduling for good (LeaveRuntime(0), or the task's end, before its
@@ -4574,67 +4971,153 @@ static void clrhost__sched_retire(clrhost_task_manager *m, clrhost_task *t)
 {
     if (!clrhost__relaxed_load(&t->sched))
         return;
-    if (clrhost__relaxed_load(&t->sched_slot) >= 0)
-        (void)clrhost__sched_give(m, t, 0);
+    clrhost__sched_charge_now(m, t);
+    clrhost__sched_let_go(m, t);
     clrhost__relaxed_store(&t->sched, 0);
 }
 
-/* A wait (Sleep, Join) gives the slot up meanwhile: returns whether it
-   did, for clrhost__sched_resume. */
+/* A wait (Sleep, Join) lends the slot meanwhile; after it, the task needs
+   its slot again, and may wait for it only where the CLR allows. */
 static int clrhost__sched_pause(clrhost_task_manager *m, clrhost_task *t)
 {
-    if (!t || clrhost__relaxed_load(&t->sched_slot) < 0)
-        return 0;
-    (void)clrhost__sched_give(m, t, 0);
+    if (!t || !clrhost__relaxed_load(&t->sched) || !clrhost__sched_in_managed(t))
+        return 0; /* not scheduled, or not in managed code: nothing to lend */
+    clrhost__sched_charge_now(m, t);
+    clrhost__sched_out(m, t);
     return 1;
 }
 
 static void clrhost__sched_resume(clrhost_task_manager *m, clrhost_task *t, int paused)
 {
-    if (paused && clrhost__relaxed_load(&t->sched))
-        (void)clrhost__sched_take(m, t);
+    if (!paused || !clrhost__relaxed_load(&t->sched))
+        return;
+    if (!clrhost__sched_in(t))
+        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
+    if (m->flags & CLRHOST_TASK_TIMING)
+        t->sched_mark = clrhost__ticks(m);
 }
 
-/* SwitchToTask, and a zero-length Sleep: when someone waits for a slot,
-   the task hands its own over and queues again at the tail. Returns
-   whether it did (it has waited its turn: no OS yield is needed). */
-static int clrhost__sched_switch(clrhost_task_manager *m, clrhost_task *t)
+/* Whether a back-off (SwitchToTask, Sleep(0)) moves the slot: the task
+   runs managed code and holds a slot someone waits for, or runs over the
+   cap. The CLR's SwitchToTask(0) right after SetCLRTask
+   (Thread::SetupThreadForHost, vm/threads.cpp) is no back-off: the task
+   has just had its turn. */
+static int clrhost__sched_wants_switch(const clrhost_task_manager *m, clrhost_task *t)
 {
-    if (clrhost__relaxed_load(&t->sched_slot) < 0) {
-        clrhost__sched_settle(m, t); /* scheduled in managed code without one: take it */
+    if (t->sched_fresh) {
+        t->sched_fresh = 0;
         return 0;
     }
-    if (clrhost__relaxed_load(&m->sched_waiters) == 0)
+    if (!clrhost__sched_in_managed(t))
         return 0;
-    return clrhost__sched_give(m, t, 1);
+    if (clrhost__relaxed_load(&t->sched_over))
+        return 1;
+    return clrhost__relaxed_load(&t->sched_slot) >= 0 && clrhost__relaxed_load(&m->sched_waiters) != 0;
+}
+
+/* SwitchToTask, and a zero-length Sleep, when a task waits for a slot
+   and this one holds one in managed code, or when this one is over the
+   cap: it hands its slot to the queue's first and needs one again (at
+   the queue's tail where it may wait; over the cap where it may not), or
+   being over the cap, it asks for one. Returns whether it waited or
+   handed over (no OS yield is needed then). */
+static CLRHOST__COLD int clrhost__sched_switch(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s;
+    int handed = 0;
+    ULONGLONG waited;
+    clrhost__sched_charge_now(m, t);
+    if (!t->sched_over) {
+        clrhost__os_mutex_lock(&m->sched_lock);
+        s = clrhost__relaxed_load(&t->sched_slot);
+        if (s >= 0 && m->sched_holder[s] == t && m->sched_head) {
+            clrhost__relaxed_store(&t->sched_slot, -1);
+            handed = clrhost__sched_pass(m, s);
+        }
+        clrhost__os_mutex_unlock(&m->sched_lock);
+        if (!handed)
+            return 0; /* the waiter was served meanwhile */
+        clrhost__count(&t->counts.slot_handoffs, 1);
+    }
+    waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
+    if (m->flags & CLRHOST_TASK_TIMING)
+        t->sched_mark = clrhost__ticks(m);
+    return handed || waited;
+}
+
+/* EnterRuntime back into managed code without its slot: it may wait for
+   one where the CLR allows; a wait is no native time, so with timing it
+   counts as nested in the frame this closes. */
+static CLRHOST__COLD void clrhost__sched_enter_slow(clrhost_task_manager *m, clrhost_task *t)
+{
+    ULONGLONG waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
+    LONG d = clrhost__depth(t) - 1;
+    if ((m->flags & CLRHOST_TASK_TIMING) && d >= 0 && d < CLRHOST_TASK_MAX_DEPTH)
+        t->frames[d].nested += waited;
 }
 
 /* ---- the quantum's monitor ---------------------------------------------
 
    A thread of ours, made with the manager when schedule.quantum_ms is
-   set. Every half quantum, while someone waits for a slot, it asks each
-   holder that has held its slot longer than the quantum to yield
-   (clrhost_task_yield: ICLRTask::YieldTask, once per hold); the CLR makes
-   that task call SwitchToTask(0) at its next safe point, where it hands
-   its slot over. It holds a reference on the task it asks, none while it
-   sleeps; the manager's block stays until both the manager and the
-   monitor are done with it (memory_refs). */
+   set. Every half quantum, while a task waits for a slot or runs over
+   the cap, it asks each task that has run managed code longer than the
+   quantum without a break (holding a slot, or over the cap) to yield
+   (clrhost_task_yield: ICLRTask::YieldTask, once per stretch); the CLR
+   makes that task call SwitchToTask(0) at its next safe point, where it
+   hands its slot over. A stretch is told by the task's own counters of
+   the calls that end one (a native call, a reverse call's end, a Sleep,
+   a Join, a SwitchToTask): they did not move since the monitor first saw
+   it. It holds a reference on the task it asks, none while it sleeps; the
+   manager's block stays until both the manager and the monitor are done
+   with it (memory_refs). */
 
-/* Under sched_lock: a holder past the quantum, not asked yet during this
-   hold, with a reference taken; NULL if none. */
-static clrhost_task *clrhost__sched_overdue(clrhost_task_manager *m)
+/* Whether `t`, in managed code now, has been there past the quantum and
+   not been asked yet; the monitor's own fields, under sched_lock. */
+static int clrhost__sched_overdue(clrhost_task_manager *m, clrhost_task *t, ULONGLONG now)
+{
+    ULONGLONG epoch = clrhost__sched_epoch(t);
+    if (epoch != t->sched_seen_epoch || !t->sched_seen_at) {
+        t->sched_seen_epoch = epoch;
+        t->sched_seen_at = now;
+        t->sched_yield_asked = 0;
+        return 0;
+    }
+    if (t->sched_yield_asked || clrhost__elapsed(t->sched_seen_at, now) <= m->sched_quantum)
+        return 0;
+    t->sched_yield_asked = 1;
+    return 1;
+}
+
+/* Under sched_lock: a holder in managed code past the quantum, not asked
+   yet during this stretch, with a reference taken; NULL if none. */
+static clrhost_task *clrhost__sched_overdue_holder(clrhost_task_manager *m)
 {
     ULONGLONG now = clrhost__ticks(m);
     unsigned s;
     for (s = 0; s < m->sched_slots; ++s) {
         clrhost_task *t = m->sched_holder[s];
-        if (t && !t->sched_yield_asked && clrhost__elapsed(t->sched_since, now) > m->sched_quantum) {
-            t->sched_yield_asked = 1;
+        if (t && !clrhost__relaxed_load(&t->sched_out) && clrhost__sched_overdue(m, t, now)) {
             (void)clrhost__task_addref(t); /* a holder is live: not freed before this */
             return t;
         }
     }
     return NULL;
+}
+
+/* The same of the tasks over the cap, under the registry's lock alone
+   (get_stats takes sched_lock inside it: never the other way). */
+static clrhost_task *clrhost__sched_overdue_over_cap(clrhost_task_manager *m)
+{
+    ULONGLONG now = clrhost__ticks(m);
+    clrhost_task *t;
+    clrhost__os_mutex_lock(&m->lock);
+    for (t = m->live; t; t = t->live_next)
+        if (clrhost__relaxed_load(&t->sched_over) && clrhost__sched_overdue(m, t, now)) {
+            (void)clrhost__task_addref(t); /* live: not freed before this */
+            break;
+        }
+    clrhost__os_mutex_unlock(&m->lock);
+    return t;
 }
 
 static void clrhost__manager_free(clrhost_task_manager *m);
@@ -4647,7 +5130,12 @@ static void clrhost__sched_monitor(void *manager)
     clrhost__os_mutex_lock(&m->sched_lock);
     m->monitor_thread = clrhost__os_current_thread_id();
     while (!m->monitor_stop) {
-        clrhost_task *late = m->sched_waiters ? clrhost__sched_overdue(m) : NULL;
+        clrhost_task *late = m->sched_waiters || m->sched_over ? clrhost__sched_overdue_holder(m) : NULL;
+        if (!late && m->sched_over) {
+            clrhost__os_mutex_unlock(&m->sched_lock);
+            late = clrhost__sched_overdue_over_cap(m);
+            clrhost__os_mutex_lock(&m->sched_lock);
+        }
         if (!late) {
             clrhost__os_cond_wait(&m->monitor_wake, &m->sched_lock, period);
             continue;
@@ -4752,7 +5240,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Join(clrhost__IHostTask *This, DW
         return HOST_E_DEADLOCK;
     if (!t->manager->sched_slots)
         return clrhost__wait(self, &t->thread, ms, option);
-    paused = clrhost__sched_pause(t->manager, self); /* joining gives the slot up */
+    paused = clrhost__sched_pause(t->manager, self); /* joining lends the slot */
     hr = clrhost__wait(self, &t->thread, ms, option);
     clrhost__sched_resume(t->manager, self, paused);
     return hr;
@@ -5157,12 +5645,10 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetLocale(clrhost__IHostTaskManage
     return clrhost__os_set_locale(lcid);
 }
 
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime(clrhost__IHostTaskManager *This, SIZE_T target)
+/* The openings' whole job once the task is known; the scheduled methods
+   share them. */
+CLRHOST__INLINE HRESULT clrhost__leave_runtime(clrhost_task_manager *m, clrhost_task *t, SIZE_T target)
 {
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t)
-        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
     if (!target)
         return clrhost__leave_scheduler(m, t);
     if (!clrhost__push_is_plain(m, t, m->hooks.leave_runtime != NULL))
@@ -5170,6 +5656,24 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime(clrhost__IHostTaskMan
     clrhost__count(&t->counts.leave_runtime, 1);
     clrhost__push_plain(t, CLRHOST__FRAME_NATIVE_CALL, target);
     return S_OK;
+}
+
+CLRHOST__INLINE HRESULT clrhost__reverse_enter_runtime(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!clrhost__push_is_plain(m, t, m->hooks.reverse_enter_runtime != NULL))
+        return clrhost__reverse_enter_full(m, t);
+    clrhost__count(&t->counts.reverse_enter_runtime, 1);
+    clrhost__push_plain(t, CLRHOST__FRAME_MANAGED, 0);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime(clrhost__IHostTaskManager *This, SIZE_T target)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
+    return clrhost__leave_runtime(m, t, target);
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime(clrhost__IHostTaskManager *This)
@@ -5192,11 +5696,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime(clrhost__IHost
     clrhost_task *t = clrhost__current_task(m);
     if (!t)
         return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
-    if (!clrhost__push_is_plain(m, t, m->hooks.reverse_enter_runtime != NULL))
-        return clrhost__reverse_enter_full(m, t);
-    clrhost__count(&t->counts.reverse_enter_runtime, 1);
-    clrhost__push_plain(t, CLRHOST__FRAME_MANAGED, 0);
-    return S_OK;
+    return clrhost__reverse_enter_runtime(m, t);
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime(clrhost__IHostTaskManager *This)
@@ -5294,36 +5794,49 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetCLRTaskManager(clrhost__IHostTa
 /* ---- with the scheduler ------------------------------------------------
 
    A manager with a scheduler has these in its vtable instead: each does
-   the plain method's whole job and moves the task's slot around it
-   (scheduler), so that a manager without one runs exactly the plain
-   methods. Opening hooks (leave, reverse_enter) and closing hooks (enter,
-   reverse_leave) run on the managed side, holding the slot: a slot is
-   taken before a close into managed code or a reverse call's open, and
-   given up after an open of a native call or a close back into native
-   code. */
+   the plain method's whole job (the same inline steps) and moves the
+   task's slot around it (scheduler), so that a manager without one runs
+   exactly the plain methods. Opening hooks (leave, reverse_enter) and
+   closing hooks (enter, reverse_leave) run on the managed side, holding
+   the slot (or over the cap): the slot comes back before a close into
+   managed code or a reverse call's open, and is lent after an open of a
+   native call or a close back into native code. On the fast path that
+   is a plain store and a plain load each way. */
 
-/* Whether closing the innermost frame goes back into managed code that
-   needs a slot (see clrhost__sched_in_managed). */
-static int clrhost__sched_close_leads_in(const clrhost_task *t)
+/* A closing call's full path (timing, a repair): the close, then the slot
+   follows where the task now is. */
+static CLRHOST__NOINLINE HRESULT clrhost__sched_close_full(clrhost_task_manager *m, clrhost_task *t, int managed)
 {
-    LONG d = clrhost__depth(t) - 1; /* the frame to close */
-    if (d < 0)
-        return 0;
-    if (d == 0)
-        return !t->adopted;
-    return !clrhost__native_below(t, d - 1);
+    clrhost__close(m, t, managed);
+    if (!clrhost__relaxed_load(&t->sched))
+        return S_OK;
+    if (m->flags & CLRHOST_TASK_TIMING) {
+        ULONGLONG now = clrhost__load64(&t->since);
+        if (clrhost__sched_in_managed(t))
+            t->sched_mark = now;
+        else
+            clrhost__sched_charge(t, now);
+    }
+    clrhost__sched_settle(m, t, CLRHOST__SCHED_ASK);
+    return S_OK;
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime_scheduled(clrhost__IHostTaskManager *This, SIZE_T target)
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
-    HRESULT hr = clrhost__mgr_LeaveRuntime(This, target);
     clrhost_task *t = clrhost__current_task(m);
-    if (t && clrhost__relaxed_load(&t->sched)) {
-        if (!target) /* off the host's scheduler for good (vm/appdomain.cpp) */
+    HRESULT hr;
+    if (!t)
+        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
+    hr = clrhost__leave_runtime(m, t, target);
+    if (clrhost__relaxed_load(&t->sched)) {
+        if (!target) { /* off the host's scheduler for good (vm/appdomain.cpp) */
             clrhost__sched_retire(m, t);
-        else if (SUCCEEDED(hr)) /* a veto keeps it in managed code, and its slot */
-            clrhost__sched_settle(m, t);
+        } else if (SUCCEEDED(hr)) { /* a veto keeps it in managed code, and its slot */
+            if (m->flags & CLRHOST_TASK_TIMING)
+                clrhost__sched_charge(t, clrhost__load64(&t->since));
+            clrhost__sched_out(m, t);
+        }
     }
     return hr;
 }
@@ -5332,49 +5845,57 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime_scheduled(clrhost__IH
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
     clrhost_task *t = clrhost__current_task(m);
-    HRESULT hr;
-    if (t && clrhost__relaxed_load(&t->sched) && clrhost__relaxed_load(&t->sched_slot) < 0 &&
-        clrhost__sched_close_leads_in(t)) {
-        /* Waiting for the slot is not time in native code: with timing it
-           counts as nested in the frame this closes, so that the frame's
-           own time (the counters', the profile's) leaves it out. */
-        ULONGLONG waited = clrhost__sched_take(m, t);
-        LONG d = clrhost__depth(t) - 1;
-        if ((m->flags & CLRHOST_TASK_TIMING) && d < CLRHOST_TASK_MAX_DEPTH)
-            t->frames[d].nested += waited;
-    }
-    hr = clrhost__mgr_EnterRuntime(This);
-    if (t)
-        clrhost__sched_settle(m, t); /* after a repair, wherever it led */
-    return hr;
+    if (!t)
+        return clrhost__taskless_call(m, "EnterRuntime on a thread without a task");
+    if (clrhost__relaxed_load(&t->sched) && clrhost__sched_close_leads_in(t) && !clrhost__sched_in(t))
+        clrhost__sched_enter_slow(m, t);
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_NATIVE_CALL))
+        return clrhost__sched_close_full(m, t, 0);
+    clrhost__count(&t->counts.enter_runtime, 1);
+    if (m->hooks.enter_runtime)
+        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime, CLRHOST__FRAME_NATIVE_CALL);
+    return S_OK; /* always: a failure here corrupts the CLR's unwinding */
 }
 
+/* Cooperative (vm/amd64/UMThunkStub.asm:183-208): with no slot at hand,
+   the reverse call runs over the cap; it never waits. */
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime_scheduled(clrhost__IHostTaskManager *This)
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
     clrhost_task *t = clrhost__current_task(m);
     HRESULT hr;
-    if (t && clrhost__relaxed_load(&t->sched) && clrhost__relaxed_load(&t->sched_slot) < 0)
-        (void)clrhost__sched_take(m, t); /* a native call back into managed code */
-    hr = clrhost__mgr_ReverseEnterRuntime(This);
-    if (t)
-        clrhost__sched_settle(m, t); /* a veto: no managed code runs */
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
+    if (clrhost__relaxed_load(&t->sched) && !clrhost__sched_in(t))
+        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_NEVER_WAIT);
+    hr = clrhost__reverse_enter_runtime(m, t);
+    if (clrhost__relaxed_load(&t->sched)) {
+        if (FAILED(hr)) /* vetoed: no managed code runs */
+            clrhost__sched_out(m, t);
+        else if (m->flags & CLRHOST_TASK_TIMING)
+            t->sched_mark = clrhost__load64(&t->since);
+    }
     return hr;
 }
 
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime_scheduled(clrhost__IHostTaskManager *This)
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
-    HRESULT hr = clrhost__mgr_ReverseLeaveRuntime(This);
     clrhost_task *t = clrhost__current_task(m);
-    if (t)
-        clrhost__sched_settle(m, t); /* given up when the frame below is native */
-    return hr;
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseLeaveRuntime on a thread without a task");
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_MANAGED))
+        return clrhost__sched_close_full(m, t, 1);
+    clrhost__count(&t->counts.reverse_leave_runtime, 1);
+    if (m->hooks.reverse_leave_runtime)
+        (void)clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime, CLRHOST__FRAME_MANAGED);
+    if (clrhost__relaxed_load(&t->sched) && !clrhost__sched_in_managed(t))
+        clrhost__sched_out(m, t); /* back into native code: lent */
+    return S_OK; /* always: a failure is thrown after the managed code ran */
 }
 
-/* Sleep gives the slot up while it sleeps; a zero-length one is a
-   back-off, which hands the slot over only when someone waits, as
-   SwitchToTask does. */
+/* Sleep lends the slot while it sleeps; a zero-length one is a back-off,
+   as SwitchToTask. */
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep_scheduled(clrhost__IHostTaskManager *This, DWORD ms, DWORD option)
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
@@ -5384,7 +5905,8 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep_scheduled(clrhost__IHostTask
     if (!t || !clrhost__relaxed_load(&t->sched))
         return clrhost__mgr_Sleep(This, ms, option);
     if (ms == 0) {
-        (void)clrhost__sched_switch(m, t);
+        if (clrhost__sched_wants_switch(m, t))
+            (void)clrhost__sched_switch(m, t);
         return clrhost__mgr_Sleep(This, ms, option);
     }
     paused = clrhost__sched_pause(m, t);
@@ -5393,10 +5915,10 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep_scheduled(clrhost__IHostTask
     return hr;
 }
 
-/* SwitchToTask hands the slot to the first task waiting for one, if any,
-   and queues again at the tail (then it has waited its turn, and the OS
-   is not asked to switch as well). This is also where a forced yield
-   (YieldTask) is taken. */
+/* SwitchToTask hands the slot to the first task waiting for one, if any
+   (then it has waited its turn, or is over the cap, and the OS is not
+   asked to switch as well); a task over the cap asks for a slot. This is
+   also where a forced yield (YieldTask) is taken. */
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask_scheduled(clrhost__IHostTaskManager *This, DWORD option)
 {
     clrhost_task_manager *m = clrhost__manager_from(This);
@@ -5404,7 +5926,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask_scheduled(clrhost__IH
     if (!t || !clrhost__relaxed_load(&t->sched))
         return clrhost__mgr_SwitchToTask(This, option);
     clrhost__count_switch(t);
-    if (!clrhost__sched_switch(m, t))
+    if (!clrhost__sched_wants_switch(m, t) || !clrhost__sched_switch(m, t))
         clrhost__os_yield();
     return S_OK;
 }
@@ -5821,6 +6343,9 @@ static HRESULT clrhost__schedule_init(clrhost_task_manager *m)
     clrhost__os_mutex_init(&m->sched_lock);
     clrhost__os_cond_init(&m->monitor_wake);
     clrhost__os_cond_init(&m->monitor_gone);
+    hr = clrhost__os_heavy_barrier_init(); /* taking a lent slot needs it (see scheduler) */
+    if (FAILED(hr))
+        return hr;
     m->sched_holder = (clrhost_task **)clrhost__alloc(m, (size_t)m->sched_slots * (sizeof(clrhost_task *) + sizeof(LONG)));
     if (!m->sched_holder)
         return E_OUTOFMEMORY;
@@ -5973,10 +6498,14 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
     out->tasks_ended = m->ended;
     memcpy(out->by_kind, m->ended_by_kind, sizeof out->by_kind);
     if (m->sched_slots) {
+        unsigned s;
         clrhost__os_mutex_lock(&m->sched_lock);
         out->slots = m->sched_slots;
-        out->slots_held = m->sched_slots - m->sched_free_count;
+        for (s = 0; s < m->sched_slots; ++s)
+            if (m->sched_holder[s] && !clrhost__relaxed_load(&m->sched_holder[s]->sched_out))
+                out->slots_held += 1;
         out->slot_waiters = (ULONGLONG)m->sched_waiters;
+        out->tasks_over_cap = (ULONGLONG)m->sched_over;
         clrhost__os_mutex_unlock(&m->sched_lock);
     }
     for (t = m->live; t; t = t->live_next) {
@@ -6138,8 +6667,9 @@ CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_
     if (out->in_native && clrhost__is_wait(task->manager, target))
         out->waiting = TRUE;
     out->scheduled = clrhost__relaxed_load(&task->sched) ? TRUE : FALSE;
-    out->slot = clrhost__relaxed_load(&task->sched_slot);
+    out->slot = clrhost__relaxed_load(&task->sched_out) ? -1 : clrhost__relaxed_load(&task->sched_slot);
     out->slot_waiting = clrhost__relaxed_load(&task->sched_queued) ? TRUE : FALSE;
+    out->over_cap = clrhost__relaxed_load(&task->sched_over) ? TRUE : FALSE;
     if (out->slot_waiting)
         out->waiting = TRUE;
     if (since && position < CLRHOST__VIEW_SLOTS) {

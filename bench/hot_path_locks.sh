@@ -1,5 +1,7 @@
 #!/bin/sh
-# Proves that the hot paths contain no locked instruction: compiles the
+# Proves that the hot paths contain no locked instruction (with the
+# scheduler on, too: a lent slot goes out and comes back with plain
+# stores and loads): compiles the
 # implementation to assembly (-O2), follows every call and tail call from
 # the hot entry points, and fails if any function reached holds a `lock`
 # prefix or an xchg with memory (locked without the prefix).
@@ -23,7 +25,9 @@ trap 'rm -f "$out"' EXIT
 
 entries="clrhost__mgr_LeaveRuntime clrhost__mgr_EnterRuntime clrhost__mgr_ReverseEnterRuntime
 clrhost__mgr_ReverseLeaveRuntime clrhost__mgr_CallNeedsHostHook clrhost__mgr_CallNeedsHostHook_never
-clrhost__mgr_CallNeedsHostHook_always clrhost__mgr_GetCurrentTask clrhost__task_AddRef clrhost__task_Release"
+clrhost__mgr_CallNeedsHostHook_always clrhost__mgr_GetCurrentTask clrhost__task_AddRef clrhost__task_Release
+clrhost__mgr_LeaveRuntime_scheduled clrhost__mgr_EnterRuntime_scheduled
+clrhost__mgr_ReverseEnterRuntime_scheduled clrhost__mgr_ReverseLeaveRuntime_scheduled"
 not_followed="clrhost__task_addref_shared clrhost__task_release_shared
 $(grep -o 'CLRHOST__COLD [A-Za-z_ *]*clrhost__[a-z_0-9]*(' "$here/../clrhost_task.h" | grep -o 'clrhost__[a-z_0-9]*')"
 

@@ -248,17 +248,23 @@ static DWORD WINAPI clr_thread_start(LPVOID p)
             current->lpVtbl->Release(current);
         started = clr_store_started(clr, self);
         CHECK_HR(a->created->lpVtbl->SetCLRTask(a->created, &self->iface), S_OK);
+        clr_switch(clr);
     } else {
-        test_hold_until(&clr->starts_held, 0); /* not scheduled by the OS yet */
+        if (T_LOAD(&clr->starts_held)) { /* not scheduled by the OS yet */
+            T_INC(&clr->starts_at_gate);
+            test_hold_until(&clr->starts_held, 0);
+            T_DEC(&clr->starts_at_gate);
+        }
         /* HasStarted: cooperative, though unstarted, which the GC skips;
-           SetThread, SetCLRTask, then TransferStartedThread under the
-           thread-store lock (vm/threads.cpp ~2481, 2532-2558). */
+           SetThread, then SetupThreadForHost (SetCLRTask and
+           SwitchToTask(0)), then TransferStartedThread under the
+           thread-store lock (vm/threads.cpp ~2481, 2532-2558, 12890-12925). */
         T_STORE(&self->coop, 1);
         CHECK_HR(a->created->lpVtbl->SetCLRTask(a->created, &self->iface), S_OK);
+        clr_switch(clr);
         started = clr_store_started(clr, self);
     }
     if (started) {
-        clr_switch(clr);
         clr_go_coop(clr, self); /* its managed code (KickOffThread, or the pool's work) */
         if (a->body)
             a->body(a->arg);
@@ -552,7 +558,11 @@ static HRESULT interruptible_wait(clr_sim *clr, IHostTask *task, DWORD ms, DWORD
 
 /* The IHostTask the CLR's thread object knows: the reference it holds for a
    thread it created, the raw pointer it kept for a foreign one. */
-static IHostTask *host_task_of(const fake_clr_task *t) { return t->owned ? t->owned : t->expected; }
+static IHostTask *host_task_of(const fake_clr_task *t)
+{
+    IHostTask *owned = (IHostTask *)(size_t)T_LOAD(&t->owned); /* ExitTask clears it on the thread */
+    return owned ? owned : t->expected;
+}
 
 HRESULT clr_join(clr_sim *clr, fake_clr_task *t, DWORD timeout)
 {
@@ -617,7 +627,7 @@ static void finalize_dead_threads(clr_sim *clr)
         }
         if (t->owned) { /* DecExternalCount reaches 0: ReleaseHostTask */
             IHostTask *owned = t->owned;
-            t->owned = NULL;
+            T_STORE(&t->owned, NULL);
             T_INC(&clr->released_by_finalizer);
             owned->lpVtbl->Release(owned);
         }

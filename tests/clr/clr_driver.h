@@ -124,6 +124,7 @@ typedef struct clr_sim {
     int next_domain;              /* the AppDomain of the threads started from now */
     long starts_held;             /* nonzero: Thread.Start's new threads wait before HasStarted,
                                      as threads the OS has not scheduled yet */
+    long starts_at_gate;          /* ... how many wait so now */
     clrhost_task_manager *host_manager; /* this header's manager, once a task of it is seen
                                            (under lock): a report shows its slots */
 } clr_sim;

@@ -79,7 +79,11 @@ static const char *mode_name(const fake_clr_task *t)
     return T_LOAD(&t->coop) ? "cooperative" : "preemptive";
 }
 
-static IHostTask *host_task_of(const fake_clr_task *t) { return t->owned ? t->owned : t->expected; }
+static IHostTask *host_task_of(const fake_clr_task *t)
+{
+    IHostTask *owned = (IHostTask *)(size_t)T_LOAD(&t->owned); /* ExitTask clears it on the thread */
+    return owned ? owned : t->expected;
+}
 
 /* Whether `t` is a played thread of clr: read from any thread. */
 static int belongs(const fake_clr_task *t, const clr_sim *clr) { return T_LOAD(&t->sim_id) == clr->id; }
@@ -369,8 +373,9 @@ static int safe_point(fake_clr_task *self)
         clr_switch(clr);
         clr_go_coop(clr, self);
     }
-    if (T_LOAD(&clr->gc_in_progress) && T_LOAD(&clr->gc_thread) != self->id) { /* a hijack: the mode pulses */
-        T_STORE(&self->coop, 0);
+    if ((T_LOAD(&clr->gc_in_progress) && T_LOAD(&clr->gc_thread) != self->id) ||
+        (T_LOAD(&clr->shutting_down) && T_LOAD(&self->task_type) != TT_FINALIZER)) {
+        T_STORE(&self->coop, 0); /* a hijack: the mode pulses, and the thread waits in clr_go_coop */
         clr_go_coop(clr, self);
     }
     if (T_LOAD(&self->abort_delivered))
@@ -489,6 +494,33 @@ void clr_crst_leave(clr_sim *clr, clr_crst *c)
     clr_leave_clr(self);
 }
 
+/* ThreadSuspend::LockThreadStore (vm/threadsuspend.cpp:3060-3125): but for
+   a GC's suspension, a cooperative caller turns preemptive while it takes
+   the lock (then cooperative again without waiting for a GC: it holds the
+   lock); the lock is bracketed by an affinity of its own ("If a task is
+   switched out while it owns ThreadStoreLock, it may not be able to
+   release it"), besides the Crst's. 0 when the played CLR broke. */
+static int lock_thread_store(clr_sim *clr, int for_gc)
+{
+    fake_clr_task *self = self_of(clr);
+    int toggled = !for_gc && self && T_LOAD(&self->coop), got;
+    if (toggled)
+        T_STORE(&self->coop, 0);
+    affinity(clr, self, 1);
+    got = clr_crst_enter(clr, &clr->thread_store_lock);
+    if (!got)
+        affinity(clr, self, 0);
+    if (toggled)
+        T_STORE(&self->coop, 1);
+    return got;
+}
+
+static void unlock_thread_store(clr_sim *clr)
+{
+    clr_crst_leave(clr, &clr->thread_store_lock);
+    affinity(clr, self_of(clr), 0);
+}
+
 /* ---- the GC ------------------------------------------------------------------------ */
 
 typedef struct coop_scan {
@@ -557,7 +589,7 @@ HRESULT clr_gc(clr_sim *clr)
     T_STORE(&self->coop, 0); /* enable_preemptive, then SuspendEE (gc/gc.cpp:33722-33735) */
     self->doing = "running a GC";
     bound = bounded_begin(clr, "a GC", self);
-    if (!clr_crst_enter(clr, &clr->thread_store_lock)) {
+    if (!lock_thread_store(clr, 1)) {
         bounded_end(clr, bound);
         self->doing = doing;
         if (was_coop)
@@ -572,7 +604,7 @@ HRESULT clr_gc(clr_sim *clr)
     T_STORE(&clr->gc_in_progress, 0); /* RestartEE: ResumeRuntime, then the lock goes */
     T_STORE(&clr->gc_thread, 0);
     T_INC(&clr->gcs);
-    clr_crst_leave(clr, &clr->thread_store_lock);
+    unlock_thread_store(clr);
     self->doing = doing;
     if (!was_coop)
         T_STORE(&self->coop, 0);
@@ -590,10 +622,10 @@ int clr_store_started(clr_sim *clr, fake_clr_task *self)
     const char *doing = self->doing;
     int ok;
     self->doing = "starting";
-    ok = clr_crst_enter(clr, &clr->thread_store_lock);
+    ok = lock_thread_store(clr, 0);
     if (ok) {
         T_STORE(&self->started, 1);
-        clr_crst_leave(clr, &clr->thread_store_lock);
+        unlock_thread_store(clr);
     } else {
         T_STORE(&self->start_failed, 1);
     }
@@ -605,8 +637,8 @@ int clr_store_started(clr_sim *clr, fake_clr_task *self)
    under the thread-store lock (vm/threads.cpp:1111-1128, 6276-6290). */
 void clr_store_unstarted(clr_sim *clr)
 {
-    if (self_of(clr) && clr_crst_enter(clr, &clr->thread_store_lock))
-        clr_crst_leave(clr, &clr->thread_store_lock);
+    if (self_of(clr) && lock_thread_store(clr, 0))
+        unlock_thread_store(clr);
 }
 
 /* Thread.Start's wait for the new thread: preemptive, YIELD_WHILE (it is
@@ -696,10 +728,10 @@ HRESULT clr_shutdown_suspend(clr_sim *clr)
     me = self->id;
     bound = bounded_begin(clr, "shutdown's suspension", self);
     T_STORE(&clr->shutting_down, 1);
-    if (clr_crst_enter(clr, &clr->thread_store_lock)) {
+    if (lock_thread_store(clr, 1)) {
         while (cooperative_left(clr, me) && !broken(clr))
             announced_wait(clr, self, all_preemptive, &me, 10);
-        clr_crst_leave(clr, &clr->thread_store_lock);
+        unlock_thread_store(clr);
     }
     bounded_end(clr, bound);
     return broken(clr) ? E_FAIL : S_OK;

@@ -80,6 +80,7 @@ static long long running_since_ms;
 static long watchdog_stop;
 static test_case **running_order;
 void (*test_on_hang)(void);
+static void sleep_raw(unsigned ms);
 
 /* A test that runs past TEST_HANG_S x test_slow() seconds is a hang: a
    report, then the process ends (a hung thread cannot be made to return). */
@@ -90,7 +91,7 @@ static void hang_watchdog(void *p)
     while (!T_LOAD(&watchdog_stop)) {
         long index = (long)T_LOAD(&running_index);
         long long since = (long long)T_LOAD(&running_since_ms);
-        test_sleep_ms(100);
+        sleep_raw(100); /* no safe point: this thread is the harness's */
         if (index >= 0 && index == (long)T_LOAD(&running_index) &&
             (long long)test_now_ms() - since > (long long)TEST_HANG_S * 1000 * (long long)test_slow()) {
             fprintf(stderr, "FAIL %s: still running after %u s: a hang\n", running_order[index]->name,
@@ -312,7 +313,7 @@ static void sleep_raw(unsigned ms)
 void test_sleep_ms(unsigned ms)
 {
     unsigned long long until;
-    if (ms <= 1 || !test_managed_poll || !test_managed_poll()) {
+    if (!test_managed_poll || !test_managed_poll()) { /* not managed code: no safe points */
         sleep_raw(ms);
         return;
     }
@@ -592,7 +593,7 @@ static HRESULT STDMETHODCALLTYPE fct_ExitTask(ICLRTask *This)
     }
     if (t->owned && !t->release_late) { /* the CLR's thread object dies and lets go of its IHostTask */
         IHostTask *owned = t->owned;
-        t->owned = NULL;
+        T_STORE(&t->owned, NULL); /* other threads read it (Thread.Join's GetHostTaskWithAddRef) */
         owned->lpVtbl->Release(owned);
     }
     T_STORE(&t->detached, 1);

@@ -235,9 +235,9 @@ static void counters_host_main(void *p)
     clrhost_task_get_counters(clrhost_task_current(c->h->m), &mine);
     CHECK_EQ(mine.joins, 2);
     /* clr_start's bracket came before the thread had a task; then the
-       thread-store lock (a CLR lock: an affinity bracket) as it entered
-       the runtime (SetupThread) and at new Thread. */
-    CHECK_EQ(mine.thread_affinity, 2);
+       thread-store lock as it entered the runtime (SetupThread) and at new
+       Thread: LockThreadStore's affinity bracket and the Crst's. */
+    CHECK_EQ(mine.thread_affinity, 4);
     c->start_switches = mine.switches; /* 1 as it entered, and Thread.Start's yields */
     join->lpVtbl->Release(join);
     CHECK_EQ(T_LOAD(&fake->yields), 1);
@@ -269,7 +269,7 @@ TEST_CASE(test_counters, "tasks/counters")
     CHECK_EQ(got.sleeps, 3);
     CHECK(got.sleep_ns >= 5000000u); /* three sleeps of 2 ms */
     CHECK_EQ(got.switches, 3);       /* at its start, its own, and the forced yield */
-    CHECK_EQ(got.thread_affinity, 3); /* the thread-store lock as it started, and its own two */
+    CHECK_EQ(got.thread_affinity, 4); /* the thread-store lock as it started (two), and its own two */
     CHECK_EQ(got.alerts, 1);
     CHECK_EQ(got.forced_yields, 1);
     CHECK_EQ(got.forced_yields_taken, 1);
@@ -281,7 +281,7 @@ TEST_CASE(test_counters, "tasks/counters")
     CHECK_EQ(st.totals.switches, c.start_switches + 3 + 1); /* the start thread's, the task's, the taskless one */
     CHECK_EQ(st.totals.sleeps, 3 + 1);
     CHECK_EQ(st.totals.joins, 2);
-    CHECK_EQ(st.totals.thread_affinity, 1 + 2 + 3); /* clr_start's (taskless), the start thread's, the task's */
+    CHECK_EQ(st.totals.thread_affinity, 1 + 4 + 4); /* clr_start's (taskless), the start thread's, the task's */
     CHECK_EQ(st.totals.alerts, 1);
     CHECK_EQ(st.totals.forced_yields, 1);
     CHECK_EQ(st.totals.forced_yields_taken, 1);

@@ -275,6 +275,7 @@ static void chain_b_main(void *p)
     T_STORE(&u->clr.starts_held, 1);
     for (i = 0; i < u->slots; ++i)
         st[i] = starter_start(&c->starters[i], u, started_body, u, 1);
+    wait_for_value(&u->clr.starts_at_gate, (long)u->slots);
     T_STORE(&u->flag[0], 1);                    /* G collects */
     wait_for_value(&u->clr.gc_in_progress, 1); /* and waits, holding the thread-store lock */
     T_STORE(&u->clr.starts_held, 0);
@@ -298,8 +299,12 @@ static void run_chain(unsigned slots, void (*main_fn)(void *))
     CHECK_HR(c->u.gc_result, S_OK);
     CHECK_EQ(T_LOAD(&c->u.clr.gcs), 1);
     CHECK_EQ(T_LOAD(&c->u.done), 2 * (long)slots); /* each body, and each started thread */
+    /* G came back from its wait, or handed its slot on, holding the
+       thread-store lock: it ran the GC over the cap rather than wait. */
+    CHECK(c->u.counts[0].over_cap >= 1);
     fake_clr_task_free(c->u.clr.start_thread);
     unkind_close(&c->u, &st);
+    CHECK(st.totals.over_cap_ns > 0); /* timed, once G's stretch ended with it */
     free(c);
 }
 
@@ -443,6 +448,7 @@ static void run_chain_e(unsigned slots)
     test_run_on_thread(chain_e_main, c);
     CHECK_HR(c->u.gc_result, S_OK);
     CHECK_EQ(T_LOAD(&c->u.done), 1 + (long)slots);
+    CHECK(c->u.counts[7].over_cap >= 1); /* the reverse call ran over the cap */
     fake_clr_task_free(c->u.clr.start_thread);
     unkind_close(&c->u, &st);
     free(c);
@@ -466,6 +472,15 @@ static void child_body(void *p)
 {
     unkind *u = (unkind *)p;
     CHECK_HR(clr_pinvoke(&u->clr, (SIZE_T)&native_ms, native_ms, (void *)(size_t)1), S_OK);
+}
+
+/* Over-cap time as a share of the scheduled tasks' managed time. */
+static void report_over_cap(const clrhost_task_manager_stats *st)
+{
+    double managed = (double)(st->totals.slot_ns + st->totals.over_cap_ns);
+    printf("     (over the cap %llu times: %.1f of %.1f ms in managed code, %.1f%%)\n",
+           (unsigned long long)st->totals.over_cap, (double)st->totals.over_cap_ns / 1e6, managed / 1e6,
+           managed > 0 ? 100.0 * (double)st->totals.over_cap_ns / managed : 0.0);
 }
 
 static void busy_body(void *p)
@@ -529,6 +544,7 @@ TEST_CASE(test_starts_while_collecting, "unkind/starts_while_others_collect")
     fake_clr_task_free(b->u.clr.start_thread);
     unkind_close(&b->u, &st);
     CHECK(st.totals.slot_waits >= 1); /* six threads on two slots queue */
+    report_over_cap(&st);
     free(b);
 }
 
@@ -602,6 +618,7 @@ TEST_CASE(test_reverse_calls_while_collecting, "unkind/reverse_calls_while_gcs_r
     fake_clr_task_free(b->u.clr.start_thread);
     unkind_close(&b->u, &st);
     CHECK_EQ(st.totals.reverse_enter_runtime, 4 * 8 * 2);
+    report_over_cap(&st);
     free(b);
 }
 
@@ -670,6 +687,9 @@ TEST_CASE(test_quantum_cooperative_target, "unkind/quantum_cooperative_target")
     CHECK(q->u.counts[0].forced_yields >= 1);
     CHECK(q->u.counts[0].forced_yields_taken >= 1);
     CHECK(q->u.counts[0].slot_handoffs >= 1);
+    /* Redirected, it yielded in preemptive mode: it waited its turn. */
+    CHECK(q->u.counts[0].slot_waits >= 1);
+    CHECK_EQ(q->u.counts[0].over_cap, 0);
     fake_clr_task_free(q->u.clr.start_thread);
     unkind_close(&q->u, &st);
     free(q);
@@ -719,6 +739,10 @@ TEST_CASE(test_quantum_preemptive_target, "unkind/quantum_preemptive_target")
     CHECK(q->u.counts[0].forced_yields >= 1);
     CHECK(q->u.counts[0].forced_yields_taken >= 1);
     CHECK_EQ(T_LOAD(&q->u.flag[1]), 1);
+    /* It yielded in cooperative mode, holding no CLR lock by then: it
+       handed its slot over and ran on over the cap, without a wait. */
+    CHECK(q->u.counts[0].over_cap >= 1);
+    CHECK_EQ(q->u.counts[0].slot_waits, 0);
     fake_clr_task_free(q->u.clr.start_thread);
     unkind_close(&q->u, &st);
     free(q);
@@ -737,7 +761,7 @@ TEST_CASE(test_quantum_preemptive_target, "unkind/quantum_preemptive_target")
 typedef struct unload_run {
     unkind u;
     role roles[5];
-    unsigned long long spin_end_ms, unload_end_ms;
+    unsigned long long spin_end_ms[2], unload_end_ms;
     HRESULT unloaded;
 } unload_run;
 
@@ -761,7 +785,7 @@ static void timed_spinner_body(void *p)
         test_sleep_ms(1);
         (void)clr_poll(&run->u.clr);
     }
-    run->spin_end_ms = test_now_ms();
+    run->spin_end_ms[r->index] = test_now_ms();
     keep_counters(r);
 }
 
@@ -810,9 +834,9 @@ static void run_unload(unsigned quantum_ms)
     CHECK_HR(run->unloaded, S_OK);
     CHECK_EQ(T_LOAD(&run->u.done), 4);
     if (quantum_ms) /* the spinners yielded: the domain's threads ran and ended first */
-        CHECK(run->unload_end_ms < run->spin_end_ms);
-    else /* a spinner keeps its slot: the domain's threads ran once the spinners ended */
-        CHECK(run->unload_end_ms >= run->spin_end_ms);
+        CHECK(run->unload_end_ms < run->spin_end_ms[0] && run->unload_end_ms < run->spin_end_ms[1]);
+    else /* a spinner keeps its slot: the domain's threads ran once one spinner ended */
+        CHECK(run->unload_end_ms >= run->spin_end_ms[0] || run->unload_end_ms >= run->spin_end_ms[1]);
     fake_clr_task_free(run->u.clr.start_thread);
     unkind_close(&run->u, &st);
     free(run);
@@ -876,6 +900,7 @@ TEST_CASE(test_shutdown_with_tasks_queued, "unkind/shutdown_with_tasks_queued")
     test_run_on_thread(shutdown_main, run);
     CHECK_HR(run->suspended, S_OK);
     CHECK_EQ(T_LOAD(&run->u.done), 3);
+    CHECK(run->u.counts[7].over_cap >= 1); /* its reverse call did not wait in cooperative mode */
     fake_clr_task_free(run->u.clr.start_thread);
     unkind_close(&run->u, &st);
     free(run);
