@@ -627,7 +627,7 @@ static void finalize_dead_threads(clr_sim *clr)
         }
         if (t->owned) { /* DecExternalCount reaches 0: ReleaseHostTask */
             IHostTask *owned = t->owned;
-            T_STORE(&t->owned, NULL);
+            T_STORE(&t->owned, 0);
             T_INC(&clr->released_by_finalizer);
             owned->lpVtbl->Release(owned);
         }

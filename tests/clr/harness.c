@@ -593,7 +593,7 @@ static HRESULT STDMETHODCALLTYPE fct_ExitTask(ICLRTask *This)
     }
     if (t->owned && !t->release_late) { /* the CLR's thread object dies and lets go of its IHostTask */
         IHostTask *owned = t->owned;
-        T_STORE(&t->owned, NULL); /* other threads read it (Thread.Join's GetHostTaskWithAddRef) */
+        T_STORE(&t->owned, 0); /* other threads read it (Thread.Join's GetHostTaskWithAddRef) */
         owned->lpVtbl->Release(owned);
     }
     T_STORE(&t->detached, 1);
