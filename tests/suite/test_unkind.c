@@ -340,6 +340,7 @@ static void chain_c_main(void *p)
     wait_for_slot_waiters(u, u->slots);
     bt = blocker_start(&b, u, 1);
     T_STORE(&u->flag[0], 1); /* G collects */
+    wait_for_value(&u->clr.gc_in_progress, 1); /* holding the thread-store lock */
     for (i = 1; i < u->slots; ++i)
         T_STORE(&u->flag[i], 1); /* the other holders end, handing their slots on */
     wait_for_value(&u->clr.thread_store_lock.blocked, (long)u->slots);
@@ -364,11 +365,14 @@ typedef struct reverse_role {
     unkind *u;
     int index;
     long go;
+    long entered; /* its managed code ran */
 } reverse_role;
 
 static int managed_callback(void *p)
 {
-    (void)clr_poll(&((reverse_role *)p)->u->clr);
+    reverse_role *r = (reverse_role *)p;
+    T_STORE(&r->entered, 1);
+    (void)clr_poll(&r->u->clr);
     return 0;
 }
 
@@ -395,13 +399,12 @@ static void lock_body(void *p)
     keep_counters(r);
 }
 
-/* Until `t` is inside ReverseEnterRuntime (cooperative, in a host call),
-   or *done reached `done`: it got through. */
-static void wait_in_reverse_enter(unkind *u, fake_clr_task *t, long *done, long value)
+/* Until the caller `t` of r is inside ReverseEnterRuntime (cooperative,
+   in a host call), or got through it: its managed code ran. */
+static void wait_in_reverse_enter(const reverse_role *r, fake_clr_task *t)
 {
     unsigned long long until = test_now_ms() + 20000u * test_slow();
-    (void)u;
-    while (!(T_LOAD(&t->coop) && T_LOAD(&t->in_clr)) && T_LOAD(done) < value && test_now_ms() < until)
+    while (!(T_LOAD(&t->coop) && T_LOAD(&t->in_clr)) && !T_LOAD(&r->entered) && test_now_ms() < until)
         test_sleep_ms(1);
 }
 
@@ -431,7 +434,7 @@ static void chain_e_main(void *p)
     }
     wait_for_value(&u->lock.blocked, (long)u->slots); /* every slot's holder waits for the lock */
     T_STORE(&c->caller.go, 1);                         /* the native code calls back */
-    wait_in_reverse_enter(u, t.fake[0], &u->done, 1);
+    wait_in_reverse_enter(&c->caller, t.fake[0]);
     u->gc_result = clr_gc(&u->clr);                    /* holding the lock */
     clr_crst_leave(&u->clr, &u->lock);
     clr_managed_end(&u->clr);
@@ -881,7 +884,7 @@ static void shutdown_main(void *p)
     start_as(&t, u, CLR_THREAD_POOL, waiter_body, &run->roles[1]);
     wait_for_slot_waiters(u, 1);
     T_STORE(&run->caller.go, 1);
-    wait_in_reverse_enter(u, t.fake[0], &u->done, 1);
+    wait_in_reverse_enter(&run->caller, t.fake[0]);
     clr_managed_begin(&u->clr);
     run->suspended = clr_shutdown_suspend(&u->clr);
     clr_shutdown_release(&u->clr); /* the process would end here; the test cleans up */
