@@ -50,7 +50,8 @@
      waiting           Sleep and Join
      refcount          task references, biased toward the owning thread
      controls          a task's kind, and the host's calls on its ICLRTask
-     scheduler         the slots, their FIFO queue, the quantum's monitor
+     scheduler         the slots (lent, handed over, taken), their FIFO
+                       queue, where a task may wait, the quantum's monitor
      ihosttask         IHostTask's methods
      task_life         making, adopting, running and ending a task
      ihosttaskmanager  IHostTaskManager's methods but CallNeedsHostHook
@@ -296,9 +297,10 @@
      they ask GetCurrentTask, and the CLR accepts a NULL task for them and
      runs them unhosted [SRC]; what their managed callbacks then do on a
      refused thread is not known [INF];
-   - server GC threads: no CLR thread at all; they call SwitchToTask and
-     nothing else, so they never reach admit_thread (SwitchToTask works on
-     threads without a task) [SRC];
+   - server GC threads: no CLR Thread; they call SwitchToTask, and reach
+     GetCurrentTask through their event waits (gc/gc.cpp:5070, 5082;
+     vm/threads.cpp:12385-12396), so they may be adopted, kind GC
+     (gc/gc.cpp:23455-23457) [SRC];
    - the debugger helper thread: made with plain CreateThread; whether it
      asks for a task, and what refusing it does, is not known [INF].
    Threads the CLR makes through CreateTask (user threads, the finalizer,
@@ -531,134 +533,203 @@
    ===========================================================================
 
    SQL Server's model without fibers: at most `slots` scheduled tasks run
-   managed code at once; a task that calls out or waits "goes preemptive"
-   and gives its slot up, and takes one back before it runs managed code
-   again. For hosts that run managed plug-ins beside their own work and
-   must cap what those take. Off while slots is 0: then the manager's
-   vtable holds the plain methods and the scheduler costs nothing.
+   managed code on a slot at once; a task that calls out or waits lends
+   its slot, and needs one again before it runs managed code. For hosts
+   that run managed plug-ins beside their own work and must cap what
+   those take. Off while slots is 0: then the manager's vtable holds the
+   plain methods and the scheduler costs nothing.
+
+   Its first rule comes before the cap: a task never waits for a slot
+   where the CLR cannot afford it, in cooperative mode (every GC waits
+   for such a thread) or holding one of the CLR's locks. There, a task
+   that finds no slot runs over the cap instead (see "Over the cap").
+   Without a host synchronisation manager the CLR's lock waits are not
+   announced, so a scheduler that waits there deadlocks the CLR; section
+   "Why it cannot deadlock the CLR" goes through every case.
 
    Which tasks. By kind: user threads, thread-pool workers and I/O
    completion threads (CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS; `kinds` picks
-   some of those three, else E_INVALIDARG). Never the GC, the finalizer
-   (the CLR itself moves it off SQL Server's scheduler), the debugger
-   helper, the AppDomain-unload helper, or the CLR's plain threads (thread
-   pool wait, gate and timer threads, server GC), which come as foreign
-   threads. Foreign threads (the host's own, adopted) are scheduled only
-   with `foreign` set, and only inside their reverse calls: an adopted
-   thread with no reverse call open is in its own native code, or in
-   managed code the host called through the hosting API, which no
-   transition announces [INF]. A task is scheduled from the moment the
-   CLR gives it its ICLRTask (when its kind is known), until it ends or
-   says LeaveRuntime(0) (clrhost_task_off_scheduler: for good).
+   some of those three, else E_INVALIDARG). Never the GC, the finalizer,
+   the debugger helper, the AppDomain-unload helper, or the CLR's plain
+   threads (thread-pool wait, gate and timer threads, server GC threads),
+   which come as foreign threads. (The CLR does not move its finalizer off
+   a host's scheduler itself: that LeaveRuntime is commented out,
+   vm/finalizerthread.cpp:790-800.) Foreign threads (the host's own,
+   adopted) are scheduled only with `foreign` set, and only inside their
+   reverse calls: an adopted thread with no reverse call open is in its
+   own native code, or in managed code the host called through the
+   hosting API, which no transition announces [INF]. A task is scheduled
+   from the moment the CLR gives it its ICLRTask (when its kind is known),
+   until it ends or says LeaveRuntime(0) (clrhost_task_off_scheduler: for
+   good).
 
-   Where the slot goes, on the task's own thread:
-     SetCLRTask              a CLR thread takes its slot before its first
-                             managed code (FIFO: it may wait)
-     LeaveRuntime            given up after the leave hook (a veto keeps it)
-     EnterRuntime            taken before the enter hook
-     ReverseEnterRuntime     taken before the hook, if it has none
-     ReverseLeaveRuntime     given up after the hook when the frame below
+   Where the slot goes, on the task's own thread, and where it may wait:
+     SetCLRTask              takes a slot before the thread's first managed
+                             code; may wait (FIFO): the thread is still
+                             unstarted, which a GC skips, and holds none of
+                             the CLR's locks (vm/threads.cpp:964-1012,
+                             2481-2546, 6489-6500)
+     LeaveRuntime            lends it, after the leave hook (a veto keeps it)
+     EnterRuntime            needs it back, before the enter hook; may wait
+                             where the thread is preemptive with no CLR lock
+                             (always after a P/Invoke, vm/frames.cpp:
+                             1993-2066; after one of the CLR's event waits
+                             the CLR's mode decides)
+     ReverseEnterRuntime     needs one, before the hook; never waits: a
+                             reverse call is cooperative (vm/amd64/
+                             UMThunkStub.asm:183-208, vm/dllimportcallback.cpp:
+                             288-393, vm/comtoclrcall.cpp)
+     ReverseLeaveRuntime     lends it, after the hook, when the frame below
                              is native
-     Sleep, IHostTask::Join  given up while waiting, taken back after;
-                             Sleep(0) is a back-off: as SwitchToTask
-     SwitchToTask            handed to the first waiting task, if any, and
-                             the task queues again at the tail
-     the task's end          given up before ICLRTask::ExitTask
-   The CLR's own blocking waits are LeaveRuntimes: they give the slot up.
-   So the hooks run holding the slot (on the managed side), and a native
-   call or wait never holds one. A task never waits for a slot while it
-   holds one. The wait is FIFO, on a condition variable of the task's own
+     Sleep, IHostTask::Join  lend it while waiting and need it back after
+                             (Thread.Sleep and Join wait preemptive)
+     SwitchToTask, Sleep(0)  a back-off: while a task waits for a slot, hands
+                             this one's over and needs one again (queued at
+                             the tail where it may wait, over the cap where
+                             not); a task over the cap asks for a slot here.
+                             The CLR's SwitchToTask(0) right after SetCLRTask
+                             (Thread::SetupThreadForHost) is no back-off: the
+                             task just had its turn
+     the task's end          gives it back, before ICLRTask::ExitTask
+   "May wait" is decided when the task would wait, never on the fast path:
+   its BeginThreadAffinity nesting is 0 (the CLR brackets every lock it
+   holds with it: vm/crst.cpp:464-467, 549-551; the thread-store lock
+   twice, vm/threadsuspend.cpp:3102-3106) and ICLRTask::NeedsPriorityScheduling
+   answers FALSE (m_fPreemptiveGCDisabled clear, vm/threads.cpp:
+   11974-11986). The hooks run on the managed side of each transition. A
+   wait for a slot is FIFO, on a condition variable of the task's own
    that releases our lock, and not alertable: an IHostTask::Alert on a
-   task waiting for its slot stays pending for its next alertable Sleep
-   or Join (woken without a slot, it would run managed code past the cap).
-   Native calls must be announced to count as native: with the default
-   policy CallNeedsHostHook answers TRUE when a scheduler is on; a
-   hook_modules or needs_hook policy that answers FALSE for a target lets
-   that call keep its slot.
+   waiting task stays pending for its next alertable Sleep or Join.
+   Native calls must be announced to lend a slot: with the default policy
+   CallNeedsHostHook answers TRUE when a scheduler is on; a hook_modules
+   or needs_hook policy that answers FALSE for a target lets that call
+   keep its slot.
+
+   Lent slots. A task keeps its slot across its native calls and waits,
+   lent: going out and coming back are a plain store each and a plain
+   load, no lock and no locked instruction while nobody waits (make test
+   checks the compiled code). A task going out while another waits hands
+   its slot over at once. A task that needs a slot while every slot is
+   lent or held takes a lent one from a holder still out in the same
+   lending at two looks (an OS yield apart as it asks, then every
+   millisecond while it is first in the queue), after a barrier every
+   thread of the process runs (membarrier on Linux,
+   FlushProcessWriteBuffers on Windows, as the CLR suspends its own
+   threads); a task back from a short native call keeps its slot without
+   any of that. So a slot lent by a task in a long native call passes to
+   a waiting task within about a millisecond (a timer tick on Windows).
+
+   Over the cap. A task that needs a slot where it must not wait, and
+   finds none free or lent, runs managed code without one: counted
+   (over_cap, and with timing over_cap_ns), shown (the view's over_cap,
+   the statistics' tasks_over_cap), under the cap again when it goes out,
+   or at its next back-off where it may wait. The cap holds for slots:
+   at most `slots` tasks run managed code on one; the tasks over the cap
+   are the price of never deadlocking the CLR, and the tests measure it
+   (a reverse call while every slot is held always runs over the cap).
 
    The quantum (quantum_ms, optional). A monitor thread of ours wakes
-   every half quantum while some task waits for a slot, and asks each
-   holder that has held its slot longer than the quantum to yield, once
-   per hold: clrhost_task_yield, the CLR's ICLRTask::YieldTask, which
-   makes that task call SwitchToTask(0) at its next safe point, where it
-   hands the slot over [SRC: vm/threadsuspend.cpp, the YieldTask redirect;
-   in preemptive mode]. Counted per task as forced_yields and
-   forced_yields_taken. Without a quantum, a task in a managed loop that
-   never calls out keeps its slot, as on SQL Server. The monitor is made
-   with the manager (its OS error fails clrhost_task_manager_create) and
-   ends with it; it calls nothing while nobody waits for a slot.
+   every half quantum while some task waits for a slot or runs over the
+   cap, and asks each task that has run managed code longer than the
+   quantum without a break (holding a slot, or over the cap; a break is
+   a native call, a reverse call's end, a Sleep, a Join or a back-off,
+   read from the task's own counters: no clock read on its transitions)
+   to yield, once per stretch: clrhost_task_yield, the CLR's
+   ICLRTask::YieldTask. Of a task in cooperative mode in managed code the
+   CLR redirects it to SwitchToTask(0) in preemptive mode
+   (vm/threadsuspend.cpp:4118-4223), where it hands the slot over and
+   waits its turn; a task in preemptive mode yields at its next
+   SwitchToTask or turn to cooperative mode (vm/threadsuspend.cpp:
+   3286-3289), where it hands the slot over and runs on over the cap.
+   YieldTask holds the monitor while a cooperative target cannot be
+   redirected (vm/threads.cpp:12075-12180); the monitor asks with no lock
+   held and a reference on the task. Counted per task as forced_yields
+   and forced_yields_taken. Without a quantum, a task in a managed loop
+   that never calls out keeps its slot, as on SQL Server. The monitor is
+   made with the manager (its OS error fails clrhost_task_manager_create)
+   and ends with it; it calls nothing while nobody waits or runs over the
+   cap.
 
-   Accounting. Per task and manager-wide: slot_takes, slot_waits (takes
-   that waited), slot_handoffs (slots given straight to a waiting task),
-   slot_ns (time holding a slot: its share of managed code's time) and
-   slot_wait_ns, on the timing clock (read with or without
-   CLRHOST_TASK_TIMING); the statistics' slots, slots_held and
-   slot_waiters; in the live view, scheduled, slot (which one it holds)
-   and slot_waiting (a task waiting for a slot is `waiting` too, so
-   CLRHOST_TASK_LIST_RUNNING leaves it out).
+   Accounting. Per task and manager-wide: slot_takes (slots it got when
+   it had none), slot_waits (of them after waiting), slot_handoffs (slots
+   it gave a waiting task: handed over, or taken while lent),
+   slot_wait_ns, over_cap; with CLRHOST_TASK_TIMING also slot_ns (managed
+   code on a slot) and over_cap_ns, which ride on the clock reads timing
+   already makes. The statistics' slots, slots_held (by tasks in managed
+   code), slot_waiters and tasks_over_cap; in the live view, scheduled,
+   slot (-1 while lent), slot_waiting and over_cap (a task waiting for a
+   slot is `waiting` too, so CLRHOST_TASK_LIST_RUNNING leaves it out).
 
-   Why this cannot deadlock the CLR, case by case (CLR 4.x source):
-   - A GC. Suspension skips threads in preemptive mode, which is every
-     task in native code, in a wait, or waiting for a slot in
-     SetCLRTask, EnterRuntime, ReverseEnterRuntime, Sleep or Join [SRC:
-     vm/threadsuspend.cpp]. A thread that comes back from native code
-     during a GC takes its slot in EnterRuntime, then blocks in the CLR's
-     wait for the GC's end, a notified wait that gives the slot back
-     [SRC/INF]. The suspending thread's own waits for threads to reach a
-     safe point are CLREvent waits, LeaveRuntime(WaitForSingleObjectEx)
-     [SRC: vm/synch.cpp], and its retries SwitchToTask(0) [SRC]: both
-     give its slot to a waiting task. A task that waits for a slot inside
-     a SwitchToTask made in cooperative mode (a spin in a CLR helper)
-     holds the GC up until it gets one; every holder gives its slot up at
-     its next call out, wait or back-off, so it does [INF; the validation
-     kit's scheduler run collects while 8 threads share 2 slots, which
-     only a run on the real CLR shows].
-   - The CLR's locks and spin-waits. Without a host synchronisation
-     manager, the CLR's lock and event waits are notified LeaveRuntimes
-     [SRC: vm/synch.cpp], so a holder that blocks gives its slot up; a
-     spin backs off with SwitchToTask(0) (and every 32,768th with a 1 ms
-     Sleep), which hands the slot to the queue, where the lock's owner
-     may be [SRC: vm/hosting.cpp, utilcode]. A host that also hands the
-     CLR an IHostSyncManager makes those waits its own and unannounced:
-     a blocked holder would keep its slot, which can deadlock [INF]. So
-     with a scheduler our host control does not pass on the sync manager
-     of `inner`: it releases it, answers E_NOINTERFACE (the CLR then uses
-     its own waits) and logs a warning.
-   - Thread start. The new thread takes its slot in SetCLRTask, in
-     preemptive mode and outside the thread-store lock [SRC:
-     Thread::HasStarted and SetupThread, vm/threads.cpp]. Thread.Start
-     returns only when the new thread is past that point: its creator
-     yields in preemptive mode until then [SRC: YIELD_WHILE in
-     ThreadNative::StartInner, vm/comsynchronizable.cpp], and a scheduled
-     creator's yields are SwitchToTask(0), which give its own slot up to
-     the queue. So a Thread.Start waits while every slot is held by
-     tasks that do not call out; later joins and waits are notified or
-     Join, and give the creator's slot up.
-   - Thread.Abort and AppDomain unload. An abort of a task in native code
-     or waiting for a slot fires when it runs managed code again [SRC],
-     which it does once it has a slot; the Alert the CLR sends does not
-     end a wait for a slot (above). The unload helper is never scheduled,
-     so it runs while user tasks wait [SRC: LeaveRuntime(0),
-     vm/appdomain.cpp]. Whether the unload's waits for aborted threads
-     always end while the slots are held by the domain's own spinning
-     threads, without a quantum, is not settled by the source [INF; the
-     validation kit's scheduler run unloads a domain whose threads hold
-     both slots spinning while two more wait, and fails if it takes
-     10 s; that runs here against the played CLR only].
-   - Shutdown. Nothing is waited for: no ExitTask, and threads waiting for
-     a slot end with the process [SRC]. The finalizer is not scheduled.
-   - A native call back into managed code on the same thread: the slot
-     went at LeaveRuntime, the reverse call takes one with none held, and
-     gives it up again at its ReverseLeaveRuntime.
-   - One slot, and a task waiting for it. The holder gives the slot up at
-     its next call out, wait, Sleep, Join or back-off; only a holder that
-     runs managed code and never calls out keeps it, and then the quantum
-     (if set) makes it yield at a safe point; without one the waiter
-     waits, as on SQL Server, and a GC still redirects the holder [INF].
+   Why it cannot deadlock the CLR, case by case (CLR 4.x source; the
+   suite's unkind/ tests play each case against a played CLR with GC
+   modes, suspension and the CLR's locks):
+   - A GC. Its suspension waits, without limit, for every started thread
+     in cooperative mode (vm/threadsuspend.cpp:4954-5120, 5161-5420). No
+     task waits for a slot in cooperative mode: ReverseEnterRuntime never
+     waits, and everywhere else the CLR's mode is asked first. A task
+     that waits for a slot is preemptive, which a GC skips. [SRC]
+   - The CLR's locks. A task whose BeginThreadAffinity nesting is above 0
+     (it holds a Crst, or the thread-store lock) never waits for a slot,
+     so a lock's holder always runs on to its release, over the cap if it
+     must. A task blocked on a CLR lock keeps its slot (that wait is not
+     announced, vm/crst.cpp:208-260, 464-481), but the lock's holder never
+     waits for that slot. So a workstation GC that holds the thread-store
+     lock across its announced 10 ms waits (vm/threadsuspend.cpp:66-69,
+     5272, 8034) and its back-offs (vm/threadsuspend.cpp:427, 3908, 5068)
+     comes back from them over the cap when the threads starting meanwhile
+     took the slots and block on that lock (vm/threads.cpp:2546-2558)
+     [SRC; unkind/chain_b_*, chain_c_*].
+   - A reverse call. It is cooperative, so it never waits for a slot: a GC
+     that waits for it while every slot's holder waits for a lock the GC's
+     thread holds goes on [SRC; unkind/chain_e_*].
+   - Thread start. The new thread waits for its slot in SetCLRTask,
+     unstarted (a GC skips it) and holding nothing; Thread.Start waits for
+     it to pass SetCLRTask and the thread-store lock, preemptive, in
+     SwitchToTask(0) back-offs (vm/comsynchronizable.cpp:482, 549-556),
+     which hand the creator's own slot over. So a Thread.Start waits while
+     every slot is held by tasks that do not call out, as any waiter does
+     [SRC].
+   - Locks no affinity announces (a Monitor, the GC's spin locks). A
+     holder may wait for a slot at an EnterRuntime; its waiters back off
+     with SwitchToTask(0) on every round (vm/hosting.cpp:880-960, and a
+     1 ms Sleep with it on every round past the 32,768th), which hands a
+     waited-for slot on, and a Monitor's waiters then block in announced
+     waits (vm/syncblk.cpp:3119), which lend theirs. [SRC; that no such
+     lock is held across a slot wait other than these: INF]
+   - Thread.Abort and AppDomain unload. An abort of a task waiting for a
+     slot fires when it runs managed code again (vm/threadsuspend.cpp:
+     1846-1852), once it has a slot; the unload helper is never scheduled
+     (LeaveRuntime(0), vm/appdomain.cpp:13347-13353). If every slot is
+     held by tasks outside the domain that never call out, without a
+     quantum the domain's waiting threads run, take their abort and end
+     only once one of those calls out: the unload waits as long (the CLR
+     anticipates this and only escalates the abort, vm/appdomain.cpp:
+     11426-11431). With a quantum they are made to yield. [SRC;
+     unkind/unload_*]
+   - Shutdown. SuspendEE for shutdown waits for the cooperative threads
+     only (vm/finalizerthread.cpp:1210, vm/threadsuspend.cpp:3432-3495),
+     and none waits for a slot in cooperative mode; tasks still waiting
+     for one end with the process [SRC; unkind/shutdown_with_tasks_queued].
+   - A native call back into managed code on the same thread: the reverse
+     call needs a slot with its own lent (it takes it back if nobody took
+     it, else runs over the cap), and lends it again at its
+     ReverseLeaveRuntime.
+   - One slot, and a task waiting for it. The holder hands it over at its
+     next call out, wait, Sleep, Join or back-off; only a holder that runs
+     managed code and never calls out keeps it, and then the quantum (if
+     set) makes it yield; without one the waiter waits, as on SQL Server,
+     and a GC still redirects the holder [INF].
    No lock of ours is held across a hook, a call into the CLR or an OS
-   wait: the queue's lock is let go while a task waits for its slot, and
-   the monitor asks YieldTask with no lock held and a reference on the
-   task.
+   wait: the queue's lock is let go while a task waits for its slot, the
+   CLR's mode is asked with no lock held, and the monitor calls YieldTask
+   with no lock held. [INF], all told: an adopted thread's managed code
+   outside a reverse call is not counted; locks no affinity announces
+   held across a slot wait (above); that a GC redirects a holder that
+   never calls out. A host IHostSyncManager would make the CLR's lock
+   waits its own and unannounced while the CLR stops bracketing them with
+   affinity (vm/crst.cpp:422-455): so with a scheduler our host control
+   does not pass on the sync manager of `inner`; it releases it, answers
+   E_NOINTERFACE (the CLR then uses its own waits) and logs a warning.
 
    ===========================================================================
    PERFORMANCE
@@ -672,6 +743,9 @@
    or three stores. The default CallNeedsHostHook policy answers a
    constant. Task references taken by the task's own thread are counted
    without atomics (biased reference counting); other threads' use atomics.
+   With a scheduler, a transition lends its slot or takes it back with a
+   plain store and a plain load, and takes a lock only while a task waits
+   for a slot or runs over the cap.
    Figures, against an empty manager and a typical map-under-a-lock host:
    README.md, "Performance", and `make bench`.
 
@@ -967,7 +1041,7 @@ typedef enum clrhost_task_kind {
     CLRHOST_TASK_KIND_THREADPOOL_WORKER,
     CLRHOST_TASK_KIND_IO_COMPLETION, /* a thread-pool I/O completion thread */
     CLRHOST_TASK_KIND_FINALIZER,
-    CLRHOST_TASK_KIND_GC,            /* the background GC thread (server GC threads have no task) */
+    CLRHOST_TASK_KIND_GC,            /* the background GC thread, and server GC threads adopted */
     CLRHOST_TASK_KIND_AD_UNLOAD,     /* the AppDomain-unload helper */
     CLRHOST_TASK_KIND_OTHER,         /* debugger helper; thread-pool timer, gate and wait threads */
     CLRHOST_TASK_KIND_COUNT
