@@ -90,6 +90,7 @@ namespace ClrHostTask.Examples
             case "work": result = Work(count > 0 ? count : 3); break;
             case "throttle": result = Throttle(count > 0 ? count : 8); break;
             case "unload": result = Unload(count > 0 ? count : 4); break;
+            case "schedstress": result = SchedulerStress(count > 0 ? count : 8); break;
             case "sandbox": result = Sandbox(); break;
             case "stuck": result = Stuck(count > 0 ? count : 3000); break;
             case "tasks": result = Tasks(); break;
@@ -340,6 +341,43 @@ namespace ClrHostTask.Examples
                     }
                 }).Start();
             go.Set();
+        }
+
+        // For the kit's scheduler run: what section 5 of the contract makes
+        // risky for a scheduler, all at once. Threads collect (GC.Collect:
+        // the GC suspends the others holding the thread-store lock) while
+        // others start threads (Thread.Start: the new thread takes that
+        // lock right after SetCLRTask) and are called back from native
+        // code (a reverse call runs in cooperative mode). Each of count
+        // threads runs 8 rounds of: a GC every third round, a short thread
+        // started and joined, example_call_back with a callback that spins
+        // about a millisecond, twice, and a 1 ms native call. Check 1: a
+        // thread had not ended after 60 s (a deadlock).
+        static int SchedulerStress(int count)
+        {
+            long rounds = SpinRounds(1);
+            Thread[] threads = new Thread[count];
+            for (int i = 0; i < count; ++i) {
+                int index = i;
+                threads[i] = new Thread(delegate() {
+                    Callback spin = delegate(int value) { Spin(rounds); return value; };
+                    for (int j = 0; j < 8; ++j) {
+                        int round = j;
+                        if ((round + index) % 3 == 0)
+                            GC.Collect();
+                        Thread child = new Thread(delegate() { example_add(index, round); });
+                        child.Start();
+                        child.Join();
+                        example_call_back(spin, 2);
+                        example_block_ms(1);
+                    }
+                });
+                threads[i].Start();
+            }
+            for (int i = 0; i < count; ++i)
+                if (!threads[i].Join(60000))
+                    return 1;
+            return 0;
         }
 
         // For the profiler example: each thread spends about 100 ms in

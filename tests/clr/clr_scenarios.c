@@ -145,7 +145,19 @@ static int reverse(int (*managed)(void *), int value)
     return f.result;
 }
 
+/* Managed work that calls nothing, about a millisecond, and then a safe
+   point (where a GC in progress suspends it). */
+static int managed_spin(void *p)
+{
+    managed_frame *f = (managed_frame *)p;
+    test_sleep_ms(1);
+    (void)clr_poll(callback_clr);
+    f->result = f->value;
+    return 0;
+}
+
 static int delegate_add_one(int value) { return reverse(managed_add_one, value); }
+static int delegate_spin(int value) { return reverse(managed_spin, value); }
 static int delegate_count(int value) { return reverse(managed_count, value); }
 static int delegate_throw(int value) { return reverse(managed_throw, value); }
 
@@ -503,6 +515,67 @@ static int play_unload(clr_sim *clr, int count)
     return took >= 10000 ? 1 : 0;
 }
 
+/* For the validation kit's scheduler run (Scenarios.cs's SchedulerStress):
+   each of count threads runs 8 rounds of a GC every third round (on the
+   thread itself: the played CLR's workstation GC), a short thread started
+   (Thread.Start) and joined, example_call_back calling a delegate that
+   spins about a millisecond, twice, and a 1 ms native call. Check 1: a
+   thread had not ended after 60 s. */
+typedef struct stress_thread {
+    clr_sim *clr;
+    const scenario_natives *natives;
+    int index;
+} stress_thread;
+
+static void stress_child_body(void *p)
+{
+    stress_thread *s = (stress_thread *)p;
+    int result;
+    pinvoke_add(s->clr, s->natives, s->index, 1, &result);
+}
+
+static void stress_body(void *p)
+{
+    stress_thread *s = (stress_thread *)p;
+    native_call c = native_call_for(s->natives);
+    int round, result;
+    c.ms = 1;
+    for (round = 0; round < 8; ++round) {
+        managed_thread child;
+        if ((round + s->index) % 3 == 0)
+            (void)clr_gc(s->clr);
+        if (thread_start(s->clr, &child, stress_child_body, s) == S_OK) {
+            thread_join(s->clr, &child, INFINITE);
+            thread_forget(s->clr, &child);
+        }
+        pinvoke_call_back(s->clr, s->natives, delegate_spin, 2, &result);
+        clr_pinvoke(s->clr, TARGET(s->natives->block_ms), call_block_ms, &c);
+    }
+}
+
+static int play_schedstress(clr_sim *clr, const scenario_natives *n, int count)
+{
+    managed_thread threads[MAX_THREADS];
+    stress_thread args[MAX_THREADS];
+    int i, started = 0, late = 0;
+    use_callbacks(clr, n);
+    for (i = 0; i < count; ++i) {
+        args[i].clr = clr;
+        args[i].natives = n;
+        args[i].index = i;
+        if (thread_start(clr, &threads[i], stress_body, &args[i]) != S_OK)
+            break;
+        ++started;
+    }
+    for (i = 0; i < started; ++i) {
+        if (thread_join(clr, &threads[i], 60000) != S_OK)
+            late = 1;
+        else
+            thread_forget(clr, &threads[i]);
+    }
+    return late || started != count ? 1 : 0;
+}
+
 /* For the watchdog example: one thread blocked in a native call for ms
    milliseconds, one spinning in managed code (no transition at all) until
    it is aborted or 2 x ms pass. The played CLR's abort: Abort on the
@@ -694,6 +767,8 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
         result = play_throttle(clr, natives, count > 0 && count <= MAX_THREADS ? count : 8);
     else if (strcmp(name, "unload") == 0)
         result = play_unload(clr, count > 0 && count <= MAX_THREADS ? count : 4);
+    else if (strcmp(name, "schedstress") == 0)
+        result = play_schedstress(clr, natives, count > 0 && count <= MAX_THREADS ? count : 8);
     else if (strcmp(name, "sandbox") == 0)
         result = play_sandbox(clr, natives);
     else if (strcmp(name, "tasks") == 0)

@@ -2,7 +2,8 @@
 # Runs the managed side of the examples (examples/managed/Scenarios.cs) on
 # Mono, against example_native.c built for Linux: the scenarios' own logic
 # (callbacks, nesting, an exception across a native frame, threads,
-# Thread.Interrupt waking Sleep and Join, CurrentUICulture, churn) on a real
+# Thread.Interrupt waking Sleep and Join, CurrentUICulture, churn, the
+# scheduler's stress: collections, starts and callbacks at once) on a real
 # managed runtime. Mono does no task hosting, so no task manager is called:
 # this checks the C#, not the header. The sandbox scenario must report its
 # call allowed, since nothing here denies it.
@@ -19,7 +20,7 @@ mcs -nologo -warnaserror+ -r:Scenarios.dll -out:Runner.exe "$here/Runner.cs"
 cp "$here/Scenarios.dll.config" .
 passed=0
 failed=0
-for scenario in pinvoke nested reverse exception threads interrupt culture churn:200 work:2 throttle:3 unload:4 stuck:200; do
+for scenario in pinvoke nested reverse exception threads interrupt culture churn:200 work:2 throttle:3 unload:4 schedstress:8 stuck:200; do
     if LD_LIBRARY_PATH=. timeout 60 mono Runner.exe $scenario; then
         passed=$((passed + 1))
     else

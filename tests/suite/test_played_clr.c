@@ -53,7 +53,9 @@ static void host_main(void *arg)
     p->settled = clr_play(&p->clr, &clr_stand_in_natives, "settle");
 }
 
-static void run_scenario(clr_pinvoke_style style, int traffic, const char *argument)
+/* slots: with a scheduler of that many slots and a 50 ms quantum, as the
+   validation kit's scheduler run has. */
+static void run_scenario_on(clr_pinvoke_style style, int traffic, const char *argument, unsigned slots)
 {
     played p;
     clrhost_task_manager_stats st;
@@ -66,6 +68,8 @@ static void run_scenario(clr_pinvoke_style style, int traffic, const char *argum
     p.cfg.log_fn = on_log;
     p.traffic = traffic;
     p.argument = argument;
+    p.cfg.schedule.slots = slots;
+    p.cfg.schedule.quantum_ms = slots ? 50 : 0;
     CHECK_HR(clrhost_task_manager_create(&p.cfg, &p.m), S_OK);
     CHECK_HR(clrhost_task_host_control_create(p.m, NULL, &p.hc), S_OK);
     clr_init(&p.clr, style);
@@ -96,9 +100,16 @@ static void run_scenario(clr_pinvoke_style style, int traffic, const char *argum
         CHECK(st.by_kind[CLRHOST_TASK_KIND_THREADPOOL_WORKER].tasks >= 1);
     }
     CHECK_EQ(T_LOAD(&p.logged), 0);
+    CHECK_EQ(T_LOAD(&p.clr.broken), 0);       /* no played GC, start or unload outlasted its bound */
+    CHECK_EQ(T_LOAD(&p.clr.unsafe_waits), 0); /* no slot wait in cooperative mode or under a CLR lock */
     CHECK_EQ(p.hc->lpVtbl->Release(p.hc), 0);
     CHECK_EQ(clrhost_task_manager_release(p.m), 0);
     CHECK_EQ(T_LOAD(&p.a.outstanding), 0);
+}
+
+static void run_scenario(clr_pinvoke_style style, int traffic, const char *argument)
+{
+    run_scenario_on(style, traffic, argument, 0);
 }
 
 TEST_CASE(test_all_x64, "played/all_x64") { run_scenario(CLR_X64, 0, "all"); }
@@ -107,4 +118,7 @@ TEST_CASE(test_all_under_traffic_x64, "played/all_under_traffic_x64") { run_scen
 TEST_CASE(test_all_under_traffic_x86, "played/all_under_traffic_x86") { run_scenario(CLR_X86, 1, "all"); }
 TEST_CASE(test_churn_under_traffic, "played/churn_under_traffic") { run_scenario(CLR_X64, 1, "churn:200"); }
 TEST_CASE(test_work_under_traffic, "played/work_under_traffic") { run_scenario(CLR_X64, 1, "work:4"); }
-
+/* The kit's scheduler stress (collections, starts and reverse calls at
+   once, 8 threads on 2 slots) and every scenario, under the scheduler. */
+TEST_CASE(test_schedstress_scheduled, "played/schedstress_scheduled") { run_scenario_on(CLR_X64, 1, "schedstress:8", 2); }
+TEST_CASE(test_all_scheduled, "played/all_scheduled") { run_scenario_on(CLR_X64, 1, "all", 2); }
