@@ -3,9 +3,11 @@
    CLR's threads run managed code at once; their native calls and waits do
    not count, so a thread that calls out gives its slot to a waiting one.
    Printed when the managed code is done: each thread's time holding a
-   slot (managed code), waiting for one, and in native calls, and the
+   slot (managed code), waiting for one, in native calls, and over the cap
+   (managed code without a slot: the scheduler never makes a thread wait
+   where the CLR cannot afford it, and lets it run instead), and the
    managed time of all threads against the wall time, which the cap keeps
-   at or below `slots`.
+   at or below `slots`, and the share of it over the cap.
 
      throttle [threads [slots [quantum_ms]]]
 
@@ -41,13 +43,13 @@ static struct {
 } table;
 
 /* The threads' figures, taken when each ends: the last moment its task
-   exists, after it gave its slot up. Only those that held a slot. */
+   exists, after it gave its slot up. Only those that were scheduled. */
 static void on_task_end(void *user, clrhost_task *task)
 {
     row r;
     (void)user;
     clrhost_task_get_counters(task, &r.c);
-    if (r.c.slot_takes == 0) /* never scheduled: the finalizer, the thread that started the CLR */
+    if (r.c.slot_takes + r.c.over_cap == 0) /* never scheduled: the finalizer, the thread that started the CLR */
         return;
     r.thread_id = clrhost_task_thread_id(task);
     r.kind = clrhost_task_get_kind(task);
@@ -59,21 +61,24 @@ static void on_task_end(void *user, clrhost_task *task)
 
 static void print_table(unsigned slots, double wall_ms)
 {
-    double managed_ms = 0;
+    double managed_ms = 0, over_ms = 0;
     int i;
-    printf("\n%8s  %-17s  %10s  %12s  %10s  %7s  %9s\n", "thread", "kind (the CLR's)", "managed ms",
-           "slot wait ms", "native ms", "waited", "handoffs");
+    printf("\n%8s  %-17s  %10s  %12s  %10s  %7s  %9s  %12s\n", "thread", "kind (the CLR's)", "managed ms",
+           "slot wait ms", "native ms", "waited", "handoffs", "over cap ms");
     for (i = 0; i < table.count; ++i) {
         const row *r = &table.rows[i];
-        printf("%8lu  %-17s  %10.1f  %12.1f  %10.1f  %7llu  %9llu\n", (unsigned long)r->thread_id,
+        printf("%8lu  %-17s  %10.1f  %12.1f  %10.1f  %7llu  %9llu  %12.1f\n", (unsigned long)r->thread_id,
                clrhost_task_kind_name(r->kind), (double)r->c.slot_ns / 1e6, (double)r->c.slot_wait_ns / 1e6,
                (double)r->c.native_call_ns / 1e6, (unsigned long long)r->c.slot_waits,
-               (unsigned long long)r->c.slot_handoffs);
+               (unsigned long long)r->c.slot_handoffs, (double)r->c.over_cap_ns / 1e6);
         managed_ms += (double)r->c.slot_ns / 1e6;
+        over_ms += (double)r->c.over_cap_ns / 1e6;
     }
     printf("\n%d scheduled threads on %u slots: managed time %.1f ms in %.1f ms of wall time: "
            "%.2f slots busy on average (at most %u)\n",
            table.count, slots, managed_ms, wall_ms, wall_ms > 0 ? managed_ms / wall_ms : 0.0, slots);
+    printf("over the cap: %.1f ms of %.1f ms of managed code (%.1f%%)\n", over_ms, managed_ms + over_ms,
+           managed_ms + over_ms > 0 ? 100.0 * over_ms / (managed_ms + over_ms) : 0.0);
 }
 
 int main(int argc, char **argv)
@@ -99,7 +104,7 @@ int main(int argc, char **argv)
     InitializeCriticalSection(&table.lock);
 
     memset(&cfg, 0, sizeof cfg);
-    cfg.flags = CLRHOST_TASK_TIMING; /* for the native time; the slot times are kept anyway */
+    cfg.flags = CLRHOST_TASK_TIMING; /* native, slot and over-cap times */
     cfg.hooks.task_end = on_task_end;
     cfg.schedule.slots = (unsigned)slots; /* user threads, thread-pool workers, I/O threads */
     cfg.schedule.quantum_ms = (unsigned)quantum;

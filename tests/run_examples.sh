@@ -106,6 +106,8 @@ else
     check "throttle.exe: at most 2 slots busy, and both used" sh -c \
         "sed -n 's/.* \([0-9.]*\) slots busy on average (at most 2)\$/\1/p' throttle.txt |
          awk '\$1 > 1.0 && \$1 <= 2.01 { ok = 1 } END { exit !ok }'"
+    check "throttle.exe: no thread ran over the cap (none had to: no cooperative wait)" sh -c \
+        "grep -qE '^over the cap: 0\.0 ms of [0-9.]+ ms of managed code \(0\.0%\)\$' throttle.txt"
 
     # One thread blocked 4 s in example_block_ms, one spinning in managed
     # code; the watchdog reports the first and aborts the second at 1.5 s.
