@@ -282,7 +282,7 @@
    CLRHOST_TASK_NO_USER32  implementation do not import user32.dll; pumping
                                           waits use an already loaded one
                                           (see QUICK START)
-   CLRHOST_TASK_NEGATIVE_CONTROL  implementation  1 to 5 breaks the header
+   CLRHOST_TASK_NEGATIVE_CONTROL  implementation  1 to 6 breaks the header
                                           on purpose, for the validation
                                           kit's negative controls only
 
@@ -1723,12 +1723,14 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
      3  IHostTask::Alert does nothing
      4  SetUILocale answers E_NOTIMPL
      5  CallNeedsHostHook answers TRUE without asking the policy
+     6  a slot is never handed to a task that waits for one (the
+        scheduler deadlocks as soon as a task queues)
    Never define it in a host. */
 #ifndef CLRHOST_TASK_NEGATIVE_CONTROL
 #define CLRHOST_TASK_NEGATIVE_CONTROL 0
 #endif
-#if CLRHOST_TASK_NEGATIVE_CONTROL < 0 || CLRHOST_TASK_NEGATIVE_CONTROL > 5
-#error "CLRHOST_TASK_NEGATIVE_CONTROL is 1 to 5 (a broken build for the validation kit), or undefined"
+#if CLRHOST_TASK_NEGATIVE_CONTROL < 0 || CLRHOST_TASK_NEGATIVE_CONTROL > 6
+#error "CLRHOST_TASK_NEGATIVE_CONTROL is 1 to 6 (a broken build for the validation kit), or undefined"
 #endif
 #define CLRHOST__BROKEN(n) (CLRHOST_TASK_NEGATIVE_CONTROL == (n))
 
@@ -4785,7 +4787,7 @@ static void clrhost__sched_enqueue(clrhost_task_manager *m, clrhost_task *t)
    is free. The new first is woken too: it watches the lent slots. */
 static int clrhost__sched_pass(clrhost_task_manager *m, LONG s)
 {
-    clrhost_task *next = m->sched_head;
+    clrhost_task *next = CLRHOST__BROKEN(6) ? NULL : m->sched_head;
     m->sched_holder[s] = NULL;
     if (!next) {
         m->sched_free[m->sched_free_count++] = s;

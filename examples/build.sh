@@ -23,7 +23,7 @@ done
 $cc $flags validate/validate.c -o "$out/validate.exe"
 # The kit's negative controls: the header broken on purpose, one promise
 # each; each must report the FAIL it was built to find (validate/README.md).
-for n in 1 2 3 4 5; do
+for n in 1 2 3 4 5 6; do
     $cc $flags -DCLRHOST_TASK_NEGATIVE_CONTROL=$n validate/validate.c -o "$out/validate-control-$n.exe"
 done
 $cc $flags -shared native/example_native.c -o "$out/example_native.dll"

@@ -153,7 +153,7 @@ else
         grep -qE '^INFO  the CLR let go of created tasks on: FINALIZER [0-9]+, of them' validate.txt
     # Each negative control (the header broken on purpose) must report the
     # FAIL it was built to find; 16 churn threads are enough for that.
-    for n in 1 2 3 4 5; do
+    for n in 1 2 3 4 5 6; do
         run control-$n validate-control-$n.exe 16
         check "validate-control-$n.exe: its broken promise was caught (exit 0, got $rc)" is $rc 0
         check "validate-control-$n.exe: says so" grep -qE "^negative control $n \(.*\): FAIL [a-z_/]+ reported: caught$" \

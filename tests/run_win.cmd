@@ -8,7 +8,7 @@ rem
 rem With cl /W4 /WX, as C and as C++: compile_check, CLRHOST_TASK_STATIC and
 rem coexist against the Windows SDK's own mscoree.h; the whole test suite;
 rem every example, example_native.dll and Scenarios.dll (the framework's
-rem csc.exe of the prompt's bitness); then validate.exe, its five negative
+rem csc.exe of the prompt's bitness); then validate.exe, its six negative
 rem controls and every example against the real CLR. Exits 1 at the first
 rem failure, after printing what failed (for validate.exe, its whole report).
 rem Never run from the repository's own machine, which has no Windows: see
@@ -74,7 +74,7 @@ for %%h in (host_hello native_time existing_host_control sandbox watchdog thrott
     cl %CL_FLAGS% /I. examples\%%h.c /Fo"%EX%\\" /Fe"%EX%\%%h.exe" || goto :failed_build
 )
 cl %CL_FLAGS% /I. examples\validate\validate.c /Fo"%EX%\\" /Fe"%EX%\validate.exe" || goto :failed_build
-for %%n in (1 2 3 4 5) do (
+for %%n in (1 2 3 4 5 6) do (
     cl %CL_FLAGS% /I. /DCLRHOST_TASK_NEGATIVE_CONTROL=%%n examples\validate\validate.c /Fo"%EX%\\" /Fe"%EX%\validate-control-%%n.exe" || goto :failed_build
 )
 cl %CL_FLAGS% /LD examples\native\example_native.c /Fo"%EX%\\" /Fe"%EX%\example_native.dll" || goto :failed_build
@@ -87,7 +87,7 @@ set RC=!ERRORLEVEL!
 type validate.txt
 if not "!RC!"=="0" (echo run_win: FAIL: validate.exe exited !RC! & popd & exit /b 1)
 findstr /b /c:"FAIL" validate.txt > nul && (echo run_win: FAIL: validate.exe reported a FAIL & popd & exit /b 1)
-for %%n in (1 2 3 4 5) do (
+for %%n in (1 2 3 4 5 6) do (
     validate-control-%%n.exe 16 > control-%%n.txt 2>&1
     set RC=!ERRORLEVEL!
     findstr /r /c:"^negative control %%n .*: caught" control-%%n.txt
