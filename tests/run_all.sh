@@ -440,6 +440,16 @@ for arch in x64 x86; do
         done
     done
 done
+# tests/bounded.c, which bounds every program of tests/run_win.cmd: with
+# no arguments it must refuse (125), and it must pass a program's exit
+# code through (its bound itself is checked in examples/played-clr-wine).
+msvc_bounded() {
+    msvc_build x64 msc c "$B/msvc-bounded.exe" tests/bounded.c
+    [ $? -eq 125 ] || return 1
+    timeout $LIMIT wine "$B/msvc-bounded.exe" 60 cmd /c exit 3
+    [ $? -eq 3 ]
+}
+part msvc/msc-x64-c-bounded $CLANG_CL lld-link $MSVC_FILES wine -- msvc_bounded
 
 # ---- examples ------------------------------------------------------------------
 
@@ -473,13 +483,16 @@ part examples/mingw32-build i686-w64-mingw32-gcc -- sh examples/build.sh i686 "$
 FAKE_SRC="tests/clr/fake_mscoree.c tests/clr/clr_scenarios.c tests/clr/clr_driver.c tests/clr/clr_runtime.c tests/clr/harness.c"
 part examples/stand-in-mscoree-i686-build i686-w64-mingw32-gcc -- i686-w64-mingw32-gcc -std=c99 -O2 $WARN -shared \
     -static -Wl,--kill-at $FAKE_SRC -o "$B/examples/x86-mscoree.dll"
+part examples/bounded-i686-build i686-w64-mingw32-gcc -- i686-w64-mingw32-gcc -std=c99 -O2 $WARN tests/bounded.c \
+    -o "$B/examples/x86-bounded.exe"
 part examples/no-framework-wine x86_64-w64-mingw32-gcc wine -- sh tests/run_examples.sh no-framework "$B/examples/x64"
 played() {
     rm -rf "$B/examples/played" && cp -r "$B/examples/x64" "$B/examples/played" &&
         x86_64-w64-mingw32-gcc -std=c99 -O2 $WARN -shared -static $FAKE_SRC -o "$B/examples/played/mscoree.dll" &&
+        x86_64-w64-mingw32-gcc -std=c99 -O2 $WARN tests/bounded.c -o "$B/examples/played/bounded.exe" &&
         sh tests/run_examples.sh played "$B/examples/played"
 }
-part examples/played-clr-wine x86_64-w64-mingw32-gcc wine mcs -- played
+part examples/played-clr-wine x86_64-w64-mingw32-gcc wine mcs pgrep -- played
 part examples/managed-on-mono cc mcs mono -- sh tests/mono/run_on_mono.sh "$B/mono"
 
 # ---- static analysis -----------------------------------------------------------

@@ -151,6 +151,24 @@ else
         "grep -qE '^PASS  scheduler/child ' validate.txt && grep -qE '^[0-9]+ passed, 0 failed \(scheduler run\)$' validate.txt"
     check "validate.exe: the CLR let go of created tasks on its finalizer" \
         grep -qE '^INFO  the CLR let go of created tasks on: FINALIZER [0-9]+, of them' validate.txt
+    # tests/bounded.c, which bounds every program of tests/run_win.cmd
+    # (tests/run_all.sh builds it into DIR): a program's exit code passes
+    # through; one that runs past its bound is ended, with every process
+    # it started (validate-control-6.exe hangs in its scheduler child for
+    # 20 s before it reports that itself).
+    run bounded-pass bounded.exe 60 host_hello.exe Missing.dll
+    check "bounded.exe passes the exit code through (4, got $rc)" is $rc 4
+    run bounded-hang bounded.exe 14 validate-control-6.exe 16
+    check "bounded.exe ends a program past its bound: exit 124 (got $rc)" is $rc 124
+    check "bounded.exe says so" has bounded-hang "bounded: validate-control-6.exe 16 did not end within 14 s: ended"
+    gone() { # the processes it started end with it (their end is not waited for: polled, up to 60 s)
+        for _ in $(seq 60); do
+            pgrep -f validate-control-6 >/dev/null || return 0
+            sleep 1
+        done
+        return 1
+    }
+    check "bounded.exe: validate-control-6.exe and its scheduler child ended with it" gone
     # Each negative control (the header broken on purpose) must report the
     # FAIL it was built to find; 16 churn threads are enough for that.
     for n in 1 2 3 4 5 6; do

@@ -9,8 +9,11 @@ rem With cl /W4 /WX, as C and as C++: compile_check, CLRHOST_TASK_STATIC and
 rem coexist against the Windows SDK's own mscoree.h; the whole test suite;
 rem every example, example_native.dll and Scenarios.dll (the framework's
 rem csc.exe of the prompt's bitness); then validate.exe, its six negative
-rem controls and every example against the real CLR. Exits 1 at the first
-rem failure, after printing what failed (for validate.exe, its whole report).
+rem controls and every example against the real CLR. Every program runs
+rem under tests\bounded.c, which ends it (and what it started) past its
+rem bound: a deadlock fails the run, it does not hold it. Exits 1 at the
+rem first failure, after printing what failed (for validate.exe, its whole
+rem report).
 rem Never run from the repository's own machine, which has no Windows: see
 rem README.md.
 setlocal EnableExtensions EnableDelayedExpansion
@@ -45,6 +48,19 @@ if "%MSCOREE_DIR%"=="" (
 echo run_win: %ARCH%, mscoree.h from %MSCOREE_DIR%
 set CL_FLAGS=/nologo /W4 /WX /I"%MSCOREE_DIR%"
 
+rem ---- tests\bounded.c: every program below runs under it -----------------
+rem Bounds, in seconds, each many times what the program takes: a check of
+rem the header seconds, the suite under a minute, validate.exe a few
+rem minutes (it gives its scheduler child 180 s before it calls it a
+rem deadlock), an example or a negative control under a minute.
+if not exist "%OUT%\bounded" mkdir "%OUT%\bounded"
+cl %CL_FLAGS% tests\bounded.c /Fo"%OUT%\bounded\\" /Fe"%OUT%\bounded.exe" || goto :failed_build
+set BOUNDED=%CD%\%OUT%\bounded.exe
+set BOUND_CHECK=300
+set BOUND_SUITE=900
+set BOUND_VALIDATE=1200
+set BOUND_EXAMPLE=300
+
 rem ---- the header: compile_check, STATIC, coexist, as C and as C++ --------
 for %%l in (TC TP) do (
     call :build_run cc-%%l "/%%l tests\compile\compile_check.c" || exit /b 1
@@ -65,7 +81,7 @@ if not exist "%OUT%\suite-cpp" mkdir "%OUT%\suite-cpp"
 cl %CL_FLAGS% %SUITE_FLAGS% /TP /c tests\suite\impl.c /Fo"%OUT%\suite-cpp\\" || goto :failed_build
 cl %CL_FLAGS% %SUITE_FLAGS% /TC /c %SUITE_TESTS% /Fo"%OUT%\suite-cpp\\" || goto :failed_build
 cl %CL_FLAGS% "%OUT%\suite-cpp\*.obj" /Fe"%OUT%\suite-cpp.exe" || goto :failed_build
-"%OUT%\suite-cpp.exe" || (echo run_win: FAIL: suite-cpp.exe & exit /b 1)
+"%BOUNDED%" %BOUND_SUITE% "%OUT%\suite-cpp.exe" || (echo run_win: FAIL: suite-cpp.exe & exit /b 1)
 
 rem ---- the examples, built side by side ------------------------------------
 set EX=%OUT%\examples
@@ -82,26 +98,26 @@ cl %CL_FLAGS% /LD examples\native\example_native.c /Fo"%EX%\\" /Fe"%EX%\example_
 
 rem ---- against the real CLR -------------------------------------------------
 pushd "%EX%"
-validate.exe > validate.txt 2>&1
+"%BOUNDED%" %BOUND_VALIDATE% .\validate.exe > validate.txt 2>&1
 set RC=!ERRORLEVEL!
 type validate.txt
 if not "!RC!"=="0" (echo run_win: FAIL: validate.exe exited !RC! & popd & exit /b 1)
 findstr /b /c:"FAIL" validate.txt > nul && (echo run_win: FAIL: validate.exe reported a FAIL & popd & exit /b 1)
 for %%n in (1 2 3 4 5 6) do (
-    validate-control-%%n.exe 16 > control-%%n.txt 2>&1
+    "%BOUNDED%" %BOUND_EXAMPLE% .\validate-control-%%n.exe 16 > control-%%n.txt 2>&1
     set RC=!ERRORLEVEL!
     findstr /r /c:"^negative control %%n .*: caught" control-%%n.txt
     if not "!RC!"=="0" (type control-%%n.txt & echo run_win: FAIL: validate-control-%%n.exe was not caught & popd & exit /b 1)
 )
 for %%h in (host_hello native_time existing_host_control sandbox watchdog throttle) do (
-    %%h.exe > %%h.txt 2>&1
+    "%BOUNDED%" %BOUND_EXAMPLE% .\%%h.exe > %%h.txt 2>&1
     set RC=!ERRORLEVEL!
     type %%h.txt
     if not "!RC!"=="0" (echo run_win: FAIL: %%h.exe exited !RC! & popd & exit /b 1)
 )
 rem The watchdog on the real CLR: the blocked thread named, the spinner aborted
 rem The export is matched without its module: delayed expansion would eat the mark between them.
-watchdog.exe 4000 1500 > watchdog-abort.txt 2>&1
+"%BOUNDED%" %BOUND_EXAMPLE% .\watchdog.exe 4000 1500 > watchdog-abort.txt 2>&1
 set RC=!ERRORLEVEL!
 type watchdog-abort.txt
 if not "!RC!"=="0" (echo run_win: FAIL: watchdog.exe 4000 1500 exited !RC! & popd & exit /b 1)
@@ -117,7 +133,9 @@ rem build_run NAME "CL ARGUMENTS": builds %OUT%\NAME.exe and runs it.
 :build_run
 if not exist "%OUT%\%~1" mkdir "%OUT%\%~1"
 cl %CL_FLAGS% %~2 /Fo"%OUT%\%~1\\" /Fe"%OUT%\%~1.exe" || (echo run_win: FAIL: building %~1 & exit /b 1)
-"%OUT%\%~1.exe" || (echo run_win: FAIL: %~1.exe & exit /b 1)
+set BOUND=%BOUND_CHECK%
+if "%~1"=="suite-c" set BOUND=%BOUND_SUITE%
+"%BOUNDED%" %BOUND% "%OUT%\%~1.exe" || (echo run_win: FAIL: %~1.exe & exit /b 1)
 exit /b 0
 
 :failed_build
