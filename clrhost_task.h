@@ -2205,6 +2205,7 @@ typedef struct clrhost__answer_table {
 #define CLRHOST__POLICY_PREDICATE 2 /* hooks.needs_hook */
 
 #define CLRHOST__MAX_BLOCKING_TARGETS 16
+#define CLRHOST__WAIT_LINES 64 /* a power of two, and 4 times the most targets: most lines stay free */
 
 struct clrhost_task_manager {
     clrhost__IHostTaskManager iface; /* first */
@@ -2221,8 +2222,7 @@ struct clrhost_task_manager {
     int tsc;                  /* it is the processor's time-stamp counter */
     char **module_names; /* one allocation: the pointers, then the strings */
     unsigned module_count;
-    unsigned blocking_count;
-    SIZE_T blocking_targets[CLRHOST__MAX_BLOCKING_TARGETS];
+    SIZE_T waits[CLRHOST__WAIT_LINES]; /* the CLR's blocking waits' targets, hashed (clrhost__is_wait) */
     void *volatile answers;          /* clrhost__answer_table *: the module policy's */
     clrhost__os_mutex answers_lock;  /* for writers of answers */
     void *volatile clr_task_manager; /* clrhost__ICLRTaskManager *, AddRef'd */
@@ -3821,15 +3821,35 @@ static void clrhost__thread_mark_ending(void)
    types in structs, and PROFILE in the manual)
    ------------------------------------------------------------------------ */
 
-/* A native call's target is one of the CLR's own blocking waits (which it
-   notifies with the address of WaitForMultipleObjectsEx and the like). */
-static int clrhost__is_wait(const clrhost_task_manager *m, SIZE_T target)
+#define CLRHOST__NO_WAIT (~(SIZE_T)0) /* a free line of waits: no function is there */
+
+/* The line of waits where `target` is, or the free one where it would be
+   (linear probing from its hash; the table is never full). */
+CLRHOST__INLINE SIZE_T clrhost__wait_line(const clrhost_task_manager *m, SIZE_T target)
 {
-    unsigned i;
-    for (i = 0; i < m->blocking_count; ++i)
-        if (m->blocking_targets[i] == target)
-            return 1;
-    return 0;
+    SIZE_T i = clrhost__target_hash(target) & (CLRHOST__WAIT_LINES - 1);
+    while (m->waits[i] != target && m->waits[i] != CLRHOST__NO_WAIT)
+        i = (i + 1) & (CLRHOST__WAIT_LINES - 1);
+    return i;
+}
+
+/* The CLR's own blocking waits, into their table. */
+static void clrhost__waits_init(clrhost_task_manager *m)
+{
+    SIZE_T targets[CLRHOST__MAX_BLOCKING_TARGETS];
+    unsigned i, n = clrhost__os_blocking_targets(targets, CLRHOST__MAX_BLOCKING_TARGETS);
+    for (i = 0; i < CLRHOST__WAIT_LINES; ++i)
+        m->waits[i] = CLRHOST__NO_WAIT;
+    for (i = 0; i < n; ++i)
+        m->waits[clrhost__wait_line(m, targets[i])] = targets[i];
+}
+
+/* A native call's target is one of the CLR's own blocking waits (which it
+   notifies with the address of WaitForMultipleObjectsEx and the like): a
+   hash and, for most targets, one look at a free line. */
+CLRHOST__INLINE int clrhost__is_wait(const clrhost_task_manager *m, SIZE_T target)
+{
+    return target != CLRHOST__NO_WAIT && m->waits[clrhost__wait_line(m, target)] == target;
 }
 
 /* A table of `lines` lines (a power of two), all free; NULL: no memory. */
@@ -6498,7 +6518,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     clrhost__clock_choose(m);
     /* timing sorts the CLR's waits out of native time; the live view says
        which tasks wait in them */
-    m->blocking_count = clrhost__os_blocking_targets(m->blocking_targets, CLRHOST__MAX_BLOCKING_TARGETS);
+    clrhost__waits_init(m);
     clrhost__os_mutex_init(&m->lock);
     clrhost__os_mutex_init(&m->answers_lock);
     if (m->sched_slots) {
