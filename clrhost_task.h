@@ -743,9 +743,11 @@
    or three stores. The default CallNeedsHostHook policy answers a
    constant. Task references taken by the task's own thread are counted
    without atomics (biased reference counting); other threads' use atomics.
-   With a scheduler, a transition lends its slot or takes it back with a
-   plain store and a plain load, and takes a lock only while a task waits
-   for a slot or runs over the cap.
+   With timing, a transition adds one clock read and the frame's booking
+   (the manager takes timed methods of its own, so that the plain ones
+   carry none of it). With a scheduler, a transition lends its slot or
+   takes it back with a plain store and a plain load, and takes a lock
+   only while a task waits for a slot or runs over the cap.
    Figures, against an empty manager and a typical map-under-a-lock host:
    README.md, "Performance", and `make bench`.
 
@@ -4186,25 +4188,38 @@ CLRHOST__INLINE void clrhost__view_move(clrhost_task *t, LONG to, ULONGLONG now)
     clrhost__atomic_store(&t->view_seq, seq + 2);
 }
 
+/* With timing, no hook and a frame within CLRHOST_TASK_MAX_DEPTH: the
+   frame starts now. */
+CLRHOST__INLINE void clrhost__push_timed(const clrhost_task_manager *m, clrhost_task *t, int kind, SIZE_T target)
+{
+    LONG from = clrhost__relaxed_load(&t->position);
+    LONG d = CLRHOST__SHIFT_RIGHT(from, 1);
+    LONG to = CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED);
+    clrhost__set_frame_kind(t, d, kind);
+    clrhost__view_target(t, from, to, kind, target);
+    clrhost__frame_start(m, &t->frames[d]);
+    clrhost__view_move(t, to, t->frames[d].start);
+}
+
 /* kind: CLRHOST__FRAME_NATIVE_CALL (target: the native code's address) or
-   CLRHOST__FRAME_MANAGED. */
+   CLRHOST__FRAME_MANAGED. Past CLRHOST_TASK_MAX_DEPTH a frame is counted
+   and untimed, and past CLRHOST__KIND_CAPACITY it keeps no kind. */
 CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *t, int kind, SIZE_T target)
 {
     LONG from = clrhost__relaxed_load(&t->position);
     LONG d = CLRHOST__SHIFT_RIGHT(from, 1);
     LONG to = CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED);
+    if (d < CLRHOST_TASK_MAX_DEPTH) {
+        if (m->flags & CLRHOST_TASK_TIMING)
+            clrhost__push_timed(m, t, kind, target);
+        else
+            clrhost__push_plain(t, kind, target);
+        return;
+    }
     if (d < CLRHOST__KIND_CAPACITY)
         clrhost__set_frame_kind(t, d, kind);
-    if (d < CLRHOST_TASK_MAX_DEPTH) {
-        clrhost__view_target(t, from, to, kind, target);
-        if (m->flags & CLRHOST_TASK_TIMING) {
-            clrhost__frame_start(m, &t->frames[d]);
-            clrhost__view_move(t, to, t->frames[d].start);
-            return;
-        }
-    } else if (d == CLRHOST_TASK_MAX_DEPTH || d == CLRHOST__KIND_CAPACITY) {
+    if (d == CLRHOST_TASK_MAX_DEPTH || d == CLRHOST__KIND_CAPACITY)
         clrhost__frame_too_deep(m, t, d);
-    }
     if (m->flags & CLRHOST_TASK_TIMING)
         clrhost__view_move(t, to, clrhost__ticks(m));
     else
@@ -4237,6 +4252,18 @@ CLRHOST__INLINE ULONGLONG clrhost__frame_time(const clrhost_task_manager *m, clr
         clrhost__count(wait ? &t->counts.native_wait_ns : &t->counts.native_call_ns, own);
     }
     return now;
+}
+
+/* With timing: the expected frame on top, within CLRHOST_TASK_MAX_DEPTH,
+   popped and its time booked. Returns 0 (and changes nothing) when the
+   full path must do it. */
+CLRHOST__INLINE int clrhost__pop_timed(clrhost_task_manager *m, clrhost_task *t, int wanted)
+{
+    LONG d = clrhost__depth(t) - 1;
+    if (d < 0 || d >= CLRHOST_TASK_MAX_DEPTH || clrhost__frame_kind(t, d) != wanted)
+        return 0;
+    clrhost__view_move(t, CLRHOST__POSITION(d, clrhost__native_below(t, d - 1)), clrhost__frame_time(m, t, d));
+    return 1;
 }
 
 /* Pops the innermost frame, the depth-th (kind: what it is; past
@@ -5809,6 +5836,66 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime(clrhost__IHost
     return S_OK; /* always: a failure is thrown after the managed code ran */
 }
 
+/* With CLRHOST_TASK_TIMING and no scheduler the manager's vtable holds
+   these: the common case (no hook on the opening side, a frame within
+   CLRHOST_TASK_MAX_DEPTH, the expected frame on top) reads the clock and
+   books the frame inline, with no call but a closing hook; everything
+   else takes the plain methods' full paths, which time too. Apart, so
+   that the plain methods carry none of timing's code. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime_timed(clrhost__IHostTaskManager *This, SIZE_T target)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
+    if (!target || m->hooks.leave_runtime || clrhost__depth(t) >= CLRHOST_TASK_MAX_DEPTH)
+        return clrhost__leave_runtime(m, t, target);
+    clrhost__count(&t->counts.leave_runtime, 1);
+    clrhost__push_timed(m, t, CLRHOST__FRAME_NATIVE_CALL, target);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime_timed(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "EnterRuntime on a thread without a task");
+    if (!clrhost__pop_timed(m, t, CLRHOST__FRAME_NATIVE_CALL))
+        return clrhost__close_full(m, t, 0);
+    clrhost__count(&t->counts.enter_runtime, 1);
+    if (m->hooks.enter_runtime)
+        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime, CLRHOST__FRAME_NATIVE_CALL);
+    return S_OK; /* always, as the plain method */
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime_timed(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
+    if (m->hooks.reverse_enter_runtime || clrhost__depth(t) >= CLRHOST_TASK_MAX_DEPTH)
+        return clrhost__reverse_enter_runtime(m, t);
+    clrhost__count(&t->counts.reverse_enter_runtime, 1);
+    clrhost__push_timed(m, t, CLRHOST__FRAME_MANAGED, 0);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime_timed(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseLeaveRuntime on a thread without a task");
+    if (!clrhost__pop_timed(m, t, CLRHOST__FRAME_MANAGED))
+        return clrhost__close_full(m, t, 1);
+    clrhost__count(&t->counts.reverse_leave_runtime, 1);
+    if (m->hooks.reverse_leave_runtime)
+        return clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime, CLRHOST__FRAME_MANAGED);
+    return S_OK; /* always, as the plain method */
+}
+
 /* Begin/EndDelayAbort: never called by the CLR 4.x source; the documented
    rule is that a second Begin without an End gives E_UNEXPECTED. */
 static HRESULT clrhost__delay_abort(clrhost__IHostTaskManager *This, int begin)
@@ -6245,16 +6332,17 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook(clrhost__IHostTa
 }
 
 /* The vtables: three that differ only in CallNeedsHostHook (slot 9), the
-   general one and one for each constant answer, and two with the
-   scheduler's methods (sched: the suffix of Sleep, SwitchToTask and the
-   four transitions), whose constant answer can only be TRUE. */
-#define CLRHOST__MANAGER_VTBL(name, call_needs_host_hook, sched)                              \
-    static const clrhost__IHostTaskManagerVtbl name = {                                       \
-        clrhost__mgr_QueryInterface, clrhost__mgr_AddRef, clrhost__mgr_Release,                \
-        clrhost__mgr_GetCurrentTask, clrhost__mgr_CreateTask, clrhost__mgr_Sleep##sched,       \
-        clrhost__mgr_SwitchToTask##sched, clrhost__mgr_SetUILocale, clrhost__mgr_SetLocale,    \
-        call_needs_host_hook, clrhost__mgr_LeaveRuntime##sched, clrhost__mgr_EnterRuntime##sched, \
-        clrhost__mgr_ReverseLeaveRuntime##sched, clrhost__mgr_ReverseEnterRuntime##sched,      \
+   general one and one for each constant answer; two with the scheduler's
+   methods (waits and transitions: the suffix _scheduled of Sleep and
+   SwitchToTask, and of the four transitions), and two with the timed
+   transitions (_timed), whose constant answer can only be TRUE. */
+#define CLRHOST__MANAGER_VTBL(name, call_needs_host_hook, waits, transitions)                          \
+    static const clrhost__IHostTaskManagerVtbl name = {                                                \
+        clrhost__mgr_QueryInterface, clrhost__mgr_AddRef, clrhost__mgr_Release,                         \
+        clrhost__mgr_GetCurrentTask, clrhost__mgr_CreateTask, clrhost__mgr_Sleep##waits,                \
+        clrhost__mgr_SwitchToTask##waits, clrhost__mgr_SetUILocale, clrhost__mgr_SetLocale,             \
+        call_needs_host_hook, clrhost__mgr_LeaveRuntime##transitions, clrhost__mgr_EnterRuntime##transitions, \
+        clrhost__mgr_ReverseLeaveRuntime##transitions, clrhost__mgr_ReverseEnterRuntime##transitions,   \
         clrhost__mgr_BeginDelayAbort, clrhost__mgr_EndDelayAbort,                              \
         clrhost__mgr_BeginThreadAffinity, clrhost__mgr_EndThreadAffinity,                      \
         clrhost__mgr_SetStackGuarantee, clrhost__mgr_GetStackGuarantee,                        \
@@ -6267,11 +6355,14 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook(clrhost__IHostTa
 #define clrhost__mgr_EnterRuntime_plain clrhost__mgr_EnterRuntime
 #define clrhost__mgr_ReverseLeaveRuntime_plain clrhost__mgr_ReverseLeaveRuntime
 #define clrhost__mgr_ReverseEnterRuntime_plain clrhost__mgr_ReverseEnterRuntime
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl, clrhost__mgr_CallNeedsHostHook, _plain);
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_never, clrhost__mgr_CallNeedsHostHook_never, _plain);
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_always, clrhost__mgr_CallNeedsHostHook_always, _plain);
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched, clrhost__mgr_CallNeedsHostHook, _scheduled);
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched_always, clrhost__mgr_CallNeedsHostHook_always, _scheduled);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl, clrhost__mgr_CallNeedsHostHook, _plain, _plain);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_never, clrhost__mgr_CallNeedsHostHook_never, _plain, _plain);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_always, clrhost__mgr_CallNeedsHostHook_always, _plain, _plain);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched, clrhost__mgr_CallNeedsHostHook, _scheduled, _scheduled);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched_always, clrhost__mgr_CallNeedsHostHook_always, _scheduled,
+                      _scheduled);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_timed, clrhost__mgr_CallNeedsHostHook, _plain, _timed);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_timed_always, clrhost__mgr_CallNeedsHostHook_always, _plain, _timed);
 
 /* The policy the configuration (copied into m: hooks, flags, module names)
    asks for, first match wins as the manual lists them, and the vtable that
@@ -6302,6 +6393,9 @@ CLRHOST__INLINE HRESULT clrhost__choose_policy(clrhost_task_manager *m)
     if (m->sched_slots)
         m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_sched_always
                                                                           : &clrhost__manager_vtbl_sched;
+    else if (m->flags & CLRHOST_TASK_TIMING)
+        m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_timed_always
+                                                                          : &clrhost__manager_vtbl_timed;
     return S_OK;
 }
 
@@ -7143,8 +7237,8 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
     static const clrhost__slot_expectation variants[] = {
         CLRHOST__EXPECT(clrhost__manager_vtbl_never, 9, clrhost__mgr_CallNeedsHostHook_never, IHostTaskManager, CallNeedsHostHook),
         CLRHOST__EXPECT(clrhost__manager_vtbl_always, 9, clrhost__mgr_CallNeedsHostHook_always, IHostTaskManager, CallNeedsHostHook)};
-    /* The scheduler's vtables: the general one (or the always-TRUE one)
-       but for these six slots. */
+    /* The scheduler's and timing's vtables: the general one (or the
+       always-TRUE one) but for their own slots. */
 #define CLRHOST__EXPECT_SCHED(vtbl)                                                                                  \
     CLRHOST__EXPECT(vtbl, 5, clrhost__mgr_Sleep_scheduled, IHostTaskManager, Sleep),                                 \
     CLRHOST__EXPECT(vtbl, 6, clrhost__mgr_SwitchToTask_scheduled, IHostTaskManager, SwitchToTask),                   \
@@ -7152,8 +7246,14 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
     CLRHOST__EXPECT(vtbl, 11, clrhost__mgr_EnterRuntime_scheduled, IHostTaskManager, EnterRuntime),                  \
     CLRHOST__EXPECT(vtbl, 12, clrhost__mgr_ReverseLeaveRuntime_scheduled, IHostTaskManager, ReverseLeaveRuntime),    \
     CLRHOST__EXPECT(vtbl, 13, clrhost__mgr_ReverseEnterRuntime_scheduled, IHostTaskManager, ReverseEnterRuntime)
-    static const clrhost__slot_expectation scheduled[] = {CLRHOST__EXPECT_SCHED(clrhost__manager_vtbl_sched),
-                                                          CLRHOST__EXPECT_SCHED(clrhost__manager_vtbl_sched_always)};
+#define CLRHOST__EXPECT_TIMED(vtbl)                                                                              \
+    CLRHOST__EXPECT(vtbl, 10, clrhost__mgr_LeaveRuntime_timed, IHostTaskManager, LeaveRuntime),                  \
+    CLRHOST__EXPECT(vtbl, 11, clrhost__mgr_EnterRuntime_timed, IHostTaskManager, EnterRuntime),                  \
+    CLRHOST__EXPECT(vtbl, 12, clrhost__mgr_ReverseLeaveRuntime_timed, IHostTaskManager, ReverseLeaveRuntime),    \
+    CLRHOST__EXPECT(vtbl, 13, clrhost__mgr_ReverseEnterRuntime_timed, IHostTaskManager, ReverseEnterRuntime)
+    static const clrhost__slot_expectation own[] = {
+        CLRHOST__EXPECT_SCHED(clrhost__manager_vtbl_sched), CLRHOST__EXPECT_SCHED(clrhost__manager_vtbl_sched_always),
+        CLRHOST__EXPECT_TIMED(clrhost__manager_vtbl_timed), CLRHOST__EXPECT_TIMED(clrhost__manager_vtbl_timed_always)};
     const clrhost__any_fn *general = (const clrhost__any_fn *)(const void *)&clrhost__manager_vtbl;
     size_t i;
     unsigned slot;
@@ -7168,20 +7268,23 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
             if (slots[slot] != (slot == variants[i].slot ? variants[i].method : general[slot]))
                 return "a constant-policy IHostTaskManager vtable differs from the general one outside slot 9";
     }
-    for (i = 0; i < sizeof scheduled / sizeof scheduled[0]; ++i) {
-        const clrhost__any_fn *slots = (const clrhost__any_fn *)scheduled[i].vtbl;
-        const clrhost__any_fn *base = (const clrhost__any_fn *)(scheduled[i].vtbl == (const void *)&clrhost__manager_vtbl_sched
+    for (i = 0; i < sizeof own / sizeof own[0]; ++i) {
+        const clrhost__any_fn *slots = (const clrhost__any_fn *)own[i].vtbl;
+        const void *always = (const void *)&clrhost__manager_vtbl_always;
+        const clrhost__any_fn *base = (const clrhost__any_fn *)(own[i].vtbl == (const void *)&clrhost__manager_vtbl_sched ||
+                                                                        own[i].vtbl == (const void *)&clrhost__manager_vtbl_timed
                                                                     ? (const void *)&clrhost__manager_vtbl
-                                                                    : (const void *)&clrhost__manager_vtbl_always);
+                                                                    : always);
         size_t j;
-        if (slots[scheduled[i].slot] != scheduled[i].method)
-            return scheduled[i].wrong;
+        if (slots[own[i].slot] != own[i].method)
+            return own[i].wrong;
         for (slot = 0; slot < sizeof clrhost__manager_vtbl / sizeof(clrhost__any_fn); ++slot) {
-            int own = 0;
-            for (j = 0; j < sizeof scheduled / sizeof scheduled[0]; ++j)
-                own |= scheduled[j].vtbl == scheduled[i].vtbl && scheduled[j].slot == slot;
-            if (!own && slots[slot] != base[slot])
-                return "a scheduler's IHostTaskManager vtable differs from its plain one outside its six slots";
+            int its_own = 0;
+            for (j = 0; j < sizeof own / sizeof own[0]; ++j)
+                its_own |= own[j].vtbl == own[i].vtbl && own[j].slot == slot;
+            if (!its_own && slots[slot] != base[slot])
+                return "a scheduler's or timing's IHostTaskManager vtable differs from its plain one outside its "
+                       "own slots";
         }
     }
     return NULL;

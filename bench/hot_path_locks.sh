@@ -1,7 +1,7 @@
 #!/bin/sh
 # Proves that the hot paths contain no locked instruction (with the
 # scheduler on, too: a lent slot goes out and comes back with plain
-# stores and loads): compiles the
+# stores and loads; and with timing): compiles the
 # implementation to assembly (-O2), follows every call and tail call from
 # the hot entry points, and fails if any function reached holds a `lock`
 # prefix or an xchg with memory (locked without the prefix).
@@ -27,7 +27,9 @@ entries="clrhost__mgr_LeaveRuntime clrhost__mgr_EnterRuntime clrhost__mgr_Revers
 clrhost__mgr_ReverseLeaveRuntime clrhost__mgr_CallNeedsHostHook clrhost__mgr_CallNeedsHostHook_never
 clrhost__mgr_CallNeedsHostHook_always clrhost__mgr_GetCurrentTask clrhost__task_AddRef clrhost__task_Release
 clrhost__mgr_LeaveRuntime_scheduled clrhost__mgr_EnterRuntime_scheduled
-clrhost__mgr_ReverseEnterRuntime_scheduled clrhost__mgr_ReverseLeaveRuntime_scheduled"
+clrhost__mgr_ReverseEnterRuntime_scheduled clrhost__mgr_ReverseLeaveRuntime_scheduled
+clrhost__mgr_LeaveRuntime_timed clrhost__mgr_EnterRuntime_timed
+clrhost__mgr_ReverseEnterRuntime_timed clrhost__mgr_ReverseLeaveRuntime_timed"
 not_followed="clrhost__task_addref_shared clrhost__task_release_shared
 $(grep -o 'CLRHOST__COLD [A-Za-z_ *]*clrhost__[a-z_0-9]*(' "$here/../clrhost_task.h" | grep -o 'clrhost__[a-z_0-9]*')"
 
