@@ -2,6 +2,7 @@
 // as the CLR calls them, each against a baseline measured in the same process:
 //   floor    an IHostTaskManager whose methods only return S_OK
 //   floor+hook  the floor, its transitions calling the same counting hooks
+//   floor+clock the floor, its Leave and Enter reading the clock timing reads
 //   timing   ours with CLRHOST_TASK_TIMING, against which the profile is set
 //   map      the usual hand-written host: the current task looked up in a
 //            std::map keyed by thread id, under one lock, on every call
@@ -108,6 +109,7 @@ static DWORD WINAPI empty_task(LPVOID) { return 0; }
 // vtables too).
 IHostTaskManager *make_floor_host();
 IHostTaskManager *make_floor_hook_host(const clrhost_task_hooks *hooks);
+IHostTaskManager *make_floor_clock_host(bool tsc);
 IHostTaskManager *make_map_host();
 
 // ---- ours ---------------------------------------------------------------------
@@ -178,7 +180,8 @@ static void load_modules()
     heap_target = (char *)malloc(64);
 }
 
-enum Flavour { PLAIN, COUNTING_HOOKS, PER_TASK_HOOKS, TIMING, TIMING_OS_CLOCK, PROFILE, MODULES, PREDICATE, SLOTS };
+enum Flavour { PLAIN, COUNTING_HOOKS, PER_TASK_HOOKS, TIMING, TIMING_OS_CLOCK, PROFILE, MODULES, PREDICATE, SLOTS,
+               SLOTS_TIMING };
 
 // The CLR's side of a scheduled task, as little as the scheduler needs: an
 // ICLRTask to give the task, and an ICLRTaskManager that says each thread
@@ -250,18 +253,32 @@ static IHostTaskManager *make_ours(Flavour f, clrhost_task_manager **out)
         cfg.hook_modules = modules;
     if (f == PREDICATE)
         cfg.hooks.needs_hook = predicate;
-    if (f == SLOTS) { // one slot; the bench's threads are foreign, scheduled in their reverse calls
+    if (f == SLOTS || f == SLOTS_TIMING) { // one slot; the bench's threads are foreign, scheduled in their reverse calls
         cfg.schedule.slots = 1;
         cfg.schedule.foreign = TRUE;
     }
+    if (f == SLOTS_TIMING)
+        cfg.flags = CLRHOST_TASK_TIMING;
     if (clrhost_task_manager_create(&cfg, out) != S_OK) {
         fprintf(stderr, "clrhost_task_manager_create failed\n");
         exit(2);
     }
     IHostTaskManager *tm = clrhost_task_manager_iface(*out);
-    if (f == SLOTS)
+    if (f == SLOTS || f == SLOTS_TIMING)
         tm->SetCLRTaskManager(&bench_clr_task_manager);
     return tm;
+}
+
+// Whether timing reads the time-stamp counter here (the floor+clock reads
+// the same clock).
+static bool timing_reads_tsc()
+{
+    clrhost_task_manager *m = NULL;
+    clrhost_task_clock clock;
+    make_ours(TIMING, &m);
+    clrhost_task_manager_clock(m, &clock);
+    clrhost_task_manager_release(m);
+    return clock.tsc != FALSE;
 }
 
 // ---- the loops (kept out of line: callgrind collects inside them) --------------
@@ -601,7 +618,7 @@ struct Case {
     const char *name;
     Loop loop;
     Flavour flavour; // for ours
-    int which;       // 0 ours, 1 floor, 2 map, 3 floor with hooks
+    int which;       // 0 ours, 1 floor, 2 map, 3 floor with hooks, 4 floor+clock
     Target target;   // where the asked-about target is
 };
 
@@ -620,7 +637,9 @@ static const Case cases[] = {
     {"leave-enter-floor", loop_leave_enter, PLAIN, 1, IN_LIBC},
     {"leave-enter-floor-hooks", loop_leave_enter, PLAIN, 3, IN_LIBC},
     {"leave-enter-map", loop_leave_enter, PLAIN, 2, IN_LIBC},
+    {"leave-enter-floor-clock", loop_leave_enter, PLAIN, 4, IN_LIBC},
     {"leave-enter-slots", loop_scheduled, SLOTS, 0, IN_LIBC},
+    {"leave-enter-slots-timing", loop_scheduled, SLOTS_TIMING, 0, IN_LIBC},
     {"reverse-hooks", loop_reverse, COUNTING_HOOKS, 0, IN_LIBC},
     {"reverse-floor", loop_reverse, PLAIN, 1, IN_LIBC},
     {"reverse-floor-hooks", loop_reverse, PLAIN, 3, IN_LIBC},
@@ -644,6 +663,7 @@ static int run_case(const char *name, long n)
         c.tm = cases[i].which == 1 ? make_floor_host()
              : cases[i].which == 2 ? make_map_host()
              : cases[i].which == 3 ? make_floor_hook_host(&hooks)
+             : cases[i].which == 4 ? make_floor_clock_host(timing_reads_tsc())
                                    : make_ours(cases[i].flavour, &m);
         c.target = cases[i].target == IN_NO_MODULE      ? (SIZE_T)heap_target
                  : cases[i].target == IN_100TH_MODULE ? module_targets[MODULES_LOADED - 1]
@@ -673,11 +693,13 @@ int main(int argc, char **argv)
 
     const int reps = 15;
     IHostTaskManager *floor = make_floor_host();
+    IHostTaskManager *floor_clock = make_floor_clock_host(timing_reads_tsc());
+    IHostTaskManager *floor_os_clock = make_floor_clock_host(false);
     clrhost_task_hooks the_counting_hooks = counting_hooks();
     IHostTaskManager *floor_hooks = make_floor_hook_host(&the_counting_hooks);
     IHostTaskManager *map = make_map_host();
     clrhost_task_manager *plain_m, *hooks_m, *per_task_m, *timing_m, *timing_os_m, *profile_m, *modules_m,
-        *predicate_m, *slots_m, *slots2_m;
+        *predicate_m, *slots_m, *slots2_m, *slots_timing_m;
     IHostTaskManager *plain = make_ours(PLAIN, &plain_m);
     IHostTaskManager *hooks = make_ours(COUNTING_HOOKS, &hooks_m);
     IHostTaskManager *per_task = make_ours(PER_TASK_HOOKS, &per_task_m);
@@ -688,6 +710,7 @@ int main(int argc, char **argv)
     IHostTaskManager *pred = make_ours(PREDICATE, &predicate_m);
     IHostTaskManager *slots = make_ours(SLOTS, &slots_m);
     IHostTaskManager *slots2 = make_ours(SLOTS, &slots2_m); // for two threads on its one slot
+    IHostTaskManager *slots_timing = make_ours(SLOTS_TIMING, &slots_timing_m);
 
     Ctx c_floor = {floor, (SIZE_T)&strlen}, c_map = {map, (SIZE_T)&strlen};
     Ctx c_floor_hooks = {floor_hooks, (SIZE_T)&strlen}, c_timing_os = {timing_os, (SIZE_T)&strlen};
@@ -696,6 +719,8 @@ int main(int argc, char **argv)
     Ctx c_timing = {timing, (SIZE_T)&strlen}, c_modules = {modules, (SIZE_T)&strlen};
     Ctx c_pred = {pred, (SIZE_T)&strlen}, c_per_task = {per_task, (SIZE_T)&strlen};
     Ctx c_slots = {slots, (SIZE_T)&strlen}, c_slots2 = {slots2, (SIZE_T)&strlen};
+    Ctx c_slots_timing = {slots_timing, (SIZE_T)&strlen};
+    Ctx c_floor_clock = {floor_clock, (SIZE_T)&strlen}, c_floor_os_clock = {floor_os_clock, (SIZE_T)&strlen};
 
     describe_machine();
     printf("median of %d runs per case, each about 20 ms, ours and its baseline in alternation\n"
@@ -731,19 +756,26 @@ int main(int argc, char **argv)
     row("Leave+Enter, counting hook", r.ours_ns, "floor+hook", r.base_ns, "<= 1.5x", 1.5, true);
     r = compare(loop_leave_enter, &c_hooks, n, loop_leave_enter, &c_map, n_map, reps);
     row("Leave+Enter, counting hook", r.ours_ns, "map", r.base_ns, ">= 10x", 10, false);
+    // Timing against the least a timing host does: the floor that reads the
+    // same clock at each Leave and Enter and sums the spans.
     r = compare(loop_leave_enter, &c_timing, n / 4, loop_leave_enter, &c_floor, n, reps);
-    row("Leave+Enter, timing on", r.ours_ns, "floor", r.base_ns, "<= 3x", 3, true);
-    r = compare(loop_leave_enter, &c_timing_os, n / 8, loop_leave_enter, &c_floor, n, reps);
-    row("Leave+Enter, timing on the OS clock", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    row("Leave+Enter, timing on", r.ours_ns, "floor", r.base_ns, "", 0, true);
+    r = compare(loop_leave_enter, &c_timing, n / 4, loop_leave_enter, &c_floor_clock, n / 4, reps);
+    row("Leave+Enter, timing on", r.ours_ns, "floor+clock", r.base_ns, "<= 1.3x", 1.3, true);
+    r = compare(loop_leave_enter, &c_timing_os, n / 8, loop_leave_enter, &c_floor_os_clock, n / 8, reps);
+    row("Leave+Enter, timing on the OS clock", r.ours_ns, "floor+OS clk", r.base_ns, "", 0, true);
     r = compare(loop_leave_enter, &c_profile, n / 4, loop_leave_enter, &c_timing, n / 4, reps);
     row("Leave+Enter, per-target profile on", r.ours_ns, "timing", r.base_ns, "<= 2x", 2, true);
-    // The scheduler: a task that gives its slot up and takes it back on
-    // every pair, alone on one slot, against the same pair with no
-    // scheduler; then two threads on that one slot, where each Leave hands
-    // the slot to the other thread and each Enter waits for it, against
-    // the same two threads with no scheduler.
+    // The scheduler: a task that lends its slot and takes it back on every
+    // pair, alone on one slot, against the same pair with no scheduler (and
+    // with timing, against timing alone); then two threads on that one
+    // slot, where a Leave hands the slot to the other thread when it waits
+    // and an Enter without it waits, against the same two threads with no
+    // scheduler.
     r = compare(loop_scheduled, &c_slots, n / 8, loop_leave_enter, &c_plain, n, reps);
-    row("Leave+Enter, scheduler on, no contention", r.ours_ns, "slots off", r.base_ns, "", 0, true);
+    row("Leave+Enter, scheduler on, alone on a slot", r.ours_ns, "slots off", r.base_ns, "<= 2.5x", 2.5, true);
+    r = compare(loop_scheduled, &c_slots_timing, n / 8, loop_leave_enter, &c_timing, n / 4, reps);
+    row("Leave+Enter, scheduler and timing on", r.ours_ns, "timing", r.base_ns, "", 0, true);
     {
         long n2 = 100000; // long enough that the two threads' runs overlap
         std::vector<double> on, off;
@@ -756,8 +788,12 @@ int main(int argc, char **argv)
         row("two threads, one slot: Leave+Enter", on[1], "slots off", off[1], "", 0, true);
         clrhost_task_manager_stats st;
         clrhost_task_manager_get_stats(slots2_m, &st);
-        printf("  (of its %llu pairs, %llu waited for the slot: each a hand-over from the other thread)\n",
-               (unsigned long long)st.totals.leave_runtime, (unsigned long long)st.totals.slot_waits);
+        printf("  (of its %llu pairs, %llu waited for the slot, each a hand-over from the other thread:\n"
+               "   %.2f us per hand-over; %llu ran over the cap)\n",
+               (unsigned long long)st.totals.leave_runtime, (unsigned long long)st.totals.slot_waits,
+               st.totals.slot_waits ? on[1] * (double)st.totals.leave_runtime / (double)st.totals.slot_waits / 1e3
+                                    : 0.0,
+               (unsigned long long)st.totals.over_cap);
     }
 
     n = calibrate(loop_reverse, &c_floor_hooks);
@@ -804,5 +840,6 @@ int main(int argc, char **argv)
     (void)timing_os_m;
     (void)profile_m;
     (void)slots_m;
+    (void)slots_timing_m;
     return 0;
 }

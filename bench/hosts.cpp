@@ -2,6 +2,9 @@
 //   floor  an IHostTaskManager whose methods only return S_OK
 //   floor with hooks  the floor, but its transitions call the hooks ours
 //          is given (the fair baseline for a hooked transition)
+//   floor+clock  the floor, but its Leave and Enter each read the clock
+//          timing reads and it sums the time between them: the least any
+//          timing host does (the baseline of timing's own cost)
 //   map    the usual hand-written host: the current task looked up in a
 //          std::map keyed by thread id, under one lock, on every call
 //          (the pattern of the public C++ hosts)
@@ -14,6 +17,15 @@
 #else
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#ifdef _MSC_VER
+#include <intrin.h>
+#else
+#include <x86intrin.h>
+#endif
+#define HAVE_RDTSC 1
 #endif
 
 static unsigned long self_id()
@@ -150,7 +162,41 @@ struct FloorHookManager : FloorManager {
     HRESULT STDMETHODCALLTYPE ReverseLeaveRuntime() { hooks.reverse_leave_runtime(hooks.user, task()); return S_OK; }
 };
 
+// ---- the floor that reads the clock --------------------------------------------
+
+// The clock ours times with (clrhost_task_manager_clock): the time-stamp
+// counter, or the OS clock. Leave keeps the start, Enter sums the span.
+struct FloorClockManager : FloorManager {
+    bool tsc;
+    unsigned long long start, total;
+    unsigned long long now()
+    {
+#ifdef HAVE_RDTSC
+        if (tsc)
+            return __rdtsc();
+#endif
+#ifdef _WIN32
+        LARGE_INTEGER t;
+        QueryPerformanceCounter(&t);
+        return (unsigned long long)t.QuadPart;
+#else
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long)ts.tv_sec * 1000000000u + (unsigned long long)ts.tv_nsec;
+#endif
+    }
+    HRESULT STDMETHODCALLTYPE LeaveRuntime(SIZE_T) { start = now(); return S_OK; }
+    HRESULT STDMETHODCALLTYPE EnterRuntime() { total += now() - start; return S_OK; }
+};
+
 IHostTaskManager *make_floor_host() { return new FloorManager; }
+IHostTaskManager *make_floor_clock_host(bool tsc)
+{
+    FloorClockManager *f = new FloorClockManager;
+    f->tsc = tsc;
+    f->start = f->total = 0;
+    return f;
+}
 IHostTaskManager *make_floor_hook_host(const clrhost_task_hooks *hooks)
 {
     FloorHookManager *f = new FloorHookManager;
