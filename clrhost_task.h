@@ -4209,17 +4209,18 @@ CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *
     LONG from = clrhost__relaxed_load(&t->position);
     LONG d = CLRHOST__SHIFT_RIGHT(from, 1);
     LONG to = CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED);
-    if (d < CLRHOST_TASK_MAX_DEPTH) {
-        if (m->flags & CLRHOST_TASK_TIMING)
-            clrhost__push_timed(m, t, kind, target);
-        else
-            clrhost__push_plain(t, kind, target);
-        return;
-    }
     if (d < CLRHOST__KIND_CAPACITY)
         clrhost__set_frame_kind(t, d, kind);
-    if (d == CLRHOST_TASK_MAX_DEPTH || d == CLRHOST__KIND_CAPACITY)
+    if (d < CLRHOST_TASK_MAX_DEPTH) {
+        clrhost__view_target(t, from, to, kind, target);
+        if (m->flags & CLRHOST_TASK_TIMING) {
+            clrhost__frame_start(m, &t->frames[d]);
+            clrhost__view_move(t, to, t->frames[d].start);
+            return;
+        }
+    } else if (d == CLRHOST_TASK_MAX_DEPTH || d == CLRHOST__KIND_CAPACITY) {
         clrhost__frame_too_deep(m, t, d);
+    }
     if (m->flags & CLRHOST_TASK_TIMING)
         clrhost__view_move(t, to, clrhost__ticks(m));
     else
