@@ -5920,7 +5920,6 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_EndDelayAbort(clrhost__IHostTaskMa
     return clrhost__delay_abort(This, 0);
 }
 
-/* One task per OS thread: a task can never move, so there is nothing to pin. */
 /* One task per thread: nothing to pin, only the nesting to keep for the
    live view. An End without a Begin is the CLR's to answer for. */
 static HRESULT STDMETHODCALLTYPE clrhost__mgr_BeginThreadAffinity(clrhost__IHostTaskManager *This)
