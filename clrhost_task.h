@@ -3096,25 +3096,35 @@ static LONG clrhost__barrier_how; /* 0: not yet, 1: membarrier, 2: the page */
 static void *clrhost__barrier_page;
 static size_t clrhost__barrier_page_size;
 
+static int clrhost__membarrier_register(void)
+{
+#if defined(__linux__) && defined(SYS_membarrier)
+    return syscall(SYS_membarrier, CLRHOST__MEMBARRIER_REGISTER_PRIVATE_EXPEDITED, 0) == 0;
+#else
+    return 0;
+#endif
+}
+
+static int clrhost__barrier_page_map(void)
+{
+    long size = sysconf(_SC_PAGESIZE);
+    clrhost__barrier_page_size = size > 0 ? (size_t)size : 4096;
+    clrhost__barrier_page =
+        mmap(NULL, clrhost__barrier_page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return clrhost__barrier_page != MAP_FAILED;
+}
+
 static HRESULT clrhost__os_heavy_barrier_init(void)
 {
     HRESULT hr = S_OK;
     pthread_mutex_lock(&clrhost__barrier_lock);
     if (!clrhost__barrier_how) {
-#if defined(__linux__) && defined(SYS_membarrier)
-        if (syscall(SYS_membarrier, CLRHOST__MEMBARRIER_REGISTER_PRIVATE_EXPEDITED, 0) == 0)
-            clrhost__atomic_store(&clrhost__barrier_how, 1);
-#endif
-        if (!clrhost__barrier_how) {
-            long size = sysconf(_SC_PAGESIZE);
-            clrhost__barrier_page_size = size > 0 ? (size_t)size : 4096;
-            clrhost__barrier_page = mmap(NULL, clrhost__barrier_page_size, PROT_READ | PROT_WRITE,
-                                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (clrhost__barrier_page != MAP_FAILED)
-                clrhost__atomic_store(&clrhost__barrier_how, 2);
-            else
-                hr = E_OUTOFMEMORY;
-        }
+        /* cppcheck-suppress knownConditionTrueFalse ; always 0 where SYS_membarrier is not defined */
+        LONG how = clrhost__membarrier_register() ? 1 : clrhost__barrier_page_map() ? 2 : 0;
+        if (how)
+            clrhost__atomic_store(&clrhost__barrier_how, how);
+        else
+            hr = E_OUTOFMEMORY;
     }
     pthread_mutex_unlock(&clrhost__barrier_lock);
     return hr;
@@ -5147,11 +5157,11 @@ static int clrhost__sched_wants_switch(const clrhost_task_manager *m, clrhost_ta
    handed over (no OS yield is needed then). */
 static CLRHOST__COLD int clrhost__sched_switch(clrhost_task_manager *m, clrhost_task *t)
 {
-    LONG s;
     int handed = 0;
     ULONGLONG waited;
     clrhost__sched_charge_now(m, t);
     if (!t->sched_over) {
+        LONG s;
         clrhost__os_mutex_lock(&m->sched_lock);
         s = clrhost__relaxed_load(&t->sched_slot);
         if (s >= 0 && m->sched_holder[s] == t && m->sched_head) {
