@@ -1,4 +1,4 @@
-/* clrhost_task.h - v0.5.0 - public domain or MIT, your choice (see end of file)
+/* clrhost_task.h - v0.6.0 - public domain or MIT, your choice (see end of file)
 
    A complete, correct IHostTaskManager for native (C or C++) hosts of the
    .NET Framework CLR 2.0-4.8, with hooks on every managed/native transition.
@@ -781,6 +781,20 @@
    CHANGES
    ===========================================================================
 
+   0.6.0  the scheduler never makes a thread wait for a slot where the CLR
+          cannot afford it (cooperative mode, one of the CLR's locks held:
+          section 5 of the CLR's contract, which 0.5.0 broke: its waits in
+          ReverseEnterRuntime, SwitchToTask and under the thread-store
+          lock deadlock the real CLR); a task that finds no slot there
+          runs over the cap (counters over_cap, over_cap_ns; the view's
+          over_cap; the statistics' tasks_over_cap); slots are lent
+          across native calls and waits, so a scheduled Leave+Enter takes
+          no lock and no locked instruction; slot_ns is timed only with
+          CLRHOST_TASK_TIMING; the quantum covers tasks over the cap.
+          Timed transitions in vtables of their own, inline in the common
+          case, and the CLR's waits in a hashed table (a timed Leave+Enter
+          192 instructions, from 233). CLRHOST_TASK_NEGATIVE_CONTROL 6: a
+          scheduler that never hands a slot to a waiting task.
    0.5.0  the scheduler: SQL Server's model without fibers, opt-in
           (clrhost_task_config.schedule: N slots for managed code, given
           up in native calls and waits, FIFO, by kind; an optional
@@ -852,7 +866,7 @@
 #endif
 
 #define CLRHOST_TASK_VERSION_MAJOR 0
-#define CLRHOST_TASK_VERSION_MINOR 5
+#define CLRHOST_TASK_VERSION_MINOR 6
 #define CLRHOST_TASK_VERSION_PATCH 0
 
 /* ------------------------------------------------------------------------
