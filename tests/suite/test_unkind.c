@@ -89,6 +89,19 @@ static void start_as(threads *t, unkind *u, clr_thread_kind kind, void (*body)(v
     CHECK_HR(clr_create_thread(&u->clr, kind, 0, body, arg, &t->join[i], &t->fake[i]), S_OK);
 }
 
+/* A test's start: the played CLR started, no thread yet, and the n
+   roles numbered from 0 (counts[i] is role i's). */
+static void begin_run(unkind *u, threads *t, role *roles, int n)
+{
+    int i;
+    t->count = 0;
+    CHECK_HR(clr_start(&u->clr), S_OK);
+    for (i = 0; i < n; ++i) {
+        roles[i].u = u;
+        roles[i].index = i;
+    }
+}
+
 static void join_all(threads *t)
 {
     int i;
@@ -263,13 +276,9 @@ static void chain_b_main(void *p)
     blocker b;
     test_thread *bt, *st[MAX_SLOTS];
     unsigned i;
-    t.count = 0;
-    CHECK_HR(clr_start(&u->clr), S_OK);
-    for (i = 0; i < u->slots; ++i) { /* G (role 0) and the holders of the other slots */
-        c->roles[i].u = u;
-        c->roles[i].index = (int)i;
+    begin_run(u, &t, c->roles, (int)u->slots);
+    for (i = 0; i < u->slots; ++i) /* G (role 0) and the holders of the other slots */
         start_as(&t, u, CLR_THREAD_USER, i == 0 ? gc_body : holder_body, &c->roles[i]);
-    }
     bt = blocker_start(&b, u, 0);
     /* The threads are started now, and the OS runs them once G waits. */
     T_STORE(&u->clr.starts_held, 1);
@@ -328,13 +337,9 @@ static void chain_c_main(void *p)
     blocker b;
     test_thread *bt, *st[MAX_SLOTS];
     unsigned i;
-    t.count = 0;
-    CHECK_HR(clr_start(&u->clr), S_OK);
-    for (i = 0; i < u->slots; ++i) {
-        c->roles[i].u = u;
-        c->roles[i].index = (int)i;
+    begin_run(u, &t, c->roles, (int)u->slots);
+    for (i = 0; i < u->slots; ++i)
         start_as(&t, u, CLR_THREAD_USER, i == 0 ? gc_body : holder_body, &c->roles[i]);
-    }
     for (i = 0; i < u->slots; ++i) /* all slots are held: they queue in SetCLRTask */
         st[i] = starter_start(&c->starters[i], u, started_body, u, 1);
     wait_for_slot_waiters(u, u->slots);
@@ -420,18 +425,14 @@ static void chain_e_main(void *p)
     unkind *u = &c->u;
     threads t;
     unsigned i;
-    t.count = 0;
-    CHECK_HR(clr_start(&u->clr), S_OK);
+    begin_run(u, &t, c->holders, (int)u->slots);
     clr_managed_begin(&u->clr); /* the start thread runs managed code, never scheduled */
     c->caller.u = u;
     c->caller.index = 7;
     start_as(&t, u, CLR_THREAD_USER, calls_back_body, &c->caller); /* in native code: no slot */
     CHECK(clr_crst_enter(&u->clr, &u->lock));
-    for (i = 0; i < u->slots; ++i) {
-        c->holders[i].u = u;
-        c->holders[i].index = (int)i;
+    for (i = 0; i < u->slots; ++i)
         start_as(&t, u, CLR_THREAD_USER, lock_body, &c->holders[i]);
-    }
     wait_for_value(&u->lock.blocked, (long)u->slots); /* every slot's holder waits for the lock */
     T_STORE(&c->caller.go, 1);                         /* the native code calls back */
     wait_in_reverse_enter(&c->caller, t.fake[0]);
@@ -522,14 +523,9 @@ static void busy_main(void *p)
     busy_run *b = (busy_run *)p;
     threads t;
     int i;
-    t.count = 0;
-    CHECK_HR(clr_start(&b->u.clr), S_OK);
-    for (i = 0; i < BUSY_THREADS; ++i) {
-        b->roles[i].u = &b->u;
-        b->roles[i].index = i;
-        /* started by the pool, so that this thread does not wait for each */
+    begin_run(&b->u, &t, b->roles, BUSY_THREADS);
+    for (i = 0; i < BUSY_THREADS; ++i) /* started by the pool, so that this thread does not wait for each */
         start_as(&t, &b->u, CLR_THREAD_POOL, busy_body, &b->roles[i]);
-    }
     join_all(&t);
 }
 
@@ -597,13 +593,9 @@ static void reverse_main(void *p)
     busy_run *b = (busy_run *)p;
     threads t;
     int i;
-    t.count = 0;
-    CHECK_HR(clr_start(&b->u.clr), S_OK);
-    for (i = 0; i < 5; ++i) {
-        b->roles[i].u = &b->u;
-        b->roles[i].index = i;
+    begin_run(&b->u, &t, b->roles, 5);
+    for (i = 0; i < 5; ++i)
         start_as(&t, &b->u, CLR_THREAD_POOL, i == 4 ? collector_body : reverse_body, &b->roles[i]);
-    }
     join_all(&t);
 }
 
@@ -665,13 +657,7 @@ static void coop_target_main(void *p)
     quantum_run *q = (quantum_run *)p;
     unkind *u = &q->u;
     threads t;
-    int i;
-    t.count = 0;
-    CHECK_HR(clr_start(&u->clr), S_OK);
-    for (i = 0; i < 2; ++i) {
-        q->roles[i].u = u;
-        q->roles[i].index = i;
-    }
+    begin_run(u, &t, q->roles, 2);
     start_as(&t, u, CLR_THREAD_USER, spinner_body, &q->roles[0]);
     start_as(&t, u, CLR_THREAD_POOL, waiter_body, &q->roles[1]); /* queues for the slot */
     wait_for_value(&u->flag[1], 1); /* the spinner yielded: flag[1] also ends it */
@@ -713,14 +699,8 @@ static void preemptive_target_main(void *p)
     quantum_run *q = (quantum_run *)p;
     unkind *u = &q->u;
     threads t;
-    int i;
-    t.count = 0;
-    CHECK_HR(clr_start(&u->clr), S_OK);
+    begin_run(u, &t, q->roles, 2);
     clr_managed_begin(&u->clr);
-    for (i = 0; i < 2; ++i) {
-        q->roles[i].u = u;
-        q->roles[i].index = i;
-    }
     CHECK(clr_crst_enter(&u->clr, &u->lock));
     start_as(&t, u, CLR_THREAD_USER, locked_body, &q->roles[0]);
     wait_for_value(&u->lock.blocked, 1);
@@ -806,13 +786,7 @@ static void unload_main(void *p)
     unload_run *run = (unload_run *)p;
     unkind *u = &run->u;
     threads t;
-    int i;
-    t.count = 0;
-    CHECK_HR(clr_start(&u->clr), S_OK);
-    for (i = 0; i < 5; ++i) {
-        run->roles[i].u = u;
-        run->roles[i].index = i;
-    }
+    begin_run(u, &t, run->roles, 5);
     start_as(&t, u, CLR_THREAD_USER, timed_spinner_body, &run->roles[0]);
     start_as(&t, u, CLR_THREAD_USER, timed_spinner_body, &run->roles[1]);
     clr_set_domain(&u->clr, 1);
@@ -870,13 +844,7 @@ static void shutdown_main(void *p)
     shutdown_run *run = (shutdown_run *)p;
     unkind *u = &run->u;
     threads t;
-    int i;
-    t.count = 0;
-    CHECK_HR(clr_start(&u->clr), S_OK);
-    for (i = 0; i < 2; ++i) {
-        run->roles[i].u = u;
-        run->roles[i].index = i;
-    }
+    begin_run(u, &t, run->roles, 2);
     run->caller.u = u;
     run->caller.index = 7;
     start_as(&t, u, CLR_THREAD_USER, calls_back_body, &run->caller); /* in native code: no slot */
