@@ -495,9 +495,10 @@
    Memory is bounded: a task's table has CLRHOST_TASK_PROFILE_TARGETS
    lines (64 by default, 40 bytes each on x64, allocated with the task), the
    manager's of ended tasks 4 times as many, a report's 8 times as many
-   (allocated for the report, and freed). A target is kept within 8 lines
-   of its hash, so a table can fill a little before all its lines are
-   used. Calls past a bound are never lost and never a failure: they are
+   (allocated for the report, and freed; a task's own report copies its
+   table, so it shows every line the task holds). A target is kept within
+   8 lines of its hash, so a table can fill a little before all its lines
+   are used. Calls past a bound are never lost and never a failure: they are
    counted on the line "(other targets)" (or "(other waits)" for the
    CLR's blocking waits), target 0, so the lines of a report always sum
    to every native call its tasks made.
@@ -7112,19 +7113,40 @@ CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, cl
     return S_OK;
 }
 
-/* A report's table: all of one task's lines, or the manager's ended
-   tasks' and every live task's, which holds twice the ended tasks' bound
-   (lines that find no room go to the overflow lines). */
+/* A copy of one task's table, line for line at the same places: a line
+   filled again by its hash could find its cluster laid out otherwise
+   (one that wraps past the table's end) and no room within reach. */
+static clrhost__profile *clrhost__profile_copy(clrhost_task_manager *m, const clrhost__profile *from)
+{
+    clrhost__profile *to = clrhost__profile_new(m, from->mask + 1);
+    SIZE_T i;
+    if (!to)
+        return NULL;
+    for (i = 0; i <= from->mask; ++i) {
+        SIZE_T target = clrhost__load_size(&from->line[i].target);
+        if (target) {
+            to->line[i].target = target;
+            to->line[i].wait = clrhost__is_wait(m, target);
+            clrhost__profile_add_line(&to->line[i], &from->line[i]);
+        }
+    }
+    clrhost__profile_add_line(&to->other[0], &from->other[0]);
+    clrhost__profile_add_line(&to->other[1], &from->other[1]);
+    return to;
+}
+
+/* A report's table: a copy of one task's, or the manager's ended tasks'
+   and every live task's lines, in a table that holds twice the ended
+   tasks' bound (lines that find no room go to the overflow lines). */
 static clrhost__profile *clrhost__profile_collect(clrhost_task_manager *m, const clrhost_task *task)
 {
-    clrhost__profile *sum = clrhost__profile_new(m, (SIZE_T)(task ? 1 : 8) * CLRHOST_TASK_PROFILE_TARGETS);
+    clrhost__profile *sum;
     const clrhost_task *t;
+    if (task)
+        return clrhost__profile_copy(m, task->profile);
+    sum = clrhost__profile_new(m, (SIZE_T)8 * CLRHOST_TASK_PROFILE_TARGETS);
     if (!sum)
         return NULL;
-    if (task) {
-        clrhost__profile_merge(sum, task->profile, m);
-        return sum;
-    }
     clrhost__os_mutex_lock(&m->lock);
     clrhost__profile_merge(sum, m->ended_profile, m);
     for (t = m->live; t; t = t->live_next)

@@ -453,6 +453,112 @@ TEST_CASE(test_profile_bound, "profile/bound")
     manager_close(&r.mg);
 }
 
+/* A task's own report holds every line its table holds, even where a
+   cluster of lines wraps past the table's end: nine targets, two whose
+   home line is the last (63) and seven whose home is the first (0), fit
+   the task's 64 lines within the 8-line probe bound (63, 0, then 1 to 7).
+   A report table of the task's size, filled again in line order, took
+   the first target at line 0 back to its home line 63 and found no room
+   for the other within 8 lines of it. */
+
+/* The implementation's target hash (clrhost__target_hash). The test
+   proves it the same first: nine targets with one home line overflow a
+   task's table (8 lines within reach of it), which they would not if
+   their homes differed. */
+static SIZE_T home_line(SIZE_T target, SIZE_T lines)
+{
+    SIZE_T h = target >> 4;
+    h ^= h >> 15;
+    h *= (SIZE_T)0x2C1B3C6Du;
+    return (h ^ (h >> 12)) & (lines - 1);
+}
+
+#define CLUSTER 9
+#define TASK_LINES 64 /* CLRHOST_TASK_PROFILE_TARGETS, by default */
+
+typedef struct wrap_run {
+    manager mg;
+    SIZE_T target[CLUSTER]; /* called in this order */
+    size_t lines;           /* of the task's own report */
+    int found, other;
+} wrap_run;
+
+/* `last` targets whose home is a task table's last line, then the rest
+   of the cluster with home line 0. */
+static void find_cluster(wrap_run *r, int last)
+{
+    SIZE_T t;
+    int n_last = 0, n_first = 0;
+    for (t = 0x200000; n_last + n_first < CLUSTER; t += 0x10) {
+        SIZE_T home = home_line(t, TASK_LINES);
+        if (home == TASK_LINES - 1 && n_last < last)
+            r->target[n_last++] = t;
+        else if (home == 0 && n_first < CLUSTER - last)
+            r->target[last + n_first++] = t;
+    }
+}
+
+static int found_all(const wrap_run *r, const clrhost_task_profile_entry *e, size_t n, int *other)
+{
+    int i, found = 0;
+    *other = 0;
+    for (i = 0; i < (int)n; ++i)
+        *other += !e[i].target;
+    for (i = 0; i < CLUSTER; ++i)
+        found += find_entry(e, n, r->target[i]) != NULL;
+    return found;
+}
+
+static void cluster_task(void *p)
+{
+    wrap_run *r = (wrap_run *)p;
+    clrhost_task_profile_entry e[CLUSTER + 2];
+    int i;
+    adopt(&r->mg);
+    for (i = 0; i < CLUSTER; ++i)
+        calls(r->mg.tm, r->target[i], 1, 0, 0);
+    CHECK_HR(clrhost_task_manager_profile(r->mg.m, clrhost_task_current(r->mg.m), e, sizeof e / sizeof e[0],
+                                          &r->lines),
+             S_OK);
+    r->found = found_all(r, e, r->lines, &r->other);
+}
+
+/* Runs one task that calls the cluster; returns what the manager's
+   report of it found (*other: its overflow lines). */
+static int run_cluster(wrap_run *r, int last, int *other)
+{
+    clrhost_task_profile_entry e[CLUSTER + 2];
+    size_t n;
+    int found;
+    find_cluster(r, last);
+    manager_open(&r->mg, CLRHOST_TASK_PROFILE, NULL);
+    test_run_on_thread(cluster_task, r);
+    CHECK_HR(clrhost_task_manager_profile(r->mg.m, NULL, e, sizeof e / sizeof e[0], &n), S_OK);
+    found = found_all(r, e, n, other);
+    manager_close(&r->mg);
+    return found;
+}
+
+TEST_CASE(test_profile_wrapping_cluster, "profile/wrapping_cluster")
+{
+    wrap_run r;
+    int other, found;
+    memset(&r, 0, sizeof r);
+    /* nine with home 0: one finds no room in the task's table */
+    found = run_cluster(&r, 0, &other);
+    CHECK_EQ(r.found, CLUSTER - 1);
+    CHECK_EQ(r.other, 1);
+    CHECK_EQ(found, CLUSTER - 1);
+    CHECK_EQ(other, 1);
+    /* two with home 63, seven with home 0: all fit, and both reports show them */
+    found = run_cluster(&r, 2, &other);
+    CHECK_EQ(r.lines, CLUSTER);
+    CHECK_EQ(r.found, CLUSTER);
+    CHECK_EQ(r.other, 0);
+    CHECK_EQ(found, CLUSTER);
+    CHECK_EQ(other, 0);
+}
+
 /* ---- read while tasks count ---------------------------------------------------- */
 
 #define COUNTERS 3
