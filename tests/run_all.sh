@@ -96,7 +96,10 @@ part() {
     else
         status=FAIL
         FAILED=$((FAILED + 1))
-        tail -n 30 "$log"
+        # What failed first (a suite's FAIL and check lines, a runner's
+        # FAIL lines), then how the log ends.
+        grep -E '^FAIL|check failed|: got ' "$log" | head -n 20
+        tail -n 20 "$log"
     fi
     counts=$(tr -d '\r' < "$log" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
     printf '%-40s %-5s %s\n' "$name" "$status" "$counts" | tee -a "$SUMMARY"
