@@ -220,7 +220,9 @@ void test_hold_until(long *flag, long value);
 extern int (*test_managed_poll)(void);
 /* The slow-machine factor every timed bound is scaled by: the environment
    variable CLRHOST_TEST_SLOW (a whole number, 1 by default), which
-   tests/run_all.sh raises for valgrind and Wine. */
+   tests/run_all.sh sets (1 unless its environment says more, 10 times
+   that under valgrind). A test asserts orderings and counts where it can;
+   a bound on time it cannot avoid goes through this. */
 unsigned test_slow(void);
 unsigned long long test_now_ms(void);
 DWORD test_last_error(void);

@@ -146,7 +146,7 @@ typedef struct slow_hook {
 static HRESULT slow_leave(void *user, clrhost_task *task, SIZE_T target)
 {
     slow_hook *h = (slow_hook *)user;
-    unsigned long long until = test_now_ms() + 10000;
+    unsigned long long until = test_now_ms() + 10000u * test_slow();
     (void)task;
     (void)target;
     T_STORE(&h->entered, 1);
@@ -340,7 +340,7 @@ TEST_CASE(test_task_and_manager_released_before_thread_ends, "reliability/task_a
     CHECK_EQ(t->lpVtbl->Release(t), 1);            /* the CLR's reference: the thread's is left */
     CHECK_EQ(clrhost_task_manager_release(e.m), 1); /* the host's: the task's is left */
     T_STORE(&e.may_finish, 1);
-    until = test_now_ms() + 10000;
+    until = test_now_ms() + 10000u * test_slow();
     while (T_LOAD(&a.outstanding) != 0 && test_now_ms() < until)
         test_sleep_ms(1);
     CHECK_EQ(T_LOAD(&e.finished), 1);

@@ -123,7 +123,8 @@ static void world_close(world *w, clrhost_task_manager_stats *st)
 typedef struct worker {
     world *w;
     int index;
-    int long_call;             /* this one makes a 150 ms native call first */
+    int long_call;             /* this one first makes a native call that lasts
+                                  until another worker finished a round */
     long rounds;               /* finished */
     unsigned long long last_ms, worst_gap_ms;
     clrhost_task_view in_call; /* its own view, from inside the long native call */
@@ -139,9 +140,12 @@ static void native_long(void *p)
 {
     worker *k = (worker *)p;
     long before;
+    unsigned long long until;
     CHECK_HR(clrhost_task_get_view(clrhost_task_current(k->w->m), &k->in_call), S_OK);
     before = T_LOAD(&others_progressed);
-    test_sleep_ms(150);
+    until = test_now_ms() + 20000u * test_slow();
+    while (T_LOAD(&others_progressed) == before && test_now_ms() < until)
+        test_sleep_ms(1);
     T_STORE(&long_call_saw, T_LOAD(&others_progressed) - before);
 }
 
@@ -395,8 +399,11 @@ TEST_CASE(test_fifo, "scheduler/fifo_and_view")
 
 typedef struct spin_run {
     world w;
-    unsigned spin_ms;
+    unsigned spin_ms;           /* how long the spinner spins at most */
+    int until_second_ran;       /* and whether it stops once the second task ran */
+    unsigned long long made_ms; /* before the spinner was made */
     unsigned long long spin_end_ms, second_got_ms;
+    long second_ran, saw_second; /* the second ran; the spinner saw it while it spun */
     long second_started;
     clrhost_task_counters spinner, second;
     long yields_seen; /* YieldTask calls the spinner's CLR task got */
@@ -408,10 +415,11 @@ static void spinner_body(void *p)
 {
     spin_run *r = (spin_run *)p;
     unsigned long long until = test_now_ms() + r->spin_ms;
-    while (test_now_ms() < until) {
+    while (test_now_ms() < until && !(r->until_second_ran && T_LOAD(&r->second_ran))) {
         test_sleep_ms(1);
         (void)clr_poll(&r->w.clr);
     }
+    T_STORE(&r->saw_second, T_LOAD(&r->second_ran));
     r->spin_end_ms = test_now_ms();
     T_STORE(&r->yields_seen, T_LOAD(&clr_current_thread()->yields));
     clrhost_task_get_counters(clrhost_task_current(r->w.m), &r->spinner);
@@ -421,6 +429,7 @@ static void second_body(void *p)
 {
     spin_run *r = (spin_run *)p;
     r->second_got_ms = test_now_ms();
+    T_STORE(&r->second_ran, 1);
     clrhost_task_get_counters(clrhost_task_current(r->w.m), &r->second);
 }
 
@@ -431,6 +440,7 @@ static void spin_main(void *p)
     fake_clr_task *fake[2] = {NULL, NULL};
     int i;
     CHECK_HR(clr_start(&r->w.clr), S_OK);
+    r->made_ms = test_now_ms();
     CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, spinner_body, r, &join[0], &fake[0]), S_OK);
     test_sleep_ms(5);
     if (r->second_started)
@@ -445,13 +455,14 @@ static void spin_main(void *p)
     }
 }
 
-static void run_spin(spin_run *r, unsigned quantum_ms, unsigned spin_ms, int second)
+static void run_spin(spin_run *r, unsigned quantum_ms, unsigned spin_ms, int second, int until_second_ran)
 {
     clrhost_task_manager_stats st;
     memset(r, 0, sizeof *r);
     world_open(&r->w, 1, quantum_ms, FALSE, 0);
     r->spin_ms = spin_ms;
     r->second_started = second;
+    r->until_second_ran = until_second_ran;
     test_run_on_thread(spin_main, r);
     fake_clr_task_free(r->w.clr.start_thread);
     world_close(&r->w, &st);
@@ -464,24 +475,29 @@ TEST_CASE(test_quantum, "scheduler/quantum")
         return;
     /* Past the quantum, with someone waiting: the monitor asks YieldTask,
        the spinner's next safe point is a SwitchToTask that hands the slot
-       over; the second task runs long before the spinner is done. */
-    run_spin(r, 20, 400, 1);
+       over; the second task runs while the spinner still spins (it spins
+       until it sees that, or for a bound only a spinner never made to
+       yield reaches). */
+    run_spin(r, 20, 20000u * test_slow(), 1, 1);
     CHECK(T_LOAD(&r->yields_seen) >= 1);
     CHECK(r->spinner.forced_yields >= 1);
     CHECK(r->spinner.forced_yields_taken >= 1);
     CHECK(r->spinner.slot_handoffs >= 1);
-    CHECK(r->second_got_ms != 0 && r->second_got_ms < r->spin_end_ms);
-    /* Only past the quantum: the second task waited at least that long. */
-    CHECK(r->second.slot_wait_ns >= 15000000u);
+    CHECK(T_LOAD(&r->saw_second));
+    /* Only past the quantum: the second task got the slot at least a
+       quantum after the spinner was made, whose turn began later (the ms
+       clock may lose one of the 20). */
+    CHECK(r->second_got_ms >= r->made_ms + 19);
     CHECK_EQ(r->second.forced_yields, 0);
     /* Nobody waits: no forced yield, however long the spin. */
-    run_spin(r, 10, 100, 0);
+    run_spin(r, 10, 100, 0, 0);
     CHECK_EQ(T_LOAD(&r->yields_seen), 0);
     CHECK_EQ(r->spinner.forced_yields, 0);
     /* No quantum: the spinner keeps its slot to the end, as on SQL Server. */
-    run_spin(r, 0, 150, 1);
+    run_spin(r, 0, 150, 1, 0);
     CHECK_EQ(T_LOAD(&r->yields_seen), 0);
     CHECK_EQ(r->spinner.forced_yields, 0);
+    CHECK(!T_LOAD(&r->saw_second));
     CHECK(r->second_got_ms >= r->spin_end_ms);
     free(r);
 }

@@ -586,7 +586,7 @@ static void hammer(void *p)
     clrhost_task_set_user(clrhost_task_from_iface(task), (void *)(size_t)(a->index + 1));
     T_INC(&a->hm->ready);
     test_wait_for(&a->hm->go, 1);
-    deadline = test_now_ms() + 10000;
+    deadline = test_now_ms() + 10000u * test_slow();
     /* 200,000 transitions, and on until the watcher has seen enough */
     for (i = 0; going || depth > 0; ++i) {
         int push;

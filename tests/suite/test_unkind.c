@@ -771,7 +771,10 @@ TEST_CASE(test_quantum_preemptive_target, "unkind/quantum_preemptive_target")
 typedef struct unload_run {
     unkind u;
     role roles[5];
+    unsigned spin_ms;    /* how long the spinners spin at most */
+    int until_unloaded;  /* and whether they stop once the unload ended */
     unsigned long long spin_end_ms[2], unload_end_ms;
+    long unload_ended;
     HRESULT unloaded;
 } unload_run;
 
@@ -790,8 +793,8 @@ static void timed_spinner_body(void *p)
 {
     role *r = (role *)p;
     unload_run *run = (unload_run *)(void *)r->u;
-    unsigned long long until = test_now_ms() + 600u * test_slow();
-    while (test_now_ms() < until) {
+    unsigned long long until = test_now_ms() + run->spin_ms;
+    while (!(run->until_unloaded && T_LOAD(&run->unload_ended)) && test_now_ms() < until) {
         test_sleep_ms(1);
         (void)clr_poll(&run->u.clr);
     }
@@ -806,6 +809,7 @@ static void unload_helper_body(void *p)
     CHECK_HR(clr_ad_unload_helper_begins(&run->u.clr), S_OK); /* off the host's scheduler */
     run->unloaded = clr_unload_domain(&run->u.clr, 1);
     run->unload_end_ms = test_now_ms();
+    T_STORE(&run->unload_ended, 1);
 }
 
 static void unload_main(void *p)
@@ -834,11 +838,16 @@ static void run_unload(unsigned quantum_ms)
     if (!run)
         return;
     unkind_open(&run->u, 2, quantum_ms);
+    /* With a quantum, the spinners spin until the unload ended (or a bound
+       that only a scheduler that never makes them yield reaches); without
+       one, for a while, and the unload ends only after them. */
+    run->spin_ms = (quantum_ms ? 20000u : 600u) * test_slow();
+    run->until_unloaded = quantum_ms != 0;
     test_run_on_thread(unload_main, run);
     CHECK_HR(run->unloaded, S_OK);
     CHECK_EQ(T_LOAD(&run->u.done), 4);
     if (quantum_ms) /* the spinners yielded: the domain's threads ran and ended first */
-        CHECK(run->unload_end_ms < run->spin_end_ms[0] && run->unload_end_ms < run->spin_end_ms[1]);
+        CHECK(run->unload_end_ms <= run->spin_end_ms[0] && run->unload_end_ms <= run->spin_end_ms[1]);
     else /* a spinner keeps its slot: the domain's threads ran once one spinner ended */
         CHECK(run->unload_end_ms >= run->spin_end_ms[0] || run->unload_end_ms >= run->spin_end_ms[1]);
     fake_clr_task_free(run->u.clr.start_thread);
