@@ -1339,7 +1339,11 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_clock(clrhost_task_manager *m, clr
    returns the length of the whole name, as snprintf does, 0 for a NULL buf
    or size 0. It asks the loader (GetModuleHandleExW and the module's
    export table; dladdr on POSIX), so call it from a thread of your own,
-   never from a hook or a thread-exit callback. */
+   never from a hook or a thread-exit callback. The module is held while
+   it is read, so one unloaded meanwhile is named or in no module; an
+   export table is read only within the image's readable sections, so a
+   damaged one gives "module+0x..." (a module whose path is longer than
+   1023 characters is in no module). */
 CLRHOST_TASK_API size_t clrhost_task_describe_target(SIZE_T target, char *buf, size_t size);
 
 /* Checks, at run time, that every slot of the vtables this build made holds
@@ -2015,6 +2019,15 @@ static int clrhost__iid_equal(const GUID *a, const GUID *b)
    windows, posix), then what the objects do.
    ------------------------------------------------------------------------ */
 
+/* A name being made for a report (clrhost_task_describe_target): at most
+   size - 1 characters are kept in buf, and length counts every character
+   appended, kept or not, as snprintf's result does. */
+typedef struct clrhost__name {
+    char *buf;
+    size_t size;
+    size_t length;
+} clrhost__name;
+
 /* The platform layer's types. */
 
 typedef struct clrhost__allocator { /* no member is called free: CRT debug headers make free a macro */
@@ -2417,6 +2430,8 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
    clrhost__os_monitor_start()       a detached thread of ours that runs
                                      clrhost__sched_monitor(manager)
    clrhost__os_module_name()         name of the module holding an address
+   clrhost__os_describe()            appends "module!export" of an address,
+                                     holding the module meanwhile
    clrhost__os_modules_generation()  changes when a module loads or unloads
    clrhost__os_blocking_targets()    addresses of the OS's blocking waits
    ------------------------------------------------------------------------ */
@@ -2431,6 +2446,13 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
 static DWORD clrhost__task_thread_main(void *task);
 static void clrhost__on_thread_exit(void *slot_value);
 static void clrhost__sched_monitor(void *manager); /* in scheduler */
+/* Implemented in helpers, called from the platform layer. */
+static void clrhost__name_append_n(clrhost__name *name, const char *text, size_t count);
+static void clrhost__name_append(clrhost__name *name, const char *text);
+
+/* A module's file name, in UTF-8, is at most 255 UTF-16 units (NTFS, ext4
+   and most others): 765 bytes. */
+#define CLRHOST__FILE_NAME_MAX 1024
 
 #ifdef _WIN32
 
@@ -2934,61 +2956,121 @@ static int clrhost__os_module_name(SIZE_T addr, char *name, size_t cap)
     return clrhost__win32_file_name(h, name, cap);
 }
 
-/* The module holding addr and its nearest named export at or below addr,
-   from the module's export table (the names a debugger without symbols
-   shows). The module is held (a reference) while its table is read, so
-   that it cannot be unloaded under us. 0: in no module; 1: *module set,
-   *offset from the module's base; 2: *symbol set too, *offset from it. */
-static int clrhost__os_nearest_symbol(SIZE_T addr, char *module, size_t cap, const char **symbol, char *symbol_buf,
-                                      size_t symbol_cap, SIZE_T *offset)
+/* Bytes readable from rva in a loaded image: to the end of its headers or
+   of the readable section holding rva; 0 anywhere else. An export table
+   is read only within these, so that a malformed one (the loader checks
+   none of it until something imports by it) cannot fault. */
+static DWORD clrhost__win32_image_span(const IMAGE_NT_HEADERS *nt, DWORD rva)
 {
+    const IMAGE_SECTION_HEADER *section = IMAGE_FIRST_SECTION(nt);
+    WORD i;
+    if (rva < nt->OptionalHeader.SizeOfHeaders)
+        return nt->OptionalHeader.SizeOfHeaders - rva;
+    for (i = 0; i < nt->FileHeader.NumberOfSections; ++i, ++section) {
+        DWORD size = section->Misc.VirtualSize ? section->Misc.VirtualSize : section->SizeOfRawData;
+        if (rva >= section->VirtualAddress && rva - section->VirtualAddress < size)
+            return (section->Characteristics & IMAGE_SCN_MEM_READ) ? size - (rva - section->VirtualAddress) : 0;
+    }
+    return 0;
+}
+
+/* The array of count elements of `each` bytes at rva, or NULL if it is
+   not all readable. */
+static const void *clrhost__win32_image_array(const BYTE *base, const IMAGE_NT_HEADERS *nt, DWORD rva, DWORD count,
+                                              DWORD each)
+{
+    if (!count || count > clrhost__win32_image_span(nt, rva) / each)
+        return NULL;
+    return base + rva;
+}
+
+/* The nearest named export at or below rva `want` of a module: its name's
+   rva (0: none) and *at, its own rva. Forwarders (names, not code) and
+   entries out of the table's bounds are passed over. */
+static DWORD clrhost__win32_nearest_export(const BYTE *base, const IMAGE_NT_HEADERS *nt, SIZE_T want, SIZE_T *at)
+{
+    const IMAGE_DATA_DIRECTORY *dir = &nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_EXPORT];
+    const IMAGE_EXPORT_DIRECTORY *exports;
+    const DWORD *names, *functions;
+    const WORD *ordinals;
+    DWORD i, best_name = 0;
+    *at = 0;
+    if (nt->OptionalHeader.NumberOfRvaAndSizes <= IMAGE_DIRECTORY_ENTRY_EXPORT || !dir->VirtualAddress ||
+        !dir->Size)
+        return 0;
+    exports = (const IMAGE_EXPORT_DIRECTORY *)clrhost__win32_image_array(base, nt, dir->VirtualAddress, 1,
+                                                                          sizeof(IMAGE_EXPORT_DIRECTORY));
+    if (!exports)
+        return 0;
+    names = (const DWORD *)clrhost__win32_image_array(base, nt, exports->AddressOfNames, exports->NumberOfNames,
+                                                      sizeof(DWORD));
+    ordinals = (const WORD *)clrhost__win32_image_array(base, nt, exports->AddressOfNameOrdinals,
+                                                        exports->NumberOfNames, sizeof(WORD));
+    functions = (const DWORD *)clrhost__win32_image_array(base, nt, exports->AddressOfFunctions,
+                                                          exports->NumberOfFunctions, sizeof(DWORD));
+    if (!names || !ordinals || !functions)
+        return 0;
+    for (i = 0; i < exports->NumberOfNames; ++i) {
+        DWORD rva;
+        if (ordinals[i] >= exports->NumberOfFunctions)
+            continue;
+        rva = functions[ordinals[i]];
+        if (rva - dir->VirtualAddress < dir->Size)
+            continue; /* a forwarder: a name, not code */
+        if (rva <= want && rva >= *at && rva != 0) {
+            *at = rva;
+            best_name = names[i];
+        }
+    }
+    return best_name;
+}
+
+/* Appends the export name at rva, if it is a string that ends within the
+   image's readable bytes; returns whether it did. */
+static int clrhost__win32_append_export_name(clrhost__name *name, const BYTE *base, const IMAGE_NT_HEADERS *nt,
+                                             DWORD rva)
+{
+    DWORD span = clrhost__win32_image_span(nt, rva), length = 0;
+    const char *text = (const char *)(base + rva);
+    while (length < span && text[length])
+        ++length;
+    if (length == span || length == 0)
+        return 0;
+    clrhost__name_append(name, "!");
+    clrhost__name_append_n(name, text, length);
+    return 1;
+}
+
+/* Appends the module holding addr ("file.dll") and its nearest named
+   export at or below addr ("!export"), from the module's export table (the
+   names a debugger without symbols shows). The module is held (a
+   reference) while its table is read, so that it cannot be unloaded under
+   us. 0: in no module, nothing appended; 1: *offset is from the module's
+   base; 2: from the export. */
+static int clrhost__os_describe(SIZE_T addr, clrhost__name *name, SIZE_T *offset)
+{
+    char file[CLRHOST__FILE_NAME_MAX];
     HMODULE h;
     const BYTE *base;
     const IMAGE_NT_HEADERS *nt;
-    const IMAGE_DATA_DIRECTORY *dir;
+    SIZE_T export_at;
+    DWORD export_name;
     int found = 1;
     if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)addr, &h)) /* NOLINT(performance-no-int-to-ptr) */
         return 0;
-    base = (const BYTE *)h;
-    *offset = addr - (SIZE_T)base;
-    *symbol = NULL;
-    if (!clrhost__win32_file_name(h, module, cap)) {
+    if (!clrhost__win32_file_name(h, file, sizeof file)) {
         FreeLibrary(h);
         return 0;
     }
+    clrhost__name_append(name, file);
+    base = (const BYTE *)h;
+    *offset = addr - (SIZE_T)base;
+    /* The headers are as the loader checked them when it mapped the image. */
     nt = (const IMAGE_NT_HEADERS *)(const void *)(base + ((const IMAGE_DOS_HEADER *)(const void *)base)->e_lfanew);
-    dir = &nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_EXPORT];
-    if (nt->OptionalHeader.NumberOfRvaAndSizes > IMAGE_DIRECTORY_ENTRY_EXPORT && dir->VirtualAddress && dir->Size) {
-        const IMAGE_EXPORT_DIRECTORY *exports = (const IMAGE_EXPORT_DIRECTORY *)(const void *)(base + dir->VirtualAddress);
-        const DWORD *names = (const DWORD *)(const void *)(base + exports->AddressOfNames);
-        const WORD *ordinals = (const WORD *)(const void *)(base + exports->AddressOfNameOrdinals);
-        const DWORD *functions = (const DWORD *)(const void *)(base + exports->AddressOfFunctions);
-        SIZE_T want = addr - (SIZE_T)base, best = 0;
-        DWORD i, best_name = 0;
-        for (i = 0; i < exports->NumberOfNames; ++i) {
-            DWORD rva;
-            if (ordinals[i] >= exports->NumberOfFunctions)
-                continue;
-            rva = functions[ordinals[i]];
-            if (rva >= dir->VirtualAddress && rva < dir->VirtualAddress + dir->Size)
-                continue; /* a forwarder: a name, not code */
-            if (rva <= want && rva >= best && rva != 0) {
-                best = rva;
-                best_name = names[i];
-            }
-        }
-        if (best_name) {
-            const char *name = (const char *)(base + best_name);
-            size_t n = 0;
-            while (name[n] && n + 1 < symbol_cap) {
-                symbol_buf[n] = name[n];
-                ++n;
-            }
-            symbol_buf[n] = 0;
-            *symbol = symbol_buf;
-            *offset = want - best;
-            found = 2;
-        }
+    export_name = clrhost__win32_nearest_export(base, nt, *offset, &export_at);
+    if (export_name && clrhost__win32_append_export_name(name, base, nt, export_name)) {
+        *offset -= export_at;
+        found = 2;
     }
     FreeLibrary(h);
     return found;
@@ -3469,36 +3551,121 @@ static ULONGLONG clrhost__os_tick_frequency(void) { return 1000000000u; }
 
 static ULONGLONG clrhost__os_now_ms(void) { return clrhost__os_ticks() / 1000000u; }
 
-/* The name (file name) of the object holding addr; 0 if none does. */
-static int clrhost__os_module_name(SIZE_T addr, char *name, size_t cap)
+/* The object holding an address, found with dl_iterate_phdr: glibc calls
+   back holding the lock under which dlclose unmaps an object and frees its
+   name (dl_load_write_lock, elf/dl-close.c), so the object's name is read
+   while it cannot go. dladdr, which takes another lock and returns the
+   names it found, is not called there (dlclose takes the two in the other
+   order). */
+typedef struct clrhost__posix_object {
+    SIZE_T addr;
+    char *path;  /* the name it was loaded by ("" for the program), or NULL */
+    size_t path_cap;
+    char file[CLRHOST__FILE_NAME_MAX]; /* its file name */
+    int found;   /* 1: found, its names fit; -1: found, too long */
+} clrhost__posix_object;
+
+static int clrhost__posix_copy_name(char *to, size_t cap, const char *from)
 {
-    Dl_info info;
-    const char *file;
-    if (cap == 0 || !dladdr((const void *)addr, &info) || !info.dli_fname) /* NOLINT(performance-no-int-to-ptr) */
+    size_t n = strlen(from);
+    if (n >= cap)
         return 0;
-    file = strrchr(info.dli_fname, '/');
-    file = file ? file + 1 : info.dli_fname;
-    strncpy(name, file, cap - 1);
-    name[cap - 1] = 0;
+    memcpy(to, from, n + 1);
     return 1;
 }
 
-/* As on Win32, from dladdr: the object and its nearest dynamic symbol. */
-static int clrhost__os_nearest_symbol(SIZE_T addr, char *module, size_t cap, const char **symbol, char *symbol_buf,
-                                      size_t symbol_cap, SIZE_T *offset)
+static int clrhost__posix_find_object(struct dl_phdr_info *info, size_t size, void *p)
+{
+    clrhost__posix_object *o = (clrhost__posix_object *)p;
+    const char *file = strrchr(info->dlpi_name, '/');
+    int i;
+    (void)size;
+    for (i = 0; i < (int)info->dlpi_phnum; ++i) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        SIZE_T start = (SIZE_T)info->dlpi_addr + (SIZE_T)ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && o->addr - start < (SIZE_T)ph->p_memsz) {
+            int fits = clrhost__posix_copy_name(o->file, sizeof o->file, file ? file + 1 : info->dlpi_name);
+            if (o->path)
+                fits = fits && clrhost__posix_copy_name(o->path, o->path_cap, info->dlpi_name);
+            o->found = fits ? 1 : -1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Finds the object holding addr: 1 if found and its names fit. The
+   program's own name is "": dladdr names it (it is never unloaded). */
+static int clrhost__posix_object_of(SIZE_T addr, clrhost__posix_object *o, char *path, size_t path_cap)
 {
     Dl_info info;
-    (void)symbol_buf;
-    (void)symbol_cap;
-    *symbol = NULL;
-    if (!clrhost__os_module_name(addr, module, cap) || !dladdr((const void *)addr, &info)) /* NOLINT(performance-no-int-to-ptr) */
+    const char *file;
+    o->addr = addr;
+    o->path = path;
+    o->path_cap = path_cap;
+    o->found = 0;
+    (void)dl_iterate_phdr(clrhost__posix_find_object, o);
+    if (o->found != 1)
         return 0;
-    *offset = addr - (SIZE_T)info.dli_fbase;
-    if (!info.dli_sname || !info.dli_saddr)
+    if (o->file[0])
         return 1;
-    *symbol = info.dli_sname;
-    *offset = addr - (SIZE_T)info.dli_saddr;
-    return 2;
+    if (!dladdr((const void *)addr, &info) || !info.dli_fname) /* NOLINT(performance-no-int-to-ptr) */
+        return 0;
+    file = strrchr(info.dli_fname, '/');
+    return clrhost__posix_copy_name(o->file, sizeof o->file, file ? file + 1 : info.dli_fname);
+}
+
+/* The name (file name) of the object holding addr; 0 if none does. */
+static int clrhost__os_module_name(SIZE_T addr, char *name, size_t cap)
+{
+    clrhost__posix_object o;
+    return clrhost__posix_object_of(addr, &o, NULL, 0) && clrhost__posix_copy_name(name, cap, o.file);
+}
+
+/* dladdr's answer for addr, if it is about the object `held` (glibc:
+   their link maps, from dladdr1 and dlinfo). */
+static int clrhost__posix_dladdr_in(void *held, SIZE_T addr, Dl_info *info)
+{
+#if defined(__GLIBC__)
+    void *held_map = NULL, *map = NULL;
+    return dlinfo(held, RTLD_DI_LINKMAP, &held_map) == 0 &&
+           dladdr1((const void *)addr, info, &map, RTLD_DL_LINKMAP) && map == held_map; /* NOLINT(performance-no-int-to-ptr) */
+#else
+    (void)held;
+    return dladdr((const void *)addr, info) != 0; /* NOLINT(performance-no-int-to-ptr) */
+#endif
+}
+
+/* As on Win32, from dladdr: the object and its nearest dynamic symbol.
+   dladdr's names live as long as the object, so it is held meanwhile
+   (dlopen of its name with RTLD_NOLOAD), and dladdr's answer is used only
+   if it is that object's (glibc: their link maps, dlinfo and dladdr1);
+   an object unloaded meanwhile is in no module. */
+static int clrhost__os_describe(SIZE_T addr, clrhost__name *name, SIZE_T *offset)
+{
+    char path[PATH_MAX];
+    clrhost__posix_object o;
+    Dl_info info;
+    void *held;
+    int found = 0;
+    if (!clrhost__posix_object_of(addr, &o, path, sizeof path))
+        return 0;
+    held = dlopen(path[0] ? path : NULL, RTLD_LAZY | RTLD_NOLOAD);
+    if (!held)
+        return 0; /* unloaded meanwhile */
+    if (clrhost__posix_dladdr_in(held, addr, &info)) {
+        clrhost__name_append(name, o.file);
+        *offset = addr - (SIZE_T)info.dli_fbase;
+        found = 1;
+        if (info.dli_sname && info.dli_saddr) {
+            clrhost__name_append(name, "!");
+            clrhost__name_append(name, info.dli_sname);
+            *offset = addr - (SIZE_T)info.dli_saddr;
+            found = 2;
+        }
+    }
+    (void)dlclose(held);
+    return found;
 }
 
 /* glibc counts every object loaded and unloaded (dl_phdr_info's dlpi_adds
@@ -3677,6 +3844,48 @@ static void clrhost__free(const clrhost_task_manager *m, void *p)
 }
 
 static const GUID *clrhost__iid(REFIID riid) { return CLRHOST__IID_PTR(riid); }
+
+static void clrhost__name_begin(clrhost__name *name, char *buf, size_t size)
+{
+    name->buf = buf;
+    name->size = size;
+    name->length = 0;
+}
+
+/* Appends count characters of text (which holds at least that many). */
+static void clrhost__name_append_n(clrhost__name *name, const char *text, size_t count)
+{
+    size_t i;
+    for (i = 0; i < count; ++i, ++name->length)
+        if (name->length + 1 < name->size)
+            name->buf[name->length] = text[i];
+}
+
+static void clrhost__name_append(clrhost__name *name, const char *text)
+{
+    clrhost__name_append_n(name, text, strlen(text));
+}
+
+static void clrhost__name_append_hex(clrhost__name *name, SIZE_T value)
+{
+    char digits[2 + 2 * sizeof(SIZE_T) + 1];
+    int i = (int)sizeof digits - 1;
+    digits[i] = 0;
+    do {
+        digits[--i] = "0123456789abcdef"[value & 15u];
+        value /= 16u;
+    } while (value && i > 2);
+    digits[--i] = 'x';
+    digits[--i] = '0';
+    clrhost__name_append(name, digits + i);
+}
+
+/* Terminates the name (size > 0); returns its whole length. */
+static size_t clrhost__name_end(clrhost__name *name)
+{
+    name->buf[name->length < name->size ? name->length : name->size - 1] = 0;
+    return name->length;
+}
 
 /* Runs `call` (a hook, a log line, a loader query: anything the CLR did
    not ask for) so that the thread's last-error value is the same after it
@@ -6252,7 +6461,7 @@ static CLRHOST__COLD void clrhost__answer_remember(clrhost_task_manager *m, SIZE
    before the look-up, so that a change during it makes the answer stale. */
 static CLRHOST__COLD BOOL clrhost__module_answer(clrhost_task_manager *m, SIZE_T target, LONG generation)
 {
-    char name[512];
+    char name[CLRHOST__FILE_NAME_MAX];
     BOOL hooked = FALSE;
     unsigned k;
     int found;
@@ -7033,54 +7242,22 @@ CLRHOST_TASK_API HRESULT clrhost_task_set_debugger_id(clrhost_task *task, ULONGL
     return clrhost__clr_call(task, CLRHOST__CALL_SET_ID, NULL, id);
 }
 
-/* Appends to a name being made: at most size - 1 characters are kept,
-   *length counts them all. */
-static void clrhost__name_append(char *buf, size_t size, size_t *length, const char *text)
-{
-    for (; *text; ++text, ++*length)
-        if (*length + 1 < size)
-            buf[*length] = *text;
-}
-
-static void clrhost__name_append_hex(char *buf, size_t size, size_t *length, SIZE_T value)
-{
-    char digits[2 + 2 * sizeof(SIZE_T) + 1];
-    int i = (int)sizeof digits - 1;
-    digits[i] = 0;
-    do {
-        digits[--i] = "0123456789abcdef"[value & 15u];
-        value /= 16u;
-    } while (value && i > 2);
-    digits[--i] = 'x';
-    digits[--i] = '0';
-    clrhost__name_append(buf, size, length, digits + i);
-}
-
 CLRHOST_TASK_API size_t clrhost_task_describe_target(SIZE_T target, char *buf, size_t size)
 {
-    char module[260], symbol_buf[256];
-    const char *symbol = NULL;
+    clrhost__name name;
     SIZE_T offset = 0;
-    size_t length = 0;
     int found;
     if (!buf || size == 0)
         return 0;
-    found = clrhost__os_nearest_symbol(target, module, sizeof module, &symbol, symbol_buf, sizeof symbol_buf, &offset);
+    clrhost__name_begin(&name, buf, size);
+    found = clrhost__os_describe(target, &name, &offset);
     if (found == 0) {
-        clrhost__name_append_hex(buf, size, &length, target);
-    } else {
-        clrhost__name_append(buf, size, &length, module);
-        if (found == 2) {
-            clrhost__name_append(buf, size, &length, "!");
-            clrhost__name_append(buf, size, &length, symbol);
-        }
-        if (found == 1 || offset != 0) {
-            clrhost__name_append(buf, size, &length, "+");
-            clrhost__name_append_hex(buf, size, &length, offset);
-        }
+        clrhost__name_append_hex(&name, target);
+    } else if (found == 1 || offset != 0) {
+        clrhost__name_append(&name, "+");
+        clrhost__name_append_hex(&name, offset);
     }
-    buf[length < size ? length : size - 1] = 0;
-    return length;
+    return clrhost__name_end(&name);
 }
 
 CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, clrhost_task_frame *out)
@@ -7201,10 +7378,11 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, c
         e->max_ns = clrhost__ticks_to_ns(l->max_ticks, m->tick_frequency);
         if (l->target) {
             (void)clrhost_task_describe_target(l->target, e->name, sizeof e->name);
-        } else { /* the names fit */
-            size_t length = 0;
-            clrhost__name_append(e->name, sizeof e->name, &length, l->wait ? "(other waits)" : "(other targets)");
-            e->name[length] = 0;
+        } else {
+            clrhost__name name;
+            clrhost__name_begin(&name, e->name, sizeof e->name);
+            clrhost__name_append(&name, l->wait ? "(other waits)" : "(other targets)");
+            (void)clrhost__name_end(&name);
         }
     }
     *count = i;

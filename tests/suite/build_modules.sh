@@ -2,7 +2,8 @@
 # Builds the modules of tests/suite/module_policy.c (and the module-policy
 # benchmarks) into DIR: fixed_a and fixed_b (one fixed image base on
 # Windows, so that one loads where the other was), and mod_000 to mod_099,
-# copies of one module.
+# copies of one module; and names, the module of the names tests
+# (module_names_lib.c).
 #   tests/suite/build_modules.sh CC DIR        CC: gcc, clang, x86_64-w64-mingw32-gcc...
 set -eu
 cc=$1 dir=$2
@@ -14,11 +15,13 @@ case "$cc" in
     "$cc" -std=c99 -O2 -Wall -Wextra -Werror -shared "$here/module_policy_lib.c" -o "$dir/mod_000.$ext"
     "$cc" -std=c99 -O2 -Wall -Wextra -Werror -shared -Wl,--image-base=0x6f000000 -Wl,--disable-dynamicbase \
         "$here/module_policy_lib.c" -o "$dir/fixed_a.$ext"
+    "$cc" -std=c99 -O2 -Wall -Wextra -Werror -shared "$here/module_names_lib.c" -o "$dir/names.$ext"
     ;;
 *)
     ext=so
     "$cc" -std=c99 -O2 -Wall -Wextra -Werror -shared -fPIC "$here/module_policy_lib.c" -o "$dir/mod_000.$ext"
     cp "$dir/mod_000.$ext" "$dir/fixed_a.$ext"
+    "$cc" -std=c99 -O2 -Wall -Wextra -Werror -shared -fPIC "$here/module_names_lib.c" -o "$dir/names.$ext"
     ;;
 esac
 cp "$dir/fixed_a.$ext" "$dir/fixed_b.$ext"
