@@ -649,7 +649,10 @@
    that never calls out keeps its slot, as on SQL Server. The monitor is
    made with the manager (its OS error fails clrhost_task_manager_create)
    and ends with it; it calls nothing while nobody waits or runs over the
-   cap.
+   cap. The manager's last release waits for it to end, but in a DllMain
+   before it first ran (it cannot run before the loader lock is free) and
+   at process exit (it is gone): then it frees the manager's last block
+   itself once it runs, or the process's end does.
 
    Accounting. Per task and manager-wide: slot_takes (slots it got when
    it had none), slot_waits (of them after waiting), slot_handoffs (slots
@@ -5514,16 +5517,23 @@ static void clrhost__sched_monitor(void *manager)
         clrhost__manager_free(m);
 }
 
-/* The manager goes: the monitor is told to stop and, unless this is its
-   own thread (its last task reference went there), waited for. */
+/* The manager goes: the monitor is told to stop and waited for, so that
+   the manager's last block is freed before its release returns. Not where
+   the monitor cannot end: on its own thread (its last task reference went
+   there), at process exit (ExitProcess ended it already), or in a DllMain
+   before it ever ran (a new thread runs only once the loader lock that
+   DllMain holds is free). It frees that block itself then, once it runs,
+   or the process's end does. */
 static void clrhost__sched_monitor_stop(clrhost_task_manager *m)
 {
+    int wait;
     clrhost__os_mutex_lock(&m->sched_lock);
     m->monitor_stop = 1;
     clrhost__os_cond_signal(&m->monitor_wake);
-    if (m->monitor_thread != clrhost__os_current_thread_id())
-        while (!m->monitor_done)
-            clrhost__os_cond_wait(&m->monitor_gone, &m->sched_lock, INFINITE);
+    wait = m->monitor_thread != clrhost__os_current_thread_id() && !clrhost__os_process_exiting() &&
+           !(m->monitor_thread == 0 && clrhost__os_in_loader_callout());
+    while (wait && !m->monitor_done)
+        clrhost__os_cond_wait(&m->monitor_gone, &m->sched_lock, INFINITE);
     clrhost__os_mutex_unlock(&m->sched_lock);
 }
 

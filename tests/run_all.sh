@@ -179,12 +179,14 @@ part suite/modules-clang-asan-ubsan clang -- module_policy clang env clang -std=
 part suite/modules-mingw64-wine x86_64-w64-mingw32-gcc wine -- module_policy x86_64-w64-mingw32-gcc wine \
     x86_64-w64-mingw32-gcc -std=c99 -O2 -g $WARN -static
 # Thread and process ends against the Windows loader (tests/suite/win32_lifetime.c):
-# DLL_THREAD_DETACH, ExitProcess with live tasks, the implementation's DLL freed.
+# DLL_THREAD_DETACH, ExitProcess with live tasks, the implementation's DLL freed,
+# a manager with a quantum released in a DllMain.
 win32_lifetime() {
     t=$1 dir="$B/win32-lifetime-$1"
     mkdir -p "$dir" &&
         $t-gcc -std=c99 -O2 -g $WARN -shared -static tests/suite/win32_detach_dll.c -o "$dir/win32_detach_dll.dll" &&
         $t-gcc -std=c99 -O2 -g $WARN -shared -static tests/suite/win32_impl_dll.c -o "$dir/win32_impl_dll.dll" &&
+        $t-gcc -std=c99 -O2 -g $WARN -shared -static tests/suite/win32_quantum_dll.c -o "$dir/win32_quantum_dll.dll" &&
         $t-gcc -std=c99 -O2 -g $WARN -static tests/suite/win32_lifetime.c tests/suite/impl.c tests/clr/harness.c \
             -o "$dir/win32_lifetime.exe" || return 1
     [ "$t" = i686-w64-mingw32 ] && return 0 # built only

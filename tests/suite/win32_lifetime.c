@@ -13,8 +13,15 @@
             pinned, and their exit callbacks still find it (a child too: if
             it is not pinned, the child crashes).
 
-   Without arguments runs all three and ends with "N passed, N failed";
-   `exit` and `unload` are the children's entry points. */
+   quantum  a DLL (tests/suite/win32_quantum_dll.c) that makes a manager
+            with a quantum in its DllMain and releases it there, or in its
+            DLL_PROCESS_DETACH at process exit: the release must not wait
+            for a monitor thread that cannot run or is gone (children too:
+            a release that waits hangs them, past their bound).
+
+   Without arguments runs them all and ends with "N passed, N failed";
+   `exit`, `unload`, `quantum_attach` and `quantum_exit` are the
+   children's entry points. */
 #define COBJMACROS
 #include "../clr/harness.h"
 
@@ -232,10 +239,26 @@ static int child_unload(void)
     return exit_calls == THREADS ? 0 : 1;
 }
 
+/* ---- a manager with a quantum, released in a DllMain ---------------------------- */
+
+static int child_quantum(const WCHAR *mode)
+{
+    HMODULE dll;
+    SetEnvironmentVariableW(L"WIN32_QUANTUM_DLL", mode);
+    dll = LoadLibraryW(L"win32_quantum_dll.dll");
+    if (!dll)
+        return 3;
+    say("loaded\n");
+    Sleep(100); /* with `exit`: the monitor thread has most likely run by now */
+    say("main returns\n");
+    return 0;
+}
+
 /* ---- the parent: runs a child, reads what it wrote ----------------------------- */
 
 /* Runs this program with `mode`; *exit_code and its output (up to cap - 1
-   bytes) come back. Returns 0 if it did not end within 30 s. */
+   bytes) come back. Returns 0 if it did not end within 30 s (times the
+   slow-machine factor). */
 static int run_child(const char *mode, DWORD *exit_code, char *out, DWORD cap)
 {
     WCHAR self[MAX_PATH], command[MAX_PATH + 32];
@@ -265,7 +288,7 @@ static int run_child(const char *mode, DWORD *exit_code, char *out, DWORD cap)
         return 0;
     }
     CloseHandle(write_end);
-    ended = WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0;
+    ended = WaitForSingleObject(pi.hProcess, 30000u * test_slow()) == WAIT_OBJECT_0;
     if (!ended)
         TerminateProcess(pi.hProcess, 99);
     while (total + 1 < cap && ReadFile(read_end, out + total, cap - 1 - total, &got, NULL) && got)
@@ -305,12 +328,37 @@ TEST_CASE(test_unload_with_threads_alive, "win32/implementation_dll_freed_while_
         printf("     child exited with 0x%08lX and said:\n%s", (unsigned long)code, out);
 }
 
+static void check_quantum_child(const char *mode)
+{
+    char out[4096];
+    DWORD code = 0;
+    CHECK(run_child(mode, &code, out, sizeof out));
+    CHECK_EQ(code, 0);
+    CHECK(strstr(out, "main returns") != NULL);
+    if (code != 0 || !strstr(out, "main returns"))
+        printf("     child exited with 0x%08lX and said:\n%s", (unsigned long)code, out);
+}
+
+TEST_CASE(test_quantum_released_in_attach, "win32/quantum_manager_released_in_dllmain")
+{
+    check_quantum_child("quantum_attach");
+}
+
+TEST_CASE(test_quantum_released_at_exit, "win32/quantum_manager_released_at_process_exit")
+{
+    check_quantum_child("quantum_exit");
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "exit") == 0)
         return child_exit();
     if (argc > 1 && strcmp(argv[1], "unload") == 0)
         return child_unload();
+    if (argc > 1 && strcmp(argv[1], "quantum_attach") == 0)
+        return child_quantum(L"attach");
+    if (argc > 1 && strcmp(argv[1], "quantum_exit") == 0)
+        return child_quantum(L"exit");
     setvbuf(stdout, NULL, _IONBF, 0);
     test_harness_init();
     return test_run_registered(0, NULL);
