@@ -83,12 +83,12 @@ static void on_enter(void *user, clrhost_task *t)
     }
 }
 
-static void world_open(world *w, unsigned slots, unsigned quantum_ms, BOOL foreign, int hooks)
+static void world_open_flags(world *w, unsigned flags, unsigned slots, unsigned quantum_ms, BOOL foreign, int hooks)
 {
     clrhost_task_config cfg;
     memset(w, 0, sizeof *w);
     test_config(&cfg, &w->a);
-    cfg.flags = CLRHOST_TASK_TIMING; /* slot_ns is timed */
+    cfg.flags = flags;
     cfg.schedule.slots = slots;
     cfg.schedule.quantum_ms = quantum_ms;
     cfg.schedule.foreign = foreign;
@@ -103,6 +103,11 @@ static void world_open(world *w, unsigned slots, unsigned quantum_ms, BOOL forei
     w->tm = clrhost_task_manager_iface(w->m);
     clr_init(&w->clr, CLR_X64);
     CHECK_HR(clr_set_host_control(&w->clr, w->hc), S_OK);
+}
+
+static void world_open(world *w, unsigned slots, unsigned quantum_ms, BOOL foreign, int hooks)
+{
+    world_open_flags(w, CLRHOST_TASK_TIMING /* slot_ns is timed */, slots, quantum_ms, foreign, hooks);
 }
 
 static void world_close(world *w, clrhost_task_manager_stats *st)
@@ -745,6 +750,112 @@ TEST_CASE(test_nested_and_waits, "scheduler/nested_waits_alerts")
     free(r);
 }
 
+/* ---- a wait for a slot is never native time ------------------------------------
+
+   One slot. T's native call lends it and H takes it; T's native code calls
+   back into managed code (over the cap: a reverse call never waits), then
+   returns, and T's EnterRuntime waits for H's slot. Neither the reverse
+   call's managed time nor the wait is native time: T's native time (its
+   counters and its profile line) fits in its native function's own time
+   without the reverse call's, and the wait is counted as slot_wait_ns. */
+
+typedef struct native_wait_run {
+    world w;
+    long h_running, h_release, go;
+    unsigned long long pinvoke_ms, reverse_ms; /* as the test saw them */
+    unsigned long long seen_waiting_ms;       /* T seen waiting for the slot at least */
+    clrhost_task_counters t;
+    clrhost_task_profile_entry line;
+    size_t lines;
+} native_wait_run;
+
+static int reverse_30_ms(void *p)
+{
+    native_wait_run *r = (native_wait_run *)p;
+    unsigned long long start = test_now_ms();
+    test_sleep_ms(30);
+    r->reverse_ms = test_now_ms() - start;
+    return 0;
+}
+
+static void calls_back_then_returns(void *p)
+{
+    native_wait_run *r = (native_wait_run *)p;
+    test_hold_until(&r->go, 1); /* native code, until H has the slot */
+    CHECK_HR(clr_reverse_call(&r->w.clr, reverse_30_ms, r), S_OK);
+    test_sleep_ms(10);
+}
+
+static void t_body(void *p)
+{
+    native_wait_run *r = (native_wait_run *)p;
+    clrhost_task *self = clrhost_task_current(r->w.m);
+    unsigned long long start = test_now_ms();
+    CHECK_HR(clr_pinvoke(&r->w.clr, (SIZE_T)&calls_back_then_returns, calls_back_then_returns, r), S_OK);
+    r->pinvoke_ms = test_now_ms() - start;
+    clrhost_task_get_counters(self, &r->t);
+    CHECK_HR(clrhost_task_manager_profile(r->w.m, self, &r->line, 1, &r->lines), S_OK);
+}
+
+static void h_body(void *p)
+{
+    native_wait_run *r = (native_wait_run *)p;
+    T_STORE(&r->h_running, 1);
+    test_wait_for(&r->h_release, 1); /* managed code that holds the slot */
+}
+
+static void native_wait_main(void *p)
+{
+    native_wait_run *r = (native_wait_run *)p;
+    IHostTask *join[2] = {NULL, NULL};
+    fake_clr_task *fake[2] = {NULL, NULL};
+    unsigned long long waiting_from;
+    int i;
+    CHECK_HR(clr_start(&r->w.clr), S_OK);
+    CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, t_body, r, &join[0], &fake[0]), S_OK);
+    CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, h_body, r, &join[1], &fake[1]), S_OK);
+    test_wait_for(&r->h_running, 1);
+    T_STORE(&r->go, 1);
+    wait_for_waiters(&r->w, 1); /* T, back from its native call */
+    waiting_from = test_now_ms();
+    test_sleep_ms(50);
+    r->seen_waiting_ms = test_now_ms() - waiting_from;
+    T_STORE(&r->h_release, 1);
+    for (i = 0; i < 2; ++i) {
+        CHECK_HR(join[i]->lpVtbl->Join(join[i], INFINITE, 0), S_OK);
+        join[i]->lpVtbl->Release(join[i]);
+        fake_clr_task_free(fake[i]);
+    }
+}
+
+TEST_CASE(test_slot_waits_not_native, "scheduler/slot_waits_are_not_native_time")
+{
+    native_wait_run *r = (native_wait_run *)calloc(1, sizeof *r);
+    clrhost_task_manager_stats st;
+    if (!r)
+        return;
+    world_open_flags(&r->w, CLRHOST_TASK_TIMING | CLRHOST_TASK_PROFILE, 1, 0, FALSE, 0);
+    test_run_on_thread(native_wait_main, r);
+    /* The reverse call ran over the cap, without a wait; the EnterRuntime
+       after the native call waited, as long as the test saw it wait at
+       least (each ms reading may lose up to 1 ms). */
+    CHECK(r->t.over_cap >= 1);
+    CHECK_EQ(r->t.slot_waits, 1);
+    CHECK(r->t.slot_wait_ns >= (r->seen_waiting_ms - 1) * 1000000u);
+    /* Native time and the wait are apart, and both apart from the reverse
+       call: together they fit in the P/Invoke without the reverse call's
+       managed time. A wait counted as native too would not fit. */
+    CHECK(r->t.native_call_ns + r->t.slot_wait_ns < (r->pinvoke_ms - r->reverse_ms + 2) * 1000000u);
+    CHECK_EQ(r->lines, 1);
+    CHECK(r->line.target == (SIZE_T)&calls_back_then_returns);
+    CHECK_EQ(r->line.calls, 1);
+    CHECK(r->line.ns + r->t.slot_wait_ns < (r->pinvoke_ms - r->reverse_ms + 2) * 1000000u);
+    printf("     (native %.1f ms and a %.1f ms wait for the slot in a %llu ms P/Invoke with a %llu ms reverse call)\n",
+           (double)r->t.native_call_ns / 1e6, (double)r->t.slot_wait_ns / 1e6, r->pinvoke_ms, r->reverse_ms);
+    fake_clr_task_free(r->w.clr.start_thread);
+    world_close(&r->w, &st);
+    free(r);
+}
 /* ---- configuration, the background traffic, failures ------------------------- */
 
 TEST_CASE(test_config_checks, "scheduler/config")
