@@ -5637,14 +5637,16 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_SetCLRTask(clrhost__IHostTask *Th
 {
     clrhost_task *t = clrhost__task_from(This);
     clrhost__ICLRTask *old;
+    int ending;
     if (clr)
         clr->lpVtbl->AddRef(clr);
     clrhost__os_mutex_lock(&t->clr_lock);
     old = (clrhost__ICLRTask *)clrhost__atomic_xchg_ptr(&t->clr_task, clr);
+    ending = t->clr_closed;
     clrhost__os_mutex_unlock(&t->clr_lock);
     if (old)
         old->lpVtbl->Release(old);
-    if (clr && clrhost__owned_here(t)) {
+    if (clr && !ending && clrhost__owned_here(t)) { /* an ending task is off the scheduler for good */
         clrhost__learn_kind(t);
         if (t->manager->sched_slots)
             clrhost__sched_join(t->manager, t);

@@ -591,6 +591,8 @@ static HRESULT STDMETHODCALLTYPE fct_ExitTask(ICLRTask *This)
             t->tm->lpVtbl->EnterRuntime(t->tm) != S_OK)
             T_INC(&t->callback_mismatches);
     }
+    if (t->set_at_exit && t->expected)
+        (void)t->expected->lpVtbl->SetCLRTask(t->expected, t->set_at_exit);
     if (t->owned && !t->release_late) { /* the CLR's thread object dies and lets go of its IHostTask */
         IHostTask *owned = t->owned;
         T_STORE(&t->owned, 0); /* other threads read it (Thread.Join's GetHostTaskWithAddRef) */

@@ -259,6 +259,8 @@ typedef struct fake_clr_task {
     IHostTask *expected;    /* what GetCurrentTask must give during ExitTask */
     IHostTask *owned;       /* a reference the thread object holds, dropped at ExitTask */
     int release_late;       /* keep `owned` past ExitTask: the played finalizer drops it */
+    ICLRTask *set_at_exit;  /* given to the host's SetCLRTask from inside ExitTask (no CLR
+                               does; a host keeps it only to release it) */
     long callback_mismatches;
     /* The played CLR's per-thread state (tests/clr/clr_driver.c). */
     long interruptible;       /* in an interruptible wait (TS_Interruptible) */

@@ -856,6 +856,61 @@ TEST_CASE(test_slot_waits_not_native, "scheduler/slot_waits_are_not_native_time"
     world_close(&r->w, &st);
     free(r);
 }
+/* ---- SetCLRTask on an ending task ----------------------------------------------
+
+   One slot, with a quantum (its monitor reads the slots' holders). A's
+   ExitTask gives A's IHostTask another ICLRTask: A has given its slot up
+   already and must not take one again, or it keeps the only slot after it
+   ended (B's start would wait for ever), and the monitor would read A
+   after it is freed. */
+
+typedef struct rejoin_run {
+    world w;
+    fake_clr_task *other; /* the ICLRTask A's ExitTask sets */
+    long b_ran;
+} rejoin_run;
+
+static void rejoin_a_body(void *p)
+{
+    rejoin_run *r = (rejoin_run *)p;
+    clr_current_thread()->set_at_exit = &r->other->iface;
+}
+
+static void rejoin_b_body(void *p) { T_STORE(&((rejoin_run *)p)->b_ran, 1); }
+
+static void rejoin_main(void *p)
+{
+    rejoin_run *r = (rejoin_run *)p;
+    void (*bodies[2])(void *) = {rejoin_a_body, rejoin_b_body};
+    int i;
+    CHECK_HR(clr_start(&r->w.clr), S_OK);
+    for (i = 0; i < 2; ++i) { /* A ends before B starts */
+        IHostTask *join = NULL;
+        fake_clr_task *fake = NULL;
+        CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, bodies[i], r, &join, &fake), S_OK);
+        CHECK_HR(join->lpVtbl->Join(join, INFINITE, 0), S_OK);
+        join->lpVtbl->Release(join);
+        fake_clr_task_free(fake);
+    }
+}
+
+TEST_CASE(test_set_clr_task_while_ending, "scheduler/set_clr_task_while_ending")
+{
+    rejoin_run *r = (rejoin_run *)calloc(1, sizeof *r);
+    clrhost_task_manager_stats st;
+    if (!r)
+        return;
+    world_open(&r->w, 1, 10, FALSE, 0);
+    r->other = fake_clr_task_new(NULL);
+    test_run_on_thread(rejoin_main, r);
+    CHECK_EQ(T_LOAD(&r->b_ran), 1);
+    fake_clr_task_free(r->w.clr.start_thread);
+    world_close(&r->w, &st);
+    CHECK_EQ(T_LOAD(&r->other->refs), 0); /* kept, then released with A */
+    fake_clr_task_free(r->other);
+    free(r);
+}
+
 /* ---- configuration, the background traffic, failures ------------------------- */
 
 TEST_CASE(test_config_checks, "scheduler/config")
