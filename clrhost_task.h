@@ -1240,8 +1240,12 @@ CLRHOST_TASK_API ULONG clrhost_task_manager_release(clrhost_task_manager *m);
 CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
                                                         clrhost_task_manager_stats *out);
 /* Calls fn for every live task, under the manager's registry lock: fn must
-   not create, end or release tasks. A task passed to fn stays valid only
-   during the call. */
+   not create, end or release tasks, and must not ask the OS loader
+   (clrhost_task_describe_target, GetModuleHandle, LoadLibrary): a thread
+   that holds the loader lock (in a DllMain) may be waiting for the
+   registry lock, to adopt or end a task. A task passed to fn stays valid
+   only during the call. To name what tasks are doing, take their views
+   with clrhost_task_manager_list and describe them after it returns. */
 CLRHOST_TASK_API HRESULT clrhost_task_manager_foreach(clrhost_task_manager *m,
                                                       void (*fn)(void *ctx, clrhost_task *task),
                                                       void *ctx);
