@@ -1085,7 +1085,8 @@ typedef struct clrhost_task_counters {
     ULONGLONG switches;               /* SwitchToTask calls (the CLR's zero-delay back-offs) */
     ULONGLONG joins;                  /* IHostTask::Join calls this task made, on any task */
     ULONGLONG alerts;                 /* IHostTask::Alert calls on this task */
-    ULONGLONG forced_yields;          /* yields asked of it (clrhost_task_yield, accepted) */
+    ULONGLONG forced_yields;          /* yields asked of it (clrhost_task_yield answered S_OK;
+                                         not a re-ask while one is pending, S_FALSE) */
     ULONGLONG forced_yields_taken;    /* SwitchToTask calls that answered one */
     ULONGLONG thread_affinity;        /* BeginThreadAffinity calls */
     ULONGLONG native_wait_ns;         /* outside the runtime in the CLR's own blocking waits */
@@ -7205,10 +7206,10 @@ static HRESULT clrhost__clr_call(clrhost_task *task, int call, void *out, ULONGL
         case CLRHOST__CALL_YIELD:
             /* The yield the CLR makes the task take is its next SwitchToTask. */
             hr = clr->lpVtbl->YieldTask(clr);
-            if (SUCCEEDED(hr)) { /* S_FALSE: one was pending already */
+            if (hr == S_OK) /* a new request; S_FALSE: one was pending already (vm/threads.cpp:12042-12046) */
                 clrhost__atomic_add64(&task->counts.forced_yields, 1); /* before the flag: taken <= asked */
+            if (SUCCEEDED(hr))
                 clrhost__atomic_store(&task->yield_pending, 1);
-            }
             break;
         case CLRHOST__CALL_LOCKS_HELD: hr = clr->lpVtbl->LocksHeld(clr, (SIZE_T *)out); break;
         case CLRHOST__CALL_MEM_STATS:
