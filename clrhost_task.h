@@ -2164,6 +2164,8 @@ struct clrhost_task {
     clrhost__os_mutex clr_lock; /* clr_task, clr_calls, clr_closed: see TASK CONTROLS */
     LONG clr_calls;             /* host calls on clr_task under way (clrhost__clr_begin) */
     int clr_closed;             /* ExitTask has begun: no more calls */
+    int counted_out;            /* under clr_lock: its counters went into the manager's
+                                   ended totals; an Alert counts there from now */
     LONG clr_type;              /* the ETaskType the CLR gave; written by the own thread */
     LONG yield_pending;         /* a forced yield asked, not yet answered by SwitchToTask */
     LONG affinity;              /* BeginThreadAffinity nesting; written by the own thread */
@@ -2269,6 +2271,7 @@ struct clrhost_task_manager {
     clrhost_task *live;
     ULONGLONG created, adopted, live_count, ended;
     clrhost_task_kind_stats ended_by_kind[CLRHOST_TASK_KIND_COUNT]; /* counters in clock ticks */
+    ULONGLONG late_alerts[CLRHOST_TASK_KIND_COUNT]; /* Alerts on tasks counted out already */
     clrhost__profile *ended_profile; /* CLRHOST_TASK_PROFILE: ended tasks' lines summed */
     /* The scheduler (schedule.slots > 0): configuration, then the slots
        and their FIFO queue under sched_lock, then the quantum's monitor. */
@@ -4234,7 +4237,10 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
     m->live_count -= 1;
     m->ended += 1;
     kind->tasks += 1;
+    clrhost__os_mutex_lock(&t->clr_lock); /* an Alert from another thread counts on one side */
     clrhost__counters_add(&kind->counters, &t->counts);
+    t->counted_out = 1;
+    clrhost__os_mutex_unlock(&t->clr_lock);
     if (t->profile)
         clrhost__profile_merge(m->ended_profile, t->profile, m);
     clrhost__os_mutex_unlock(&m->lock);
@@ -5592,7 +5598,14 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Alert(clrhost__IHostTask *This)
     clrhost_task *t = clrhost__task_from(This);
     if (CLRHOST__BROKEN(3))
         return S_OK;
-    clrhost__atomic_add64(&t->counts.alerts, 1); /* from another thread: the one counter it writes */
+    /* From another thread: the one counter it writes; once the task's
+       counters are in the ended totals, there. */
+    clrhost__os_mutex_lock(&t->clr_lock);
+    if (t->counted_out)
+        clrhost__atomic_add64(&t->manager->late_alerts[clrhost__task_kind(t)], 1);
+    else
+        clrhost__atomic_add64(&t->counts.alerts, 1);
+    clrhost__os_mutex_unlock(&t->clr_lock);
     clrhost__atomic_store(&t->alert_pending, 1);
     clrhost__os_thread_alert(&t->thread);
     return S_OK;
@@ -6957,6 +6970,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
     }
     clrhost__os_mutex_unlock(&m->lock);
     for (k = 0; k < CLRHOST_TASK_KIND_COUNT; ++k) {
+        out->by_kind[k].counters.alerts += clrhost__load64(&m->late_alerts[k]);
         clrhost__counters_add(&out->totals, &out->by_kind[k].counters);
         clrhost__counters_finish(&out->by_kind[k].counters, m);
     }

@@ -413,6 +413,41 @@ TEST_CASE(test_controls, "tasks/controls")
     CHECK_EQ(st.totals.forced_yields, 1); /* the S_OK; the S_FALSE re-ask while it was pending is not one */
 }
 
+/* ---- an Alert on an ended task ------------------------------------------------------
+
+   Its counters went into the manager's ended totals when it ended; an
+   Alert after that (the CLR may alert a thread it still holds) is counted
+   there, not on a task no total reads any more. */
+
+static void managed_body_ends(void *p) { (void)p; }
+
+static void alert_after_end_main(void *p)
+{
+    host *h = (host *)p;
+    IHostTask *join = NULL;
+    fake_clr_task *fake = NULL;
+    CHECK_HR(clr_start(&h->clr), S_OK);
+    CHECK_HR(clr_create_thread(&h->clr, CLR_THREAD_USER, 0, managed_body_ends, NULL, &join, &fake), S_OK);
+    CHECK_HR(join->lpVtbl->Join(join, INFINITE, 0), S_OK);
+    CHECK_HR(join->lpVtbl->Alert(join), S_OK);
+    CHECK_HR(join->lpVtbl->Alert(join), S_OK);
+    join->lpVtbl->Release(join);
+    fake_clr_task_free(fake);
+}
+
+TEST_CASE(test_alert_after_end, "tasks/alert_after_end_counted")
+{
+    host h;
+    clrhost_task_manager_stats st;
+    host_open(&h, 0);
+    test_run_on_thread(alert_after_end_main, &h);
+    CHECK_HR(clrhost_task_manager_get_stats(h.m, &st), S_OK);
+    CHECK_EQ(st.totals.alerts, 2);
+    CHECK_EQ(st.by_kind[CLRHOST_TASK_KIND_USER].counters.alerts, 2);
+    fake_clr_task_free(h.clr.start_thread);
+    host_close(&h, &st);
+}
+
 /* ---- controls while the task ends ------------------------------------------------- */
 
 /* A monitor calls every control on a task as fast as it can while the
