@@ -1325,8 +1325,12 @@ CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, cl
    tasks and ended ones): its lines sorted by time, costliest first, up
    to `capacity` into `entries`, each named. *count gets how many were
    written. S_OK; S_FALSE when there were more lines than `capacity`;
-   E_POINTER; HOST_E_INVALIDOPERATION without CLRHOST_TASK_PROFILE;
-   E_OUTOFMEMORY. It names targets (the loader's module list and export
+   E_POINTER; E_INVALIDARG for a task of another manager;
+   HOST_E_INVALIDOPERATION without CLRHOST_TASK_PROFILE; E_OUTOFMEMORY.
+   A task's lines join the manager's table of ended tasks when it ends,
+   which is bounded too: a target's line there may find no room and go
+   to the overflow line, so a line can shrink between two reports once
+   its task ended (the calls are never lost). It names targets (the loader's module list and export
    tables), so call it from a thread of your own, never from a hook or a
    thread-exit callback. */
 CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, clrhost_task *task,
