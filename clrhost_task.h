@@ -759,8 +759,10 @@
    PLATFORMS
    ===========================================================================
 
-   Windows Vista or later (_WIN32_WINNT >= 0x0600: FLS, SRW locks), x86 and
-   x64, C89 or later and C++98 or later. Built and run here with MinGW-w64
+   Windows Vista or later (the implementation's file needs _WIN32_WINNT
+   >= 0x0600: FLS, SRW locks; a file that only calls the API may target
+   an older one), x86 and x64, C89 or later and C++98 or later. The .NET
+   Framework 4.8 itself needs Windows 7 SP1 or later. Built and run here with MinGW-w64
    and with clang-cl (MSVC mode, both the clang and the _MSC_VER code) under
    Wine; written for cl.exe but not built with it (see README.md): with a
    compiler our CI lacks, call clrhost_task_self_check() once at start-up;
@@ -883,9 +885,6 @@
 #include <windows.h>
 #include <mscoree.h>
 #include <corerror.h>
-#if defined(_WIN32_WINNT) && _WIN32_WINNT < 0x0600
-#error "clrhost_task.h needs _WIN32_WINNT >= 0x0600 (Windows Vista): it uses fiber-local storage and SRW locks"
-#endif
 #else /* not Windows: the few Win32 names the interfaces use */
 #include <stddef.h>
 #ifndef CLRHOST_TASK_NO_WIN32_TYPES
@@ -1728,6 +1727,12 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #include <stddef.h>
 #include <string.h>
 #include <stdlib.h>
+
+/* Only the implementation needs Vista: a file that just calls the API may
+   be built for an older Windows. */
+#if defined(_WIN32) && defined(_WIN32_WINNT) && _WIN32_WINNT < 0x0600
+#error "the implementation of clrhost_task.h needs _WIN32_WINNT >= 0x0600 (Windows Vista): it uses fiber-local storage, SRW locks and condition variables"
+#endif
 
 /* ------------------------------------------------------------------------
    >>options  The implementation's options (see "Compile-time options" in
@@ -4310,11 +4315,11 @@ CLRHOST__INLINE int clrhost__frame_kind(const clrhost_task *t, LONG d)
 CLRHOST__INLINE void clrhost__set_frame_kind(clrhost_task *t, LONG d, int kind)
 {
     unsigned char bit = (unsigned char)(1u << (d & 7));
-    unsigned char *byte = &t->managed_bits[CLRHOST__SHIFT_RIGHT(d, 3)];
+    unsigned char *bits = &t->managed_bits[CLRHOST__SHIFT_RIGHT(d, 3)]; /* not `byte`: rpcndr.h's type */
     if (kind == CLRHOST__FRAME_MANAGED)
-        *byte = (unsigned char)(*byte | bit);
+        *bits = (unsigned char)(*bits | bit);
     else
-        *byte = (unsigned char)(*byte & ~bit);
+        *bits = (unsigned char)(*bits & ~bit);
 }
 
 /* The in-native bit once frame d is the innermost (d < 0: none open). */

@@ -285,6 +285,26 @@ no_user32() {
         timeout $LIMIT wine "$B/tests-no-user32.exe" threads/
 }
 part header/mingw64-no-user32-wine x86_64-w64-mingw32-gcc wine -- no_user32
+# A file that only calls the API may target an older Windows than the
+# implementation (tests/compile/older_windows.c, for XP); the implementation
+# built so stops with its own #error.
+older_windows() {
+    $1 -std=c99 $WARN -c tests/compile/older_windows.c -o "$B/older-windows-$1.o" &&
+        ! $1 -std=c99 $WARN -DCLRHOST_TASK_IMPLEMENTATION -c tests/compile/older_windows.c \
+            -o "$B/older-windows-impl-$1.o" >"$B/older-windows-$1.err" 2>&1 &&
+        grep -q 'implementation of clrhost_task.h needs _WIN32_WINNT >= 0x0600' "$B/older-windows-$1.err"
+}
+for cc in x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc; do
+    part header/older-windows-$cc $cc -- older_windows $cc
+done
+# The implementation with -Wshadow, as C and as C++ (whose Windows headers
+# declare names such as rpcndr.h's `byte` that a local must not hide).
+for cc in gcc g++ x86_64-w64-mingw32-gcc x86_64-w64-mingw32-g++ i686-w64-mingw32-g++; do
+    lang="-std=c99"
+    case $cc in *++) lang="-x c++ -std=c++11" ;; esac
+    # shellcheck disable=SC2086
+    part header/wshadow-$cc $cc -- $cc $lang $WARN -Wshadow -c tests/suite/impl.c -o "$B/wshadow-$cc.o"
+done
 STATIC_SRC="tests/compile/static_a.c tests/compile/static_b.c tests/compile/static_main.c"
 part header/static-two-copies-gcc gcc -- run_native "$B/static-gcc" gcc -std=c89 $WARN -pthread $STATIC_SRC
 part header/static-two-copies-g++ g++ -- run_native "$B/static-gxx" g++ -x c++ -std=c++98 $WARN -pthread $STATIC_SRC
