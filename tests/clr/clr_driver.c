@@ -402,30 +402,40 @@ static void come_back(clr_sim *clr, clr_mode m)
         clr_go_coop(clr, m.self);
 }
 
-static HRESULT clr_wrapped_call(clr_sim *clr, SIZE_T target, void (*native)(void *), void *arg)
+/* A call into native code in the CLR's frame for it, which a managed
+   exception thrown by a callback inside unwinds to, whether the host is
+   told of the call or not: the native code in between runs no further,
+   and CLR_MANAGED_THREW goes to the managed caller. `announced`: with the
+   host's LeaveRuntime before and its EnterRuntime after (from the
+   P/Invoke's holder on the unwind too). */
+static HRESULT clr_native_frame(clr_sim *clr, SIZE_T target, int announced, void (*native)(void *), void *arg)
 {
     clr_unwind_frame frame;
     DWORD error;
-    HRESULT hr = clr->tm->lpVtbl->LeaveRuntime(clr->tm, target);
-    if (FAILED(hr))
+    HRESULT hr;
+    if (announced && FAILED(hr = clr->tm->lpVtbl->LeaveRuntime(clr->tm, target)))
         return hr; /* a managed exception at the call site; the target is not called */
     frame.outer = innermost_frame();
     set_innermost_frame(&frame);
     if (setjmp(frame.to) != 0) {
-        /* A managed callback threw and the unwind reached this frame: the
-           native code in between runs no further; the P/Invoke's holder
-           closes the native frame, and the exception goes on to the
-           managed caller. */
         set_innermost_frame(frame.outer);
-        (void)clr->tm->lpVtbl->EnterRuntime(clr->tm);
+        if (announced)
+            (void)clr->tm->lpVtbl->EnterRuntime(clr->tm);
         return CLR_MANAGED_THREW;
     }
     native(arg);
     set_innermost_frame(frame.outer); /* keeps the native code's last error */
+    if (!announced)
+        return S_OK;
     error = test_last_error();
     hr = clr->tm->lpVtbl->EnterRuntime(clr->tm);
     test_set_last_error(error);
     return hr;
+}
+
+static HRESULT clr_wrapped_call(clr_sim *clr, SIZE_T target, void (*native)(void *), void *arg)
+{
+    return clr_native_frame(clr, target, 1, native, arg);
 }
 
 /* The IL stub goes preemptive before the host is asked and called
@@ -438,22 +448,15 @@ HRESULT clr_pinvoke(clr_sim *clr, SIZE_T target, void (*native)(void *), void *a
     clr_mode mode;
     HRESULT hr;
     DWORD error;
-    if (!clr->tm) {
-        native(arg);
-        return S_OK;
-    }
+    if (!clr->tm) /* no task manager: nobody to tell */
+        return clr_native_frame(clr, target, 0, native, arg);
     (void)clr_poll(clr); /* managed code, at a call */
     mode = go_out(clr);
     if (clr->style == CLR_X86)
         hooked = clr_bind(clr, target);
     else
         (void)clr->tm->lpVtbl->CallNeedsHostHook(clr->tm, target, &hooked);
-    if (!hooked) {
-        native(arg);
-        hr = S_OK;
-    } else {
-        hr = clr_wrapped_call(clr, target, native, arg);
-    }
+    hr = clr_native_frame(clr, target, hooked, native, arg);
     error = test_last_error();
     come_back(clr, mode);
     test_set_last_error(error);
@@ -485,8 +488,11 @@ HRESULT clr_reverse_call(clr_sim *clr, int (*managed)(void *), void *arg)
     long was_coop;
     HRESULT hr;
     int threw;
-    if (!clr->tm)
-        return managed(arg) ? CLR_MANAGED_THREW : S_OK;
+    if (!clr->tm) {
+        if (managed(arg) && innermost_frame())
+            longjmp(innermost_frame()->to, 1); /* to the P/Invoke it came through */
+        return S_OK;
+    }
     if (self && self->sim != clr)
         self = NULL;
     was_coop = self ? T_LOAD(&self->coop) : 0;

@@ -54,15 +54,16 @@ static void host_main(void *arg)
 }
 
 /* slots: with a scheduler of that many slots and a 50 ms quantum, as the
-   validation kit's scheduler run has. */
-static void run_scenario_on(clr_pinvoke_style style, int traffic, const char *argument, unsigned slots)
+   validation kit's scheduler run has. flags: the manager's. */
+static void run_scenario_with(unsigned flags, clr_pinvoke_style style, int traffic, const char *argument,
+                              unsigned slots)
 {
     played p;
     clrhost_task_manager_stats st;
     test_thread *host;
     memset(&p, 0, sizeof p);
     test_config(&p.cfg, &p.a);
-    p.cfg.flags = CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS;
+    p.cfg.flags = flags;
     p.cfg.hooks.user = &p;
     p.cfg.hooks.task_end = on_end;
     p.cfg.log_fn = on_log;
@@ -107,6 +108,11 @@ static void run_scenario_on(clr_pinvoke_style style, int traffic, const char *ar
     CHECK_EQ(T_LOAD(&p.a.outstanding), 0);
 }
 
+static void run_scenario_on(clr_pinvoke_style style, int traffic, const char *argument, unsigned slots)
+{
+    run_scenario_with(CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS, style, traffic, argument, slots);
+}
+
 static void run_scenario(clr_pinvoke_style style, int traffic, const char *argument)
 {
     run_scenario_on(style, traffic, argument, 0);
@@ -122,3 +128,8 @@ TEST_CASE(test_work_under_traffic, "played/work_under_traffic") { run_scenario(C
    once, 8 threads on 2 slots) and every scenario, under the scheduler. */
 TEST_CASE(test_schedstress_scheduled, "played/schedstress_scheduled") { run_scenario_on(CLR_X64, 1, "schedstress:8", 2); }
 TEST_CASE(test_all_scheduled, "played/all_scheduled") { run_scenario_on(CLR_X64, 1, "all", 2); }
+/* No hooks and no flags: CallNeedsHostHook answers FALSE, the P/Invokes
+   are not announced, and a managed exception still unwinds to the
+   P/Invoke it crossed (the CLR's frame is there, hooked or not). */
+TEST_CASE(test_all_unhooked_x64, "played/all_unhooked_x64") { run_scenario_with(0, CLR_X64, 0, "all", 0); }
+TEST_CASE(test_all_unhooked_x86, "played/all_unhooked_x86") { run_scenario_with(0, CLR_X86, 0, "all", 0); }
