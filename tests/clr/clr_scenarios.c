@@ -348,8 +348,9 @@ static int play_interrupt(clr_sim *clr)
 static int play_culture(clr_sim *clr)
 {
     /* The CurrentUICulture setter asks IHostTaskManager::SetUILocale
-       (fr-FR is LCID 0x040C) and throws unless it gets S_OK. */
-    if (clr->tm->lpVtbl->SetUILocale(clr->tm, 0x040C) != S_OK)
+       (fr-FR is LCID 0x040C) and throws unless it gets S_OK; with no task
+       manager there is nobody to ask. */
+    if (clr->tm && clr->tm->lpVtbl->SetUILocale(clr->tm, 0x040C) != S_OK)
         return 1;
     return 0;
 }
@@ -717,6 +718,20 @@ static int play_sandbox(clr_sim *clr, const scenario_natives *n)
     return pinvoke_current_thread_id(clr, n) != 0 ? 0 : 2;
 }
 
+/* The scenarios that start threads of the CLR's or wait for its
+   finalizer, which the played CLR makes through the host's task manager
+   (CreateTask) only. */
+static int plays_threads(const char *name)
+{
+    static const char *const needing[] = {"threads", "interrupt", "churn", "work", "throttle", "unload",
+                                          "schedstress", "tasks", "stuck", "settle", NULL};
+    int i;
+    for (i = 0; needing[i]; ++i)
+        if (strcmp(name, needing[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument)
 {
     static const char *const all[] = {"pinvoke", "nested", "reverse", "exception",
@@ -741,6 +756,11 @@ int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument
             if ((result = clr_play(clr, natives, all[i])) != 0)
                 return result;
         return 0;
+    }
+    if (!clr->tm && plays_threads(name)) {
+        printf("managed: %-10s not played: the stand-in makes the CLR's threads only through a host task "
+               "manager, and the host gave none\n", name);
+        return 150;
     }
     /* Scenarios.Run is managed code: cooperative on the calling thread. */
     was_managed = clr_current_thread() && T_LOAD(&clr_current_thread()->coop);

@@ -37,8 +37,11 @@ extern const scenario_natives clr_stand_in_natives;
    three times: every ended scenario thread's task let go of. Prints the lines
    Scenarios.cs prints ("managed: <name> ok") and returns what Run
    returns: 0 when every check held, else the number of the first that
-   failed, 100 for an unknown scenario, 200 when the host broke the
-   contract in a way the driver checks (each such check prints a line). */
+   failed, 100 for an unknown scenario, 150 for one that starts the CLR's
+   threads when the host gave no task manager (the played CLR makes its
+   threads through CreateTask only; it says so), 200 when the host broke
+   the contract in a way the driver checks (each such check prints a
+   line). */
 int clr_play(clr_sim *clr, const scenario_natives *natives, const char *argument);
 
 #endif

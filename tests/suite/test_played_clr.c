@@ -133,3 +133,45 @@ TEST_CASE(test_all_scheduled, "played/all_scheduled") { run_scenario_on(CLR_X64,
    P/Invoke it crossed (the CLR's frame is there, hooked or not). */
 TEST_CASE(test_all_unhooked_x64, "played/all_unhooked_x64") { run_scenario_with(0, CLR_X64, 0, "all", 0); }
 TEST_CASE(test_all_unhooked_x86, "played/all_unhooked_x86") { run_scenario_with(0, CLR_X86, 0, "all", 0); }
+
+/* A host whose IHostControl gives no task manager (its own, without this
+   header): the scenarios on the host's thread run, calls and exceptions
+   included; those that start the CLR's threads are refused with a reason
+   (150), never a crash: the played CLR makes its threads through the
+   host's CreateTask. */
+typedef struct unmanaged {
+    fake_host_control hc;
+    clr_sim clr;
+    int on_its_thread[5], threads, all;
+} unmanaged;
+
+static void unmanaged_host_main(void *arg)
+{
+    static const char *const own_thread[5] = {"pinvoke", "nested", "reverse", "exception", "culture"};
+    unmanaged *u = (unmanaged *)arg;
+    int i;
+    CHECK_HR(clr_set_host_control(&u->clr, &u->hc.iface), S_OK);
+    CHECK_HR(clr_start(&u->clr), S_OK);
+    for (i = 0; i < 5; ++i)
+        u->on_its_thread[i] = clr_play(&u->clr, &clr_stand_in_natives, own_thread[i]);
+    u->threads = clr_play(&u->clr, &clr_stand_in_natives, "threads");
+    u->all = clr_play(&u->clr, &clr_stand_in_natives, "all");
+}
+
+TEST_CASE(test_no_task_manager, "played/without_a_task_manager")
+{
+    unmanaged u;
+    int i;
+    memset(&u, 0, sizeof u);
+    fake_host_control_init(&u.hc);
+    clr_init(&u.clr, CLR_X64);
+    test_thread_join(test_thread_start(unmanaged_host_main, &u));
+    for (i = 0; i < 5; ++i)
+        CHECK_EQ(u.on_its_thread[i], 0);
+    CHECK_EQ(u.threads, 150);
+    CHECK_EQ(u.all, 150);
+    CHECK(u.clr.tm == NULL);
+    if (u.clr.start_thread)
+        fake_clr_task_free(u.clr.start_thread);
+    clr_shutdown(&u.clr);
+}
