@@ -98,18 +98,40 @@
      failed GetInterface, a host that decides not to host), release what
      was made: IHostControl_Release(hc) (or hc->lpVtbl->Release(hc)), then
      clrhost_task_manager_release(tm). Both return 0 when nothing is left.
+     The same is safe after a failed SetHostControl and after a
+     successful one: the CLR holds references of its own on what it
+     took (on the task manager as soon as it asked for it, before a later
+     manager's failure; on the host control once it succeeded:
+     vm/corhost.cpp:4517-4529, 4636-4640), so those live on and the
+     releases return what is left; before it asks for anything (started
+     already: E_ACCESSDENIED; hc NULL: E_INVALIDARG, 4435-4440) it holds
+     nothing.
    - Your own IHostControl goes in as `inner` (NULL if you have none). It
      is AddRef'd once, when our host control is made, and Released once,
      when ours goes. Of its methods we call only GetHostManager, for every
      IID but IID_IHostTaskManager (the memory, thread-pool, I/O, sync,
      assembly, GC, security and policy managers, in the CLR's order), and
      SetAppDomainManager, each time the CLR calls ours; never its
-     QueryInterface. With a scheduler, a sync manager it gives is
-     released and not passed on (SCHEDULER). A C struct whose first
-     member points to a table of the five IHostControl slots
-     (QueryInterface, AddRef, Release, GetHostManager,
+     QueryInterface; their HRESULTs go to the CLR as they are. With a
+     scheduler, a sync manager it gives is released and not passed on
+     (SCHEDULER), which only log_fn reports (a warning; silent without
+     one). A C struct whose first member points to a table of the five
+     IHostControl slots (QueryInterface, AddRef, Release, GetHostManager,
      SetAppDomainManager, STDMETHODCALLTYPE each) is all `inner` needs
      to be.
+   - What `inner`'s own managers change. With its IHostSyncManager
+     (no scheduler), the CLR's lock, Monitor and event waits go to it and
+     are not announced: they count as managed time, and a watchdog that
+     lists tasks in managed code sees a thread blocked in one as running.
+     With its IHostThreadpoolManager, the CLR queues its pool's work to
+     it (vm/win32threadpool.cpp:1057-1068), so the pool's threads are its
+     own: they reach us as foreign threads (adopted at their first
+     GetCurrentTask, kind user; scheduled only with schedule.foreign,
+     inside reverse calls), not as thread-pool workers.
+   - The implementation's file may use a precompiled header that includes
+     clrhost_task.h already: define CLRHOST_TASK_IMPLEMENTATION after it
+     and include the header again; the second include brings only the
+     implementation.
    - The implementation imports user32.dll, for the WAIT_MSGPUMP waits
      (MsgWaitForMultipleObjectsEx and the message dispatch; MSVC gets a
      #pragma comment(lib)). A host that must not import it defines
@@ -335,6 +357,11 @@
    Begin/EndThreadAffinity  S_OK (one task per thread: nothing to pin).
    Get/SetStackGuarantee E_NOTIMPL, so the CLR sets guarantees itself.
    SetCLRTaskManager     S_OK; the pointer is kept (AddRef'd).
+   IHostControl::GetHostManager  S_OK with our task manager for
+                         IID_IHostTaskManager; for any other IID what
+                         `inner` answers (E_NOINTERFACE without one, and
+                         for a sync manager a scheduler drops).
+   IHostControl::SetAppDomainManager  what `inner` answers; S_OK without one.
    IHostTask::Start      S_OK; HOST_E_INVALIDOPERATION if already started.
    IHostTask::Join       S_OK when the thread ended, HOST_E_TIMEOUT,
                          HOST_E_INTERRUPTED (alertable join woken by Alert),

@@ -297,6 +297,11 @@ older_windows() {
 for cc in x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc; do
     part header/older-windows-$cc $cc -- older_windows $cc
 done
+# The implementation's file with a precompiled header that includes the
+# header already (tests/compile/second_include.c): a second include with
+# the define brings the implementation.
+part header/second-include-mingw64-wine x86_64-w64-mingw32-gcc wine -- \
+    run_wine "$B/second-include.exe" x86_64-w64-mingw32-gcc -std=c99 $WARN -static tests/compile/second_include.c
 # The implementation with -Wshadow, as C and as C++ (whose Windows headers
 # declare names such as rpcndr.h's `byte` that a local must not hide).
 for cc in gcc g++ x86_64-w64-mingw32-gcc x86_64-w64-mingw32-g++ i686-w64-mingw32-g++; do
