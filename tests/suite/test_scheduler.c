@@ -123,6 +123,20 @@ static void world_close(world *w, clrhost_task_manager_stats *st)
     CHECK_EQ(T_LOAD(&w->a.outstanding), 0);
 }
 
+/* Joins the played CLR's threads join[0..n) (those made), releases the
+   join handles and frees their fake ICLRTasks. */
+static void join_threads(IHostTask **join, fake_clr_task **fake, int n)
+{
+    int i;
+    for (i = 0; i < n; ++i) {
+        if (!join[i])
+            continue;
+        CHECK_HR(join[i]->lpVtbl->Join(join[i], INFINITE, 0), S_OK);
+        join[i]->lpVtbl->Release(join[i]);
+        fake_clr_task_free(fake[i]);
+    }
+}
+
 /* ---- the cap, starvation, native calls ----------------------------------- */
 
 typedef struct worker {
@@ -217,13 +231,7 @@ static void cap_main(void *p)
         fake[i] = NULL;
         CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, worker_body, &r->k[i], &join[i], &fake[i]), S_OK);
     }
-    for (i = 0; i < WORLD_TASKS; ++i) {
-        if (!join[i])
-            continue;
-        CHECK_HR(join[i]->lpVtbl->Join(join[i], INFINITE, 0), S_OK);
-        join[i]->lpVtbl->Release(join[i]);
-        fake_clr_task_free(fake[i]);
-    }
+    join_threads(join, fake, WORLD_TASKS);
 }
 
 static void run_cap(unsigned slots)
@@ -350,13 +358,7 @@ static void queue_main(void *p)
     clrhost_task_views_release(list, n);
     test_sleep_ms(20); /* every waiter waits that long at least */
     T_STORE(&r->release, 1);
-    for (i = 0; i < 4; ++i) {
-        if (!join[i])
-            continue;
-        CHECK_HR(join[i]->lpVtbl->Join(join[i], INFINITE, 0), S_OK);
-        join[i]->lpVtbl->Release(join[i]);
-        fake_clr_task_free(fake[i]);
-    }
+    join_threads(join, fake, 4);
 }
 
 TEST_CASE(test_fifo, "scheduler/fifo_and_view")
@@ -697,7 +699,6 @@ static void nest_main(void *p)
     IHostTask *join[3] = {NULL, NULL, NULL};
     fake_clr_task *fake[3] = {NULL, NULL, NULL};
     clrhost_task_view v;
-    int i;
     CHECK_HR(clr_start(&r->w.clr), S_OK);
     /* The sleeper takes the slot, then sleeps: the nesting task runs in
        the meantime, on the one slot. */
@@ -712,15 +713,9 @@ static void nest_main(void *p)
     v = view_of(&r->w, join[1]);
     CHECK(v.slot_waiting); /* an alert does not end a wait for a slot */
     T_STORE(&r->go, 1);
-    for (i = 0; i < 2; ++i) {
-        CHECK_HR(join[i]->lpVtbl->Join(join[i], INFINITE, 0), S_OK);
-        join[i]->lpVtbl->Release(join[i]);
-        fake_clr_task_free(fake[i]);
-    }
+    join_threads(join, fake, 2);
     CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, nesting_body, r, &join[2], &fake[2]), S_OK);
-    CHECK_HR(join[2]->lpVtbl->Join(join[2], INFINITE, 0), S_OK);
-    join[2]->lpVtbl->Release(join[2]);
-    fake_clr_task_free(fake[2]);
+    join_threads(&join[2], &fake[2], 1);
 }
 
 TEST_CASE(test_nested_and_waits, "scheduler/nested_waits_alerts")
@@ -810,7 +805,6 @@ static void native_wait_main(void *p)
     IHostTask *join[2] = {NULL, NULL};
     fake_clr_task *fake[2] = {NULL, NULL};
     unsigned long long waiting_from;
-    int i;
     CHECK_HR(clr_start(&r->w.clr), S_OK);
     CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, t_body, r, &join[0], &fake[0]), S_OK);
     CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, h_body, r, &join[1], &fake[1]), S_OK);
@@ -821,11 +815,7 @@ static void native_wait_main(void *p)
     test_sleep_ms(50);
     r->seen_waiting_ms = test_now_ms() - waiting_from;
     T_STORE(&r->h_release, 1);
-    for (i = 0; i < 2; ++i) {
-        CHECK_HR(join[i]->lpVtbl->Join(join[i], INFINITE, 0), S_OK);
-        join[i]->lpVtbl->Release(join[i]);
-        fake_clr_task_free(fake[i]);
-    }
+    join_threads(join, fake, 2);
 }
 
 TEST_CASE(test_slot_waits_not_native, "scheduler/slot_waits_are_not_native_time")
@@ -888,9 +878,7 @@ static void rejoin_main(void *p)
         IHostTask *join = NULL;
         fake_clr_task *fake = NULL;
         CHECK_HR(clr_create_thread(&r->w.clr, CLR_THREAD_USER, 0, bodies[i], r, &join, &fake), S_OK);
-        CHECK_HR(join->lpVtbl->Join(join, INFINITE, 0), S_OK);
-        join->lpVtbl->Release(join);
-        fake_clr_task_free(fake);
+        join_threads(&join, &fake, 1);
     }
 }
 
