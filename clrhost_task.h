@@ -789,11 +789,12 @@
    Windows Vista or later (the implementation's file needs _WIN32_WINNT
    >= 0x0600: FLS, SRW locks; a file that only calls the API may target
    an older one), x86 and x64, C89 or later and C++98 or later. The .NET
-   Framework 4.8 itself needs Windows 7 SP1 or later. Built and run here with MinGW-w64
-   and with clang-cl (MSVC mode, both the clang and the _MSC_VER code) under
-   Wine; written for cl.exe but not built with it (see README.md): with a
-   compiler our CI lacks, call clrhost_task_self_check() once at start-up;
-   it names any vtable slot that build got wrong.
+   Framework 4.8 itself needs Windows 7 SP1 or later. Built and run here
+   with MinGW-w64 and with clang-cl (MSVC mode, both the clang and the
+   _MSC_VER code) under Wine; written for cl.exe but not built with it
+   (see README.md): with a compiler our CI lacks, call
+   clrhost_task_self_check() once at start-up; it names any vtable slot
+   that build got wrong.
    POSIX threads (Linux): a second platform layer so the test suite runs
    natively under sanitizers; it needs _GNU_SOURCE (defined for you when this
    header is the first include of the implementation file). No CLR on Linux
@@ -1356,9 +1357,9 @@ CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, cl
    A task's lines join the manager's table of ended tasks when it ends,
    which is bounded too: a target's line there may find no room and go
    to the overflow line, so a line can shrink between two reports once
-   its task ended (the calls are never lost). It names targets (the loader's module list and export
-   tables), so call it from a thread of your own, never from a hook or a
-   thread-exit callback. */
+   its task ended (the calls are never lost). It names targets (the
+   loader's module list and export tables), so call it from a thread of
+   your own, never from a hook or a thread-exit callback. */
 CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, clrhost_task *task,
                                                       clrhost_task_profile_entry *entries, size_t capacity,
                                                       size_t *count);
