@@ -24,8 +24,10 @@
 #                clang-cl with Wine's headers (as users run it, and with
 #                __clang__ undefined for the _MSC_VER branches), C and C++,
 #                x64 under Wine and x86 linked only
-#   analysis/*   actionlint on the Windows workflow, cppcheck, clang-tidy
-#                (.clang-tidy), gcc -fanalyzer, and
+#   cmake/*      the CMake package (CMakeLists.txt): installed and found,
+#                added as a subdirectory, fetched as an archive (tests/cmake/run.sh)
+#   analysis/*   actionlint and tests/check_actions.sh on the Windows workflow,
+#                cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, and
 #                no locked instruction on the hot paths
 #   examples/*   examples/: `make demo` and its output; every example built
 #                for x86_64 and i686 (examples/build.sh); the 64-bit hosts
@@ -486,6 +488,13 @@ msvc_bounded() {
     [ $? -eq 3 ]
 }
 part msvc/msc-x64-c-bounded $CLANG_CL lld-link $MSVC_FILES wine -- msvc_bounded
+
+# ---- the CMake package ---------------------------------------------------------
+
+# CMakeLists.txt, taken by a consumer each way (find_package of an install,
+# add_subdirectory, FetchContent of an archive), built with MinGW-w64 and
+# run under Wine (tests/cmake/run.sh).
+part cmake/package-mingw64-wine cmake x86_64-w64-mingw32-gcc wine -- sh tests/cmake/run.sh "$B/cmake"
 
 # ---- examples ------------------------------------------------------------------
 
