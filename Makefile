@@ -14,13 +14,15 @@
 #             examples/managed, and prints what every hook sees
 # make examples  every example for Windows (MinGW-w64), x86_64 and i686,
 #             into build/examples/x64 and build/examples/x86
+# make kit    the validation kit for a Windows machine without a compiler:
+#             build/kit/clrhost_task-kit-VERSION.zip (kit/README.txt)
 # make soak   make test with longer abuse runs: 1,000,000 fuzz inputs
 #             (20,000 under Wine) and 100,000 tasks of each kind in churn
 #             (20,000 under Wine), each run allowed 90 minutes instead of
 #             10 (a million inputs take about an hour here).
 # make clean  removes build/
 
-.PHONY: test bench soak demo examples clean
+.PHONY: test bench soak demo examples kit clean
 
 test:
 	@sh tests/run_all.sh
@@ -43,6 +45,9 @@ demo:
 examples:
 	sh examples/build.sh x86_64 build/examples/x64
 	sh examples/build.sh i686 build/examples/x86
+
+kit:
+	sh kit/build.sh build/kit
 
 clean:
 	rm -rf build

@@ -5,7 +5,8 @@
 #
 # OUTDIR gets host_hello.exe, native_time.exe, existing_host_control.exe, throttle.exe,
 # sandbox.exe, watchdog.exe, validate.exe, the kit's negative controls
-# validate-control-1.exe to -5.exe, and example_native.dll, and Scenarios.dll when
+# validate-control-1.exe to -6.exe, example_native.dll, bounded.exe
+# (tests/bounded.c, which the kit's run.cmd runs each under), and Scenarios.dll when
 # mcs (Debian's mono-mcs) is installed: everything a Windows machine with
 # the .NET Framework 4.x needs to run them, side by side. (`make examples`
 # builds both into build/examples/.)
@@ -27,6 +28,7 @@ for n in 1 2 3 4 5 6; do
     $cc $flags -DCLRHOST_TASK_NEGATIVE_CONTROL=$n validate/validate.c -o "$out/validate-control-$n.exe"
 done
 $cc $flags -shared native/example_native.c -o "$out/example_native.dll"
+$cc $flags ../tests/bounded.c -o "$out/bounded.exe"
 if command -v mcs >/dev/null 2>&1; then
     # mscorlib 4.0.0.0, runtime v4.0.30319: the .NET Framework 4.x
     mcs -nologo -warnaserror+ -target:library -out:"$out/Scenarios.dll" managed/Scenarios.cs

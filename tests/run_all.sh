@@ -480,7 +480,7 @@ for arch in x64 x86; do
 done
 # tests/bounded.c, which bounds every program of tests/run_win.cmd: with
 # no arguments it must refuse (125), and it must pass a program's exit
-# code through (its bound itself is checked in examples/played-clr-wine).
+# code through (its bound itself is checked in examples/kit-played-clr-wine).
 msvc_bounded() {
     msvc_build x64 msc c "$B/msvc-bounded.exe" tests/bounded.c
     [ $? -eq 125 ] || return 1
@@ -531,13 +531,18 @@ part examples/stand-in-mscoree-i686-build i686-w64-mingw32-gcc -- i686-w64-mingw
 part examples/bounded-i686-build i686-w64-mingw32-gcc -- i686-w64-mingw32-gcc -std=c99 -O2 $WARN tests/bounded.c \
     -o "$B/examples/x86-bounded.exe"
 part examples/no-framework-wine x86_64-w64-mingw32-gcc wine -- sh tests/run_examples.sh no-framework "$B/examples/x64"
-played() {
-    rm -rf "$B/examples/played" && cp -r "$B/examples/x64" "$B/examples/played" &&
-        x86_64-w64-mingw32-gcc -std=c99 -O2 $WARN -shared -static $FAKE_SRC -o "$B/examples/played/mscoree.dll" &&
-        x86_64-w64-mingw32-gcc -std=c99 -O2 $WARN tests/bounded.c -o "$B/examples/played/bounded.exe" &&
-        sh tests/run_examples.sh played "$B/examples/played"
+# The validation kit as a user gets it (make kit): its zip unpacked, the
+# stand-in mscoree.dll beside the x64 programs, the played checks on them
+# and the kit's own run.cmd under Wine (tests/run_examples.sh kit).
+kit_played() {
+    rm -rf "$B/kit-played" && mkdir -p "$B/kit-played" &&
+        sh kit/build.sh "$B/kit" && unzip -q -d "$B/kit-played" "$B"/kit/clrhost_task-kit-*.zip || return 1
+    kit=$(echo "$B"/kit-played/clrhost_task-kit-*)
+    # shellcheck disable=SC2086
+    x86_64-w64-mingw32-gcc -std=c99 -O2 $WARN -shared -static $FAKE_SRC -o "$kit/x64/mscoree.dll" &&
+        sh tests/run_examples.sh kit "$kit"
 }
-part examples/played-clr-wine x86_64-w64-mingw32-gcc wine mcs pgrep -- played
+part examples/kit-played-clr-wine x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc wine mcs pgrep zip unzip -- kit_played
 part examples/managed-on-mono cc mcs mono -- sh tests/mono/run_on_mono.sh "$B/mono"
 
 # ---- static analysis -----------------------------------------------------------

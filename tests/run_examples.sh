@@ -10,12 +10,25 @@
 #       which plays the CLR's calls for each scenario: every host must run
 #       to the end and print what it should, and validate.exe must pass.
 #       This checks the examples' own code; it is not a run on the CLR.
+#   sh tests/run_examples.sh kit DIR
+#       DIR is the validation kit as unpacked from its zip (make kit), the
+#       stand-in mscoree.dll in its x64 directory: the played checks on
+#       that directory, then the kit's own run.cmd on it under Wine: every
+#       step passes, and report.txt names the machine and ends saying what
+#       to send back.
 #
 # Prints one line per check and "N passed, N failed"; exits 1 if any failed.
 set -u
 mode=$1
 slow=${CLRHOST_TEST_SLOW:-1} # the slow-machine factor of tests/run_all.sh
-cd "$2"
+kit=
+if [ "$mode" = kit ]; then
+    kit=$(cd "$2" && pwd)
+    mode=played
+    cd "$kit/x64"
+else
+    cd "$2"
+fi
 export WINEDEBUG=-all
 passed=0
 failed=0
@@ -181,6 +194,20 @@ else
         check "validate-control-$n.exe: says so" grep -qE "^negative control $n \(.*\): FAIL [a-z_/]+ reported: caught$" \
             control-$n.txt
     done
+fi
+if [ -n "$kit" ]; then
+    cd "$kit"
+    timeout 900 wine cmd /c run.cmd x64 >run-cmd.out 2>&1
+    rc=$?
+    tr -d '\r' <report.txt >report-lf.txt
+    check "the kit's run.cmd x64 exits 0 (got $rc)" is $rc 0
+    check "run.cmd: every step passed (13, and each one's checks)" grep -qx '==== 13 steps passed, 0 failed' report-lf.txt
+    check "run.cmd: its report names Windows and the processor" sh -c \
+        "grep -q '^windows: .' report-lf.txt && grep -q '^processor: .' report-lf.txt"
+    check "run.cmd: its report holds every program's output" sh -c \
+        "[ \$(grep -c '^---- x64 ' report-lf.txt) -eq 13 ] && grep -q '^PASS  scheduler/native_time' report-lf.txt"
+    check "run.cmd: its last line says what to send back" sh -c \
+        "tail -n 1 report-lf.txt | grep -q '^Send back this file, report.txt'"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -8,12 +8,12 @@ rem
 rem With cl /W4 /WX, as C and as C++: compile_check, CLRHOST_TASK_STATIC and
 rem coexist against the .NET Framework SDK's own mscoree.h; the whole test suite;
 rem every example, example_native.dll and Scenarios.dll (the framework's
-rem csc.exe of the prompt's bitness); then validate.exe, its six negative
-rem controls and every example against the real CLR. Every program runs
-rem under tests\bounded.c, which ends it (and what it started) past its
-rem bound: a deadlock fails the run, it does not hold it. Exits 1 at the
-rem first failure, after printing what failed (for validate.exe, its whole
-rem report).
+rem csc.exe of the prompt's bitness); then the validation kit's run
+rem (kit\run.cmd): validate.exe, its six negative controls and every
+rem example against the real CLR, its report in build\win-ARCH\report.txt.
+rem Every program runs under tests\bounded.c, which ends it (and what it
+rem started) past its bound: a deadlock fails the run, it does not hold it.
+rem Exits 1 at the first failure, after printing what failed.
 rem Never run from the repository's own machine, which has no Windows: see
 rem README.md.
 setlocal EnableExtensions EnableDelayedExpansion
@@ -51,16 +51,13 @@ set CL_FLAGS=/nologo /W4 /WX /I"%MSCOREE_DIR%"
 
 rem ---- tests\bounded.c: every program below runs under it -----------------
 rem Bounds, in seconds, each many times what the program takes: a check of
-rem the header seconds, the suite under a minute, validate.exe a few
-rem minutes (it gives its scheduler child 180 s before it calls it a
-rem deadlock), an example or a negative control under a minute.
+rem the header seconds, the suite under a minute (kit\run.cmd has the
+rem kit's own).
 if not exist "%OUT%\bounded" mkdir "%OUT%\bounded"
 cl %CL_FLAGS% tests\bounded.c /Fo"%OUT%\bounded\\" /Fe"%OUT%\bounded.exe" || goto :failed_build
 set BOUNDED=%CD%\%OUT%\bounded.exe
 set BOUND_CHECK=300
 set BOUND_SUITE=900
-set BOUND_VALIDATE=1200
-set BOUND_EXAMPLE=300
 
 rem ---- the header: compile_check, STATIC, coexist, as C and as C++ --------
 for %%l in (TC TP) do (
@@ -97,37 +94,12 @@ for %%n in (1 2 3 4 5 6) do (
 cl %CL_FLAGS% /LD examples\native\example_native.c /Fo"%EX%\\" /Fe"%EX%\example_native.dll" || goto :failed_build
 "%FRAMEWORK%\csc.exe" /nologo /warnaserror+ /target:library /out:"%EX%\Scenarios.dll" examples\managed\Scenarios.cs || goto :failed_build
 
-rem ---- against the real CLR -------------------------------------------------
-pushd "%EX%"
-"%BOUNDED%" %BOUND_VALIDATE% .\validate.exe > validate.txt 2>&1
-set RC=!ERRORLEVEL!
-type validate.txt
-if not "!RC!"=="0" (echo run_win: FAIL: validate.exe exited !RC! & popd & exit /b 1)
-findstr /b /c:"FAIL" validate.txt > nul && (echo run_win: FAIL: validate.exe reported a FAIL & popd & exit /b 1)
-for %%n in (1 2 3 4 5 6) do (
-    "%BOUNDED%" %BOUND_EXAMPLE% .\validate-control-%%n.exe 16 > control-%%n.txt 2>&1
-    set RC=!ERRORLEVEL!
-    if not "!RC!"=="0" (type control-%%n.txt & echo run_win: FAIL: validate-control-%%n.exe was not caught & popd & exit /b 1)
-    rem Its exit code and its own line, as the Wine runner checks both.
-    findstr /r /c:"^negative control %%n .*: FAIL .* reported: caught" control-%%n.txt || (type control-%%n.txt & echo run_win: FAIL: validate-control-%%n.exe did not say it was caught & popd & exit /b 1)
-)
-for %%h in (host_hello native_time existing_host_control sandbox watchdog throttle) do (
-    "%BOUNDED%" %BOUND_EXAMPLE% .\%%h.exe > %%h.txt 2>&1
-    set RC=!ERRORLEVEL!
-    type %%h.txt
-    if not "!RC!"=="0" (echo run_win: FAIL: %%h.exe exited !RC! & popd & exit /b 1)
-)
-rem The watchdog on the real CLR: the blocked thread named, the spinner aborted
-rem The export is matched without its module: delayed expansion would eat the mark between them.
-"%BOUNDED%" %BOUND_EXAMPLE% .\watchdog.exe 4000 1500 > watchdog-abort.txt 2>&1
-set RC=!ERRORLEVEL!
-type watchdog-abort.txt
-if not "!RC!"=="0" (echo run_win: FAIL: watchdog.exe 4000 1500 exited !RC! & popd & exit /b 1)
-findstr /c:"example_block_ms" watchdog-abort.txt > nul || (echo run_win: FAIL: the watchdog did not name the blocked call & popd & exit /b 1)
-findstr /c:"managed: the spinner was aborted" watchdog-abort.txt > nul || (echo run_win: FAIL: the watchdog's abort did not reach the spinner & popd & exit /b 1)
-rem The scheduler on the real CLR: 8 threads capped at 2 slots.
-findstr /c:"slots busy on average (at most 2)" throttle.txt > nul || (echo run_win: FAIL: throttle.exe printed no slot figures & popd & exit /b 1)
-popd
+rem ---- against the real CLR: the validation kit's own run -----------------
+rem kit\run.cmd runs validate.exe, its negative controls and every example,
+rem each under bounded.exe, and writes the report a kit user sends back.
+copy /y "%BOUNDED%" "%EX%\bounded.exe" > nul || goto :failed_build
+set REPORT=%CD%\%OUT%\report.txt
+call kit\run.cmd "%CD%\%EX%" || (echo run_win: FAIL: a step of kit\run.cmd failed ^(%REPORT%^) & exit /b 1)
 echo run_win: %ARCH%: all passed
 exit /b 0
 
