@@ -1,4 +1,4 @@
-/* clrhost_task.h - v0.6.0 - public domain or MIT, your choice (see end of file)
+/* clrhost_task.h - v0.6.1 - public domain or MIT, your choice (see end of file)
 
    A complete, correct IHostTaskManager for native (C or C++) hosts of the
    .NET Framework CLR 2.0-4.8, with hooks on every managed/native transition.
@@ -815,6 +815,17 @@
    CHANGES
    ===========================================================================
 
+   0.6.1  fixes from a review and a second real host: describe_target
+          reads export tables only within the image (a damaged one no
+          longer faults), names a long export or file name whole, and on
+          POSIX holds the module it reads; a task's own profile report
+          keeps every line; releasing a manager with a quantum no longer
+          waits for a monitor that cannot end (DllMain, process exit); a
+          SetCLRTask from inside ExitTask keeps the task off the
+          scheduler; forced_yields counts S_OK answers only; an Alert on
+          an ended task reaches the totals; only the implementation needs
+          Vista. A CMake package (CMakeLists.txt), and the validation
+          kit as one zip (make kit).
    0.6.0  the scheduler never makes a thread wait for a slot where the CLR
           cannot afford it (cooperative mode, one of the CLR's locks held:
           section 5 of the CLR's contract, which 0.5.0 broke: its waits in
@@ -901,7 +912,7 @@
 
 #define CLRHOST_TASK_VERSION_MAJOR 0
 #define CLRHOST_TASK_VERSION_MINOR 6
-#define CLRHOST_TASK_VERSION_PATCH 0
+#define CLRHOST_TASK_VERSION_PATCH 1
 
 /* ------------------------------------------------------------------------
    >>win32  The Win32 names the API uses. On Windows the toolchain's own
