@@ -3615,7 +3615,8 @@ static ULONGLONG clrhost__os_now_ms(void) { return clrhost__os_ticks() / 1000000
    name (dl_load_write_lock, elf/dl-close.c), so the object's name is read
    while it cannot go. dladdr, which takes another lock and returns the
    names it found, is not called there (dlclose takes the two in the other
-   order). */
+   order). ThreadSanitizer does not see that lock, taken inside ld.so, and
+   reports the read against dlclose's free (tests/tsan.supp). */
 typedef struct clrhost__posix_object {
     SIZE_T addr;
     char *path;  /* the name it was loaded by ("" for the program), or NULL */

@@ -70,6 +70,10 @@ LIMIT=${LIMIT:-600} # seconds per run; one that hangs (a broken wait never retur
 # valgrind's part runs 10 times it. Wine passes it to Windows programs.
 CLRHOST_TEST_SLOW=${CLRHOST_TEST_SLOW:-1}
 export CLRHOST_TEST_SLOW
+# ThreadSanitizer's suppressions: races it reports that are none, each
+# explained in the file.
+TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp ${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS
 export WINEDEBUG=-all
 export WINEPREFIX="${WINEPREFIX:-$PWD/$B/wineprefix}"
 
