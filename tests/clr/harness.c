@@ -521,6 +521,90 @@ void test_mutex_unlock(test_mutex *m)
 #endif
 }
 
+struct test_count {
+    long value;
+#ifdef _WIN32
+    CRITICAL_SECTION cs;
+    CONDITION_VARIABLE changed;
+#else
+    pthread_mutex_t m;
+    pthread_cond_t changed;
+#endif
+};
+
+test_count *test_count_new(void)
+{
+    test_count *c = (test_count *)calloc(1, sizeof *c);
+    if (!c)
+        abort();
+#ifdef _WIN32
+    InitializeCriticalSection(&c->cs);
+    InitializeConditionVariable(&c->changed);
+#else
+    pthread_mutex_init(&c->m, NULL);
+    pthread_cond_init(&c->changed, NULL);
+#endif
+    return c;
+}
+
+void test_count_free(test_count *c)
+{
+#ifdef _WIN32
+    DeleteCriticalSection(&c->cs);
+#else
+    pthread_cond_destroy(&c->changed);
+    pthread_mutex_destroy(&c->m);
+#endif
+    free(c);
+}
+
+long test_count_get(test_count *c)
+{
+    long v;
+#ifdef _WIN32
+    EnterCriticalSection(&c->cs);
+    v = c->value;
+    LeaveCriticalSection(&c->cs);
+#else
+    pthread_mutex_lock(&c->m);
+    v = c->value;
+    pthread_mutex_unlock(&c->m);
+#endif
+    return v;
+}
+
+void test_count_set(test_count *c, long value)
+{
+#ifdef _WIN32
+    EnterCriticalSection(&c->cs);
+    c->value = value;
+    LeaveCriticalSection(&c->cs);
+    WakeAllConditionVariable(&c->changed);
+#else
+    pthread_mutex_lock(&c->m);
+    c->value = value;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->m);
+#endif
+}
+
+long test_count_wait_change(test_count *c, long from)
+{
+    long v;
+#ifdef _WIN32
+    EnterCriticalSection(&c->cs);
+    while ((v = c->value) == from)
+        SleepConditionVariableCS(&c->changed, &c->cs, INFINITE);
+    LeaveCriticalSection(&c->cs);
+#else
+    pthread_mutex_lock(&c->m);
+    while ((v = c->value) == from)
+        pthread_cond_wait(&c->changed, &c->m);
+    pthread_mutex_unlock(&c->m);
+#endif
+    return v;
+}
+
 /* ---- fake ICLRTask ------------------------------------------------------ */
 
 static fake_clr_task *fake_task_from(ICLRTask *This) { return (fake_clr_task *)(void *)This; }

@@ -242,6 +242,17 @@ void test_mutex_free(test_mutex *m);
 void test_mutex_lock(test_mutex *m);
 void test_mutex_unlock(test_mutex *m);
 
+/* A value threads wait on without spinning (a worker for its next job, a
+   dispatcher for its end): a wait that yields in a loop gives a busy
+   machine's other work a time slice per turn, and slowed the fuzzer a
+   hundredfold beside two busy loops. */
+typedef struct test_count test_count;
+test_count *test_count_new(void);
+void test_count_free(test_count *c);
+long test_count_get(test_count *c);
+void test_count_set(test_count *c, long value); /* wakes its waiters */
+long test_count_wait_change(test_count *c, long from); /* until it is not `from`; returns it */
+
 /* ---- fake CLR objects ---------------------------------------------------- */
 
 /* The CLR's per-thread object, as the host sees it: an ICLRTask. When the

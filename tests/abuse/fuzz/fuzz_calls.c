@@ -95,8 +95,8 @@ typedef struct worker {
     int index;
     long thread_id; /* the OS thread id, once the worker runs */
     test_thread *thread;
-    long seq;      /* bumped by the dispatcher for each op */
-    long done;     /* set to seq when the op is finished */
+    test_count *seq;  /* bumped by the dispatcher for each op */
+    test_count *done; /* set to seq when the op is finished */
     int quit;
     unsigned op, a, b, c;
 } worker;
@@ -387,28 +387,25 @@ static void worker_main(void *p)
     long seen = 0;
     T_STORE(&me->thread_id, (long)test_thread_id());
     for (;;) {
-        long seq;
-        while ((seq = T_LOAD(&me->seq)) == seen)
-            test_yield();
-        seen = seq;
+        seen = test_count_wait_change(me->seq, seen);
         if (me->quit)
             break;
         run_op(me->w, me);
-        T_STORE(&me->done, seq);
+        test_count_set(me->done, seen);
     }
 }
 
 static void dispatch(world *w, int i, unsigned op, unsigned a, unsigned b, unsigned c)
 {
     worker *k = &w->workers[i];
-    long seq = T_LOAD(&k->seq) + 1;
+    long seq = test_count_get(k->seq) + 1;
     k->op = op;
     k->a = a;
     k->b = b;
     k->c = c;
-    T_STORE(&k->seq, seq);
-    while (T_LOAD(&k->done) != seq)
-        test_yield();
+    test_count_set(k->seq, seq);
+    while (test_count_wait_change(k->done, seq - 1) != seq)
+        ;
 }
 
 /* Waits until f(w) or about 10 s; returns f(w). */
@@ -488,6 +485,8 @@ int fuzz_one_input(const unsigned char *data, size_t size)
     for (i = 0; i < w->nworkers; ++i) {
         w->workers[i].w = w;
         w->workers[i].index = i;
+        w->workers[i].seq = test_count_new();
+        w->workers[i].done = test_count_new();
         w->workers[i].thread = test_thread_start(worker_main, &w->workers[i]);
     }
     for (ops = 0; r.left && ops < FUZZ_MAX_OPS; ++ops) {
@@ -496,8 +495,10 @@ int fuzz_one_input(const unsigned char *data, size_t size)
     }
     for (i = 0; i < w->nworkers; ++i) {
         w->workers[i].quit = 1;
-        T_STORE(&w->workers[i].seq, T_LOAD(&w->workers[i].seq) + 1);
+        test_count_set(w->workers[i].seq, test_count_get(w->workers[i].seq) + 1);
         test_thread_join(w->workers[i].thread); /* its adopted tasks end here */
+        test_count_free(w->workers[i].seq);
+        test_count_free(w->workers[i].done);
     }
     for (i = 0; i < FUZZ_HANDLES; ++i) {
         IHostTask *t = take(w, (unsigned)i);
