@@ -13,7 +13,7 @@ out=$1
 toolchain=$repo/tests/cmake/mingw-w64-x86_64.cmake
 version=$(sed -n 's/^#define CLRHOST_TASK_VERSION_[A-Z]* \([0-9]*\)$/\1/p' clrhost_task.h | paste -sd. -)
 failed=0
-rm -rf "$out" && mkdir -p "$out"
+rm -rf "$out" && mkdir -p "$out" && out=$(cd "$out" && pwd) # CMake resolves relative paths elsewhere
 
 check() { # check DESCRIPTION COMMAND...
     what=$1
