@@ -2212,8 +2212,6 @@ struct clrhost_task {
     clrhost__os_mutex clr_lock; /* clr_task, clr_calls, clr_closed: see TASK CONTROLS */
     LONG clr_calls;             /* host calls on clr_task under way (clrhost__clr_begin) */
     int clr_closed;             /* ExitTask has begun: no more calls */
-    int counted_out;            /* under clr_lock: its counters went into the manager's
-                                   ended totals; an Alert counts there from now */
     LONG clr_type;              /* the ETaskType the CLR gave; written by the own thread */
     LONG yield_pending;         /* a forced yield asked, not yet answered by SwitchToTask */
     LONG affinity;              /* BeginThreadAffinity nesting; written by the own thread */
@@ -2222,6 +2220,8 @@ struct clrhost_task {
     int adopted;
     int delay_abort;              /* own thread only */
     LONG off_scheduler;           /* LeaveRuntime(0) came; written by the own thread */
+    int counted_out;              /* under clr_lock: its counters went into the manager's
+                                     ended totals; an Alert counts there from now */
     clrhost_task *thread_next;    /* the thread's task for another manager; own thread only */
     clrhost_task *live_prev, *live_next; /* the manager's registry, under manager->lock */
     /* Transition state, written only by the task's own thread; other threads
