@@ -540,8 +540,8 @@
    machines, so the two agree (the tests check 2% over 200 ms; they agree
    to 0.01% here). Elsewhere, or with CLRHOST_TASK_OS_CLOCK, timing reads
    the OS clock on every timed transition, as before 0.4.0 (a few times
-   slower: see README.md). clrhost_task_manager_clock says which it is and
-   at what frequency.
+   slower: see bench/README.md). clrhost_task_manager_clock says which it
+   is and at what frequency.
    - No invariant counter (old processors, some VMs that hide the CPUID
      bit, ARM64): the OS clock, automatically.
    - In a VM: a hypervisor that exposes the invariant bit promises the
@@ -780,7 +780,7 @@
    takes it back with a plain store and a plain load, and takes a lock
    only while a task waits for a slot or runs over the cap.
    Figures, against an empty manager and a typical map-under-a-lock host:
-   README.md, "Performance", and `make bench`.
+   bench/README.md, and `make bench`.
 
    ===========================================================================
    PLATFORMS
