@@ -18,9 +18,10 @@
    PER-TARGET PROFILE, THE CLOCK, SCHEDULER: SLOTS FOR MANAGED CODE,
    PERFORMANCE, PLATFORMS, DOES NOT, CHANGES.
 
-   The code, in this order. Each section's banner starts with its name
-   after two '>' signs, so that grep -n '>[>]' clrhost_task.h (or the same
-   with the two signs side by side) prints this map with line numbers.
+   The code, in this order. Each section's banner starts a comment line
+   with two '>' signs and its name, so that
+   grep -nE '^(/\*)? *>>[a-z0-9_]+' clrhost_task.h prints this map with
+   line numbers (a shift in the code never starts a line).
 
    Declarations, for every file that includes this one
      config            how the API is linked (CLRHOST_TASK_API), the version
@@ -1861,17 +1862,6 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #define CLRHOST__INLINE static __forceinline
 #else
 #define CLRHOST__INLINE static
-#endif
-
-/* x shifted right by n bits. The operator is pasted together from its
-   two characters so that the pair appears in this file only as section
-   marks (see CONTENTS in the manual). */
-#ifndef __CPPCHECK__
-#define CLRHOST__SHIFT_RIGHT(x, n) ((x) > ## > (n))
-#else /* cppcheck cannot paste punctuators (it defines __CPPCHECK__ unless
-         given -D options; tests/run_all.sh defines it then): for the
-         operands here, never negative, the division is the same value */
-#define CLRHOST__SHIFT_RIGHT(x, n) ((x) / (1 << (n)))
 #endif
 
 #define CLRHOST__CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
@@ -4040,10 +4030,10 @@ static void clrhost__counters_finish(clrhost_task_counters *c, const clrhost_tas
 /* A native target's hash, for the tables keyed by target. */
 CLRHOST__INLINE SIZE_T clrhost__target_hash(SIZE_T target)
 {
-    SIZE_T h = CLRHOST__SHIFT_RIGHT(target, 4); /* functions start 16-byte aligned, mostly */
-    h ^= CLRHOST__SHIFT_RIGHT(h, 15);
+    SIZE_T h = target >> 4; /* functions start 16-byte aligned, mostly */
+    h ^= h >> 15;
     h *= (SIZE_T)0x2C1B3C6Du;
-    return h ^ CLRHOST__SHIFT_RIGHT(h, 12);
+    return h ^ (h >> 12);
 }
 
 /* ------------------------------------------------------------------------
@@ -4332,7 +4322,7 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
 
 CLRHOST__INLINE LONG clrhost__depth(const clrhost_task *t)
 {
-    return CLRHOST__SHIFT_RIGHT(clrhost__relaxed_load(&t->position), 1);
+    return clrhost__relaxed_load(&t->position) >> 1;
 }
 
 /* 1 while the innermost frame is native. */
@@ -4348,14 +4338,14 @@ CLRHOST__INLINE LONG clrhost__in_native(const clrhost_task *t)
 /* Frame d's kind, for d < CLRHOST__KIND_CAPACITY. */
 CLRHOST__INLINE int clrhost__frame_kind(const clrhost_task *t, LONG d)
 {
-    return (CLRHOST__SHIFT_RIGHT(t->managed_bits[CLRHOST__SHIFT_RIGHT(d, 3)], d & 7) & 1) ? CLRHOST__FRAME_MANAGED
+    return ((t->managed_bits[d >> 3] >> (d & 7)) & 1) ? CLRHOST__FRAME_MANAGED
                                                                                         : CLRHOST__FRAME_NATIVE_CALL;
 }
 
 CLRHOST__INLINE void clrhost__set_frame_kind(clrhost_task *t, LONG d, int kind)
 {
     unsigned char bit = (unsigned char)(1u << (d & 7));
-    unsigned char *bits = &t->managed_bits[CLRHOST__SHIFT_RIGHT(d, 3)]; /* not `byte`: rpcndr.h's type */
+    unsigned char *bits = &t->managed_bits[d >> 3]; /* not `byte`: rpcndr.h's type */
     if (kind == CLRHOST__FRAME_MANAGED)
         *bits = (unsigned char)(*bits | bit);
     else
@@ -4431,7 +4421,7 @@ CLRHOST__INLINE void clrhost__view_target(clrhost_task *t, LONG from, LONG to, i
 CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind, SIZE_T target)
 {
     LONG from = clrhost__relaxed_load(&t->position);
-    LONG d = CLRHOST__SHIFT_RIGHT(from, 1);
+    LONG d = from >> 1;
     LONG to = CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED);
     clrhost__set_frame_kind(t, d, kind);
     clrhost__view_target(t, from, to, kind, target);
@@ -4490,7 +4480,7 @@ CLRHOST__INLINE void clrhost__view_move(clrhost_task *t, LONG to, ULONGLONG now)
 CLRHOST__INLINE void clrhost__push_timed(const clrhost_task_manager *m, clrhost_task *t, int kind, SIZE_T target)
 {
     LONG from = clrhost__relaxed_load(&t->position);
-    LONG d = CLRHOST__SHIFT_RIGHT(from, 1);
+    LONG d = from >> 1;
     LONG to = CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED);
     clrhost__set_frame_kind(t, d, kind);
     clrhost__view_target(t, from, to, kind, target);
@@ -4504,7 +4494,7 @@ CLRHOST__INLINE void clrhost__push_timed(const clrhost_task_manager *m, clrhost_
 CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *t, int kind, SIZE_T target)
 {
     LONG from = clrhost__relaxed_load(&t->position);
-    LONG d = CLRHOST__SHIFT_RIGHT(from, 1);
+    LONG d = from >> 1;
     LONG to = CLRHOST__POSITION(d + 1, kind != CLRHOST__FRAME_MANAGED);
     if (d < CLRHOST__KIND_CAPACITY)
         clrhost__set_frame_kind(t, d, kind);
@@ -5009,7 +4999,7 @@ static int clrhost__sched_in_managed(const clrhost_task *t)
     LONG position = clrhost__relaxed_load(&t->position);
     if (position & CLRHOST__NATIVE_BIT)
         return 0;
-    return !t->adopted || CLRHOST__SHIFT_RIGHT(position, 1) > 0;
+    return !t->adopted || (position >> 1) > 0;
 }
 
 /* Whether closing the innermost frame goes back into managed code that
@@ -7164,7 +7154,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_
     out->has_clr_task = clrhost__load_ptr(&task->clr_task) != NULL ? TRUE : FALSE;
     out->in_native = (position & CLRHOST__NATIVE_BIT) ? TRUE : FALSE;
     out->off_scheduler = clrhost__relaxed_load(&task->off_scheduler) ? TRUE : FALSE;
-    out->depth = (unsigned)CLRHOST__SHIFT_RIGHT(position, 1);
+    out->depth = (unsigned)(position >> 1);
     out->thread_affinity = (unsigned)clrhost__relaxed_load(&task->affinity);
     out->native_target = target;
     out->waiting = clrhost__relaxed_load(&task->waiting) > 0 ? TRUE : FALSE;
