@@ -785,11 +785,13 @@ static double longest_20_ms_sleep(void)
     int i;
     QueryPerformanceFrequency(&frequency);
     for (i = 0; i < 10; ++i) {
+        double ms;
         QueryPerformanceCounter(&a);
         Sleep(20);
         QueryPerformanceCounter(&b);
-        if ((double)(b.QuadPart - a.QuadPart) * 1000.0 / (double)frequency.QuadPart > longest)
-            longest = (double)(b.QuadPart - a.QuadPart) * 1000.0 / (double)frequency.QuadPart;
+        ms = (double)(b.QuadPart - a.QuadPart) * 1000.0 / (double)frequency.QuadPart;
+        if (ms > longest)
+            longest = ms;
     }
     return longest;
 }
