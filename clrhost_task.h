@@ -1810,6 +1810,9 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #if CLRHOST_TASK_NEGATIVE_CONTROL < 0 || CLRHOST_TASK_NEGATIVE_CONTROL > 6
 #error "CLRHOST_TASK_NEGATIVE_CONTROL is 1 to 6 (a broken build for the validation kit), or undefined"
 #endif
+#if CLRHOST_TASK_NEGATIVE_CONTROL == 6 && defined(CLRHOST_TASK_NO_SCHEDULER)
+#error "CLRHOST_TASK_NEGATIVE_CONTROL=6 breaks the scheduler, which CLRHOST_TASK_NO_SCHEDULER leaves out"
+#endif
 #define CLRHOST__BROKEN(n) (CLRHOST_TASK_NEGATIVE_CONTROL == (n))
 
 #ifndef CLRHOST_TASK_MAX_DEPTH
@@ -2112,7 +2115,9 @@ typedef CONDITION_VARIABLE clrhost__os_cond; /* waits with an SRW lock: Vista's,
 #endif
 #include <dlfcn.h> /* dladdr: the module policy */
 #include <link.h>  /* dl_iterate_phdr */
+#ifndef CLRHOST_TASK_NO_SCHEDULER
 #include <sys/mman.h> /* mprotect: the scheduler's heavy barrier */
+#endif
 
 typedef struct clrhost__posix_thread {
     /* all under clrhost__posix_lock */
@@ -2187,6 +2192,52 @@ typedef struct clrhost__profile {
    to CLRHOST_TASK_MAX_DEPTH frames. */
 #define CLRHOST__VIEW_SLOTS (2 * CLRHOST_TASK_MAX_DEPTH + 2)
 
+#ifndef CLRHOST_TASK_NO_SCHEDULER
+/* The scheduler's state (its code: scheduler), one member of the task and
+   one of the manager. A task's is never touched without a scheduler. */
+typedef struct clrhost__sched_task {
+    LONG on;               /* it is scheduled: written by its own thread only */
+    LONG slot;             /* the slot it holds, lent or not; -1: none. Written under
+                              sched.lock: by the task, by a task that hands it one while it
+                              waits, or by one that took it while it was lent */
+    LONG out;              /* 1 while its slot is lent (it runs no managed code): its own
+                              thread's plain stores, and the lock's grants */
+    LONG taken;            /* under the lock: a task takes its lent slot (see "lent slots") */
+    LONG over;             /* it runs managed code over the cap, with no slot; under the lock */
+    LONG queued;           /* waiting in the queue; under the lock */
+    int fresh;             /* its own thread's: SetCLRTask gave it its turn, and the CLR's
+                              SwitchToTask(0) right after it is no back-off */
+    clrhost_task *next;    /* the queue's link, under the lock */
+    ULONGLONG mark;        /* with timing: when its current stretch of managed code began */
+    ULONGLONG lent_seen;   /* under the lock: 1 + its epoch when a task needing a slot saw it
+                              lent (see clrhost__sched_take_lent); 0: not seen */
+    ULONGLONG seen_epoch, seen_at; /* the quantum's monitor's own */
+    int yield_asked;       /* the monitor's own: it asked this stretch to yield */
+    clrhost__os_cond wake; /* signalled when it is handed a slot */
+} clrhost__sched_task;
+
+/* The manager's: configuration, then the slots and their FIFO queue under
+   its lock, then the quantum's monitor. */
+typedef struct clrhost__sched_manager {
+    unsigned slots;        /* 0: no scheduler */
+    unsigned kinds;        /* CLRHOST_TASK_KIND_BIT of each kind scheduled */
+    int foreign;
+    ULONGLONG quantum;     /* clock ticks; 0: no monitor */
+    unsigned quantum_ms;
+    clrhost__os_mutex lock;
+    clrhost_task **holder; /* [slots]: who holds each slot, lent or not; then the free slots */
+    LONG *free_slots;      /* [slots], free_count of them in use */
+    unsigned free_count;
+    clrhost_task *head, *tail; /* the queue of tasks waiting for a slot */
+    LONG waiters;          /* its length, also read without the lock (relaxed): every
+                              task going out reads it */
+    LONG over;             /* tasks over the cap now; read without the lock by the monitor */
+    clrhost__os_cond monitor_wake, monitor_gone;
+    int monitor_stop, monitor_done; /* under the lock */
+    DWORD monitor_thread;
+} clrhost__sched_manager;
+#endif
+
 struct clrhost_task {
     clrhost__IHostTask iface; /* first: IHostTask * and clrhost_task * share an address */
     LONG shared_refs;   /* atomic; carries CLRHOST__OWNER_BIAS while a thread owns the task */
@@ -2230,25 +2281,9 @@ struct clrhost_task {
     int closing;     /* 1 + the kind of the frame whose closing hook runs; 0: none (own thread) */
     clrhost__profile *profile; /* CLRHOST_TASK_PROFILE: its own lines, allocated with it */
     clrhost__profile_line *profile_last; /* the line its last native call went to (own thread) */
-    /* The scheduler's (see scheduler); never touched without one. */
-    LONG sched;               /* it is scheduled: written by its own thread only */
-    LONG sched_slot;          /* the slot it holds, lent or not; -1: none. Written under
-                                 sched_lock: by the task, by a task that hands it one while it
-                                 waits, or by one that took it while it was lent */
-    LONG sched_out;           /* 1 while its slot is lent (it runs no managed code): its own
-                                 thread's plain stores, and sched_lock's grants */
-    LONG sched_taken;         /* under sched_lock: a task takes its lent slot (see "lent slots") */
-    LONG sched_over;          /* it runs managed code over the cap, with no slot; under sched_lock */
-    LONG sched_queued;        /* waiting in the queue; under sched_lock */
-    int sched_fresh;          /* its own thread's: SetCLRTask gave it its turn, and the CLR's
-                                 SwitchToTask(0) right after it is no back-off */
-    clrhost_task *sched_next; /* the queue's link, under sched_lock */
-    ULONGLONG sched_mark;     /* with timing: when its current stretch of managed code began */
-    ULONGLONG sched_lent_seen; /* under sched_lock: 1 + its epoch when a task needing a slot saw it
-                                  lent (see clrhost__sched_take_lent); 0: not seen */
-    ULONGLONG sched_seen_epoch, sched_seen_at; /* the quantum's monitor's own */
-    int sched_yield_asked;    /* the monitor's own: it asked this stretch to yield */
-    clrhost__os_cond sched_wake; /* signalled when it is handed a slot */
+#ifndef CLRHOST_TASK_NO_SCHEDULER
+    clrhost__sched_task sched; /* the scheduler's; never touched without one */
+#endif
 };
 
 /* The manager, and the module policy's table it holds. */
@@ -2311,24 +2346,9 @@ struct clrhost_task_manager {
     clrhost_task_kind_stats ended_by_kind[CLRHOST_TASK_KIND_COUNT]; /* counters in clock ticks */
     ULONGLONG late_alerts[CLRHOST_TASK_KIND_COUNT]; /* Alerts on tasks counted out already */
     clrhost__profile *ended_profile; /* CLRHOST_TASK_PROFILE: ended tasks' lines summed */
-    /* The scheduler (schedule.slots > 0): configuration, then the slots
-       and their FIFO queue under sched_lock, then the quantum's monitor. */
-    unsigned sched_slots;        /* 0: no scheduler */
-    unsigned sched_kinds;        /* CLRHOST_TASK_KIND_BIT of each kind scheduled */
-    int sched_foreign;
-    ULONGLONG sched_quantum;     /* clock ticks; 0: no monitor */
-    unsigned sched_quantum_ms;
-    clrhost__os_mutex sched_lock;
-    clrhost_task **sched_holder; /* [sched_slots]: who holds each slot, lent or not; then the free slots */
-    LONG *sched_free;            /* [sched_slots], sched_free_count of them in use */
-    unsigned sched_free_count;
-    clrhost_task *sched_head, *sched_tail; /* the queue of tasks waiting for a slot */
-    LONG sched_waiters;          /* its length, also read without the lock (relaxed): every
-                                    task going out reads it */
-    LONG sched_over;             /* tasks over the cap now; read without the lock by the monitor */
-    clrhost__os_cond monitor_wake, monitor_gone;
-    int monitor_stop, monitor_done; /* under sched_lock */
-    DWORD monitor_thread;
+#ifndef CLRHOST_TASK_NO_SCHEDULER
+    clrhost__sched_manager sched; /* schedule.slots > 0 */
+#endif
     LONG memory_refs;            /* the manager's block: 1, plus 1 while the monitor runs */
     /* rare events, updated with locked adds */
     ULONGLONG refused;
@@ -2342,6 +2362,68 @@ typedef struct clrhost__host_control {
     clrhost_task_manager *manager;  /* holds a reference */
     clrhost__IHostControl *inner;   /* the host's own, AddRef'd, or NULL */
 } clrhost__host_control;
+
+/* ------------------------------------------------------------------------
+   >>points  Where the core calls its features: the scheduler, the
+   profile and the live view are each one block (scheduler, profile,
+   task_view) that the core meets only here, by these names, at a task
+   made and freed, a manager made and ended, a frame pushed and closed,
+   SetCLRTask, a wait, a task's end, and the statistics and view. A block
+   compiled out (CLRHOST_TASK_NO_SCHEDULER, _NO_PROFILE, _NO_TASK_VIEW)
+   leaves its points empty, and its public functions answering E_NOTIMPL
+   (in api_impl).
+   ------------------------------------------------------------------------ */
+
+#if defined(CLRHOST_TASK_NO_SCHEDULER) || defined(CLRHOST_TASK_NO_PROFILE)
+/* A configuration asks for a feature this build left out: E_INVALIDARG,
+   and why, to the configuration's log_fn (there is no manager yet). */
+static CLRHOST__COLD HRESULT clrhost__missing_feature(const clrhost_task_config *config, const char *message)
+{
+    if (config->log_fn)
+        config->log_fn(config->hooks.user, CLRHOST_TASK_LOG_ERROR, NULL, message);
+    return E_INVALIDARG;
+}
+#endif
+
+#ifndef CLRHOST_TASK_NO_SCHEDULER
+#define clrhost__sched_on(m) ((m)->sched.slots != 0)
+static HRESULT clrhost__sched_config_check(const clrhost_task_config *config);
+static void clrhost__sched_configure(clrhost_task_manager *m, const clrhost_task_schedule *s);
+static HRESULT clrhost__sched_manager_made(clrhost_task_manager *m);
+static void clrhost__sched_manager_ended(clrhost_task_manager *m);
+static void clrhost__sched_manager_freed(clrhost_task_manager *m);
+static void clrhost__sched_task_made(clrhost_task *t);
+static void clrhost__sched_task_freed(clrhost_task *t);
+static void clrhost__sched_join(clrhost_task_manager *m, clrhost_task *t);     /* SetCLRTask */
+static void clrhost__sched_retire(clrhost_task_manager *m, clrhost_task *t);   /* the task's end */
+static int clrhost__sched_pause(clrhost_task_manager *m, clrhost_task *t);     /* a wait begins */
+static void clrhost__sched_resume(clrhost_task_manager *m, clrhost_task *t, int paused); /* and ends */
+static void clrhost__sched_choose_vtable(clrhost_task_manager *m);
+static int clrhost__sched_drops_manager(clrhost_task_manager *m, const GUID *iid, void **object);
+static void clrhost__sched_stats(clrhost_task_manager *m, clrhost_task_manager_stats *out);
+static void clrhost__sched_view(const clrhost_task *t, clrhost_task_view *out);
+static void clrhost__sched_monitor(void *manager); /* the platform layer's monitor thread runs it */
+#else
+#define clrhost__sched_on(m) 0
+#define clrhost__sched_config_check(config) \
+    ((config)->schedule.slots ? clrhost__missing_feature((config), "schedule.slots asks for the scheduler, " \
+                                                         "which this build leaves out (CLRHOST_TASK_NO_SCHEDULER)") \
+                              : S_OK)
+#define clrhost__sched_configure(m, s) ((void)0)
+#define clrhost__sched_manager_made(m) S_OK
+#define clrhost__sched_manager_ended(m) ((void)0)
+#define clrhost__sched_manager_freed(m) ((void)0)
+#define clrhost__sched_task_made(t) ((void)0)
+#define clrhost__sched_task_freed(t) ((void)0)
+#define clrhost__sched_join(m, t) ((void)0)
+#define clrhost__sched_retire(m, t) ((void)0)
+#define clrhost__sched_pause(m, t) 0
+#define clrhost__sched_resume(m, t, paused) ((void)(paused))
+#define clrhost__sched_choose_vtable(m) ((void)0)
+#define clrhost__sched_drops_manager(m, iid, object) 0
+#define clrhost__sched_stats(m, out) ((void)0)
+#define clrhost__sched_view(t, out) ((out)->slot = -1)
+#endif
 
 /* ------------------------------------------------------------------------
    >>atomics  Atomics (by compiler). Refcounts and flags are LONG; per-task
@@ -2494,7 +2576,6 @@ CLRHOST__INLINE void clrhost__count(volatile ULONGLONG *p, ULONGLONG by)
 /* Implemented in task_life, called from the platform layer. */
 static DWORD clrhost__task_thread_main(void *task);
 static void clrhost__on_thread_exit(void *slot_value);
-static void clrhost__sched_monitor(void *manager); /* in scheduler */
 /* Implemented in helpers, called from the platform layer. */
 static void clrhost__name_append_n(clrhost__name *name, const char *text, size_t count);
 static void clrhost__name_append(clrhost__name *name, const char *text);
@@ -2511,6 +2592,7 @@ static void clrhost__os_mutex_init(clrhost__os_mutex *l) { InitializeSRWLock(l);
 static void clrhost__os_mutex_destroy(clrhost__os_mutex *l) { (void)l; }
 static void clrhost__os_mutex_lock(clrhost__os_mutex *l) { AcquireSRWLockExclusive(l); }
 static void clrhost__os_mutex_unlock(clrhost__os_mutex *l) { ReleaseSRWLockExclusive(l); }
+#ifndef CLRHOST_TASK_NO_SCHEDULER /* condition variables: only the scheduler waits on them */
 static void clrhost__os_cond_init(clrhost__os_cond *c) { InitializeConditionVariable(c); }
 static void clrhost__os_cond_destroy(clrhost__os_cond *c) { (void)c; }
 static void clrhost__os_cond_signal(clrhost__os_cond *c) { WakeConditionVariable(c); }
@@ -2520,6 +2602,7 @@ static void clrhost__os_cond_wait(clrhost__os_cond *c, clrhost__os_mutex *l, DWO
 {
     (void)SleepConditionVariableSRW(c, l, ms, 0);
 }
+#endif
 
 /* The calling thread's TEB, from its own address in it (NT_TIB.Self), at
    a fixed offset of the segment the ABI gives it (gs on x64, fs on x86).
@@ -2570,6 +2653,7 @@ static HRESULT clrhost__win32_error(void)
     return e ? HRESULT_FROM_WIN32(e) : E_UNEXPECTED;
 }
 
+#ifndef CLRHOST_TASK_NO_SCHEDULER
 /* The heavy side of the scheduler's asymmetric fence (see "lent slots"
    in scheduler): FlushProcessWriteBuffers, which interrupts every
    processor that runs a thread of the process. Wine before 9.0 has it as
@@ -2621,6 +2705,7 @@ static void clrhost__os_heavy_barrier(void)
     (void)VirtualProtect((void *)page, 1, PAGE_NOACCESS, &old);
     ReleaseSRWLockExclusive(&clrhost__barrier_lock);
 }
+#endif
 
 static DWORD WINAPI clrhost__win32_thread_entry(LPVOID task)
 {
@@ -2639,6 +2724,7 @@ static HRESULT clrhost__os_thread_create(clrhost__os_thread *t, SIZE_T stack, vo
     return t->handle ? S_OK : clrhost__win32_error();
 }
 
+#ifndef CLRHOST_TASK_NO_SCHEDULER
 static DWORD WINAPI clrhost__win32_monitor_entry(LPVOID manager)
 {
     clrhost__sched_monitor(manager);
@@ -2653,6 +2739,7 @@ static HRESULT clrhost__os_monitor_start(void *manager)
     CloseHandle(h);
     return S_OK;
 }
+#endif
 
 static HRESULT clrhost__os_thread_resume(clrhost__os_thread *t)
 {
@@ -3199,6 +3286,7 @@ static void clrhost__os_mutex_destroy(clrhost__os_mutex *l) { pthread_mutex_dest
 static void clrhost__os_mutex_lock(clrhost__os_mutex *l) { pthread_mutex_lock(l); }
 static void clrhost__os_mutex_unlock(clrhost__os_mutex *l) { pthread_mutex_unlock(l); }
 
+#ifndef CLRHOST_TASK_NO_SCHEDULER /* condition variables: only the scheduler waits on them */
 static void clrhost__os_cond_init(clrhost__os_cond *c)
 {
     pthread_condattr_t attr;
@@ -3227,7 +3315,9 @@ static void clrhost__os_cond_wait(clrhost__os_cond *c, clrhost__os_mutex *l, DWO
     }
     (void)pthread_cond_timedwait(c, l, &until);
 }
+#endif
 
+#ifndef CLRHOST_TASK_NO_SCHEDULER
 /* The heavy side of the scheduler's asymmetric fence (see "lent slots"
    in scheduler): Linux's membarrier (private expedited: every running
    thread of the process executes a full barrier, since Linux 4.14),
@@ -3289,6 +3379,7 @@ static void clrhost__os_heavy_barrier(void)
     (void)mprotect(clrhost__barrier_page, clrhost__barrier_page_size, PROT_NONE);
     pthread_mutex_unlock(&clrhost__barrier_lock);
 }
+#endif
 
 /* errno's address, taken once per thread: every hook call saves and
    restores it, and &errno is a call into libc each time. */
@@ -3445,6 +3536,7 @@ static HRESULT clrhost__os_thread_create(clrhost__os_thread *t, SIZE_T stack, vo
     return S_OK;
 }
 
+#ifndef CLRHOST_TASK_NO_SCHEDULER
 static void *clrhost__posix_monitor_entry(void *manager)
 {
     clrhost__sched_monitor(manager);
@@ -3463,6 +3555,7 @@ static HRESULT clrhost__os_monitor_start(void *manager)
     pthread_attr_destroy(&attr);
     return e ? clrhost__posix_error(e) : S_OK;
 }
+#endif
 
 static HRESULT clrhost__os_thread_resume(clrhost__os_thread *t)
 {
@@ -3849,7 +3942,7 @@ static void clrhost__clock_choose(clrhost_task_manager *m)
     m->tsc = 0;
     m->tick_frequency = clrhost__os_tick_frequency();
 #if CLRHOST__HAVE_TSC
-    if (((m->flags & CLRHOST_TASK_TIMING) || m->sched_slots) && !(m->flags & CLRHOST_TASK_OS_CLOCK)) {
+    if (((m->flags & CLRHOST_TASK_TIMING) || clrhost__sched_on(m)) && !(m->flags & CLRHOST_TASK_OS_CLOCK)) {
         ULONGLONG hz = clrhost__tsc_frequency();
         if (hz) {
             m->tsc = 1;
@@ -4753,8 +4846,7 @@ static CLRHOST__COLD void clrhost__task_free(clrhost_task *t)
         clr->lpVtbl->Release(clr);
     clrhost__os_thread_close(&t->thread);
     clrhost__os_mutex_destroy(&t->clr_lock);
-    if (m->sched_slots)
-        clrhost__os_cond_destroy(&t->sched_wake);
+    clrhost__sched_task_freed(t);
     if (t->profile)
         clrhost__free(m, t->profile);
     clrhost__free(m, t);
@@ -4933,661 +5025,6 @@ static int clrhost__clr_reserved(const clrhost_task *t)
 }
 
 /* ------------------------------------------------------------------------
-   >>scheduler  SQL Server's scheduler model without fibers (SCHEDULER in
-   the manual), under section 5's first rule: a task never waits for a
-   slot where the CLR cannot afford it. N slots; a scheduled task holds
-   one while it runs managed code, lends it while it calls out or waits,
-   and needs one again when it comes back. The slots, their holders and
-   the queue are under sched_lock; a task waits for a slot on its own
-   condition variable, which lets the lock go, so no lock of ours is held
-   across a wait, a hook or a call into the CLR. Without a scheduler none
-   of it runs: the manager's vtable then has none of the methods that
-   call it.
-
-   Lent slots. A task keeps its slot across its native calls and waits,
-   lent: it marks itself out (sched_out) with a plain store, and back in
-   with another; neither takes a lock or a locked instruction while
-   nobody waits. A task that needs a slot takes a lent one under
-   sched_lock: it sets the holder's sched_taken, makes every thread of
-   the process run a full barrier (clrhost__os_heavy_barrier: membarrier
-   on Linux, FlushProcessWriteBuffers on Windows), then reads the
-   holder's sched_out again: still out, the slot is its. The holder,
-   coming back, stores sched_out = 0, then reads sched_taken. The barrier
-   is the fence the holder does not pay for: at some point of the
-   holder's run it orders the holder's store before its read, so either
-   the taker sees the holder back (and lets go) or the holder sees its
-   slot taken (and asks for one under the lock); never neither. It is
-   the CLR's own way of suspending threads for a GC against their plain
-   stores of m_fPreemptiveGCDisabled. A holder that goes out while a
-   task waits hands its slot over at once; a waiter and a holder that
-   miss each other's store as the holder goes out are caught by the
-   queue's first, which looks at the holders again every millisecond.
-
-   Where a task may wait. Only where section 5 says the thread is
-   preemptive and holds none of the CLR's locks: its BeginThreadAffinity
-   nesting is 0 (the CLR brackets every lock it holds with it,
-   vm/crst.cpp:464-467, 549-551), and its ICLRTask says it needs no
-   priority scheduling (m_fPreemptiveGCDisabled clear, vm/threads.cpp:
-   11974-11986), asked only when it would wait; or SetCLRTask, where the
-   thread is still unstarted, which a GC skips (vm/threads.cpp:
-   6489-6500). A reverse call is always cooperative (vm/amd64/
-   UMThunkStub.asm:183-208): it never waits. A task that finds no slot
-   where it must not wait runs over the cap: counted (over_cap), shown
-   (the view's over_cap), and back under it at its next place to wait.
-   ------------------------------------------------------------------------ */
-
-/* Whether a task of this kind and origin is scheduled. The CLR's own
-   critical threads never are: the kinds are checked when the manager is
-   made (GC, finalizer, AD-unload helper, debugger helper and the thread
-   pool's wait, gate and timer threads are refused there). */
-static int clrhost__sched_wants_task(const clrhost_task_manager *m, const clrhost_task *t)
-{
-    clrhost_task_kind kind = clrhost__task_kind(t);
-    if (t->adopted && !m->sched_foreign)
-        return 0;
-    return kind != CLRHOST_TASK_KIND_UNKNOWN && (m->sched_kinds & CLRHOST_TASK_KIND_BIT(kind)) != 0;
-}
-
-/* Whether the task, where its frames say it is now, runs managed code
-   that needs a slot: its innermost frame is managed (a reverse call), or
-   it has no frame open and its thread is the CLR's (a created task's
-   thread runs managed code at depth 0). An adopted thread at depth 0 is
-   in its own native code, or in managed code the host called through the
-   hosting API, which no transition announces: not counted. [INF] */
-static int clrhost__sched_in_managed(const clrhost_task *t)
-{
-    LONG position = clrhost__relaxed_load(&t->position);
-    if (position & CLRHOST__NATIVE_BIT)
-        return 0;
-    return !t->adopted || (position >> 1) > 0;
-}
-
-/* Whether closing the innermost frame goes back into managed code that
-   needs a slot (see clrhost__sched_in_managed). */
-CLRHOST__INLINE int clrhost__sched_close_leads_in(const clrhost_task *t)
-{
-    LONG d = clrhost__depth(t) - 1; /* the frame to close */
-    if (d <= 0)
-        return d == 0 && !t->adopted;
-    return !clrhost__native_below(t, d - 1);
-}
-
-/* ---- the fast paths: a lent slot goes out and comes back ---------------- */
-
-static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t);
-static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t);
-
-/* The task leaves managed code (a native call, a wait): its slot is lent
-   from now, or handed to the queue's first if a task waits. A task over
-   the cap is back under it. */
-CLRHOST__INLINE void clrhost__sched_out(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (clrhost__relaxed_load(&t->sched_slot) >= 0) {
-        clrhost__relaxed_store(&t->sched_out, 1);
-        clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
-        if (clrhost__relaxed_load(&m->sched_waiters))
-            clrhost__sched_hand_over(m, t);
-    } else if (clrhost__relaxed_load(&t->sched_over)) {
-        clrhost__sched_over_ends(m, t);
-    }
-}
-
-/* The task comes back into managed code: 1 while its lent slot is still
-   its own, 0 when it must ask for one (clrhost__sched_acquire). */
-CLRHOST__INLINE int clrhost__sched_in(clrhost_task *t)
-{
-    if (clrhost__relaxed_load(&t->sched_slot) < 0)
-        return 0;
-    clrhost__relaxed_store(&t->sched_out, 0);
-    clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
-    return !clrhost__relaxed_load(&t->sched_taken);
-}
-
-/* With timing, on the task's own thread: the stretch of managed code
-   since sched_mark, to slot_ns (it held a slot) or over_cap_ns, and a new
-   stretch from `now`. The transitions' own clock reads give `now`. */
-static void clrhost__sched_charge(clrhost_task *t, ULONGLONG now)
-{
-    ULONGLONG stretch = clrhost__elapsed(t->sched_mark, now);
-    if (clrhost__relaxed_load(&t->sched_over))
-        clrhost__count(&t->counts.over_cap_ns, stretch);
-    else if (clrhost__relaxed_load(&t->sched_slot) >= 0)
-        clrhost__count(&t->counts.slot_ns, stretch);
-    t->sched_mark = now;
-}
-
-/* ---- where a task may wait -------------------------------------------------- */
-
-#define CLRHOST__SCHED_NEVER_WAIT 0 /* ReverseEnterRuntime: cooperative */
-#define CLRHOST__SCHED_MAY_WAIT 1   /* SetCLRTask: unstarted, or preemptive with no lock */
-#define CLRHOST__SCHED_ASK 2        /* anywhere else: the CLR's mode decides */
-
-/* Asks the CLR only when the task would wait: a call into the CLR, on
-   its own thread, with no lock of ours held. */
-static CLRHOST__COLD int clrhost__sched_may_wait(clrhost_task *t, int how)
-{
-    clrhost__ICLRTask *clr;
-    BOOL cooperative = TRUE;
-    if (how == CLRHOST__SCHED_NEVER_WAIT || clrhost__relaxed_load(&t->affinity) > 0)
-        return 0; /* cooperative, or holding one of the CLR's locks */
-    if (how == CLRHOST__SCHED_MAY_WAIT)
-        return 1;
-    if (FAILED(clrhost__clr_begin(t, &clr)))
-        return 0;
-    if (FAILED(clr->lpVtbl->NeedsPriorityScheduling(clr, &cooperative)))
-        cooperative = TRUE;
-    clrhost__clr_end(t, clr);
-    return !cooperative;
-}
-
-/* ---- the slots and the queue, under sched_lock ---------------------------- */
-
-/* A sum of the task's own counters that moves whenever a stretch of its
-   managed code ends (a native call, a reverse call's end, a Sleep, a
-   Join, a SwitchToTask): read by other threads to tell one stretch, or
-   one lending, from the next. */
-static ULONGLONG clrhost__sched_epoch(const clrhost_task *t)
-{
-    return clrhost__load64(&t->counts.leave_runtime) + clrhost__load64(&t->counts.reverse_leave_runtime) +
-           clrhost__load64(&t->counts.sleeps) + clrhost__load64(&t->counts.joins) +
-           clrhost__load64(&t->counts.switches);
-}
-
-/* `t` holds slot s, in managed code. */
-static void clrhost__sched_grant(clrhost_task_manager *m, clrhost_task *t, LONG s)
-{
-    m->sched_holder[s] = t;
-    clrhost__relaxed_store(&t->sched_out, 0);
-    clrhost__relaxed_store(&t->sched_taken, 0);
-    clrhost__relaxed_store(&t->sched_slot, s);
-    if (t->sched_over) { /* back under the cap */
-        clrhost__relaxed_store(&t->sched_over, 0);
-        clrhost__relaxed_store(&m->sched_over, m->sched_over - 1);
-    }
-}
-
-static void clrhost__sched_enqueue(clrhost_task_manager *m, clrhost_task *t)
-{
-    t->sched_next = NULL;
-    if (m->sched_tail)
-        m->sched_tail->sched_next = t;
-    else
-        m->sched_head = t;
-    m->sched_tail = t;
-    clrhost__relaxed_store(&t->sched_queued, 1);
-    clrhost__relaxed_store(&m->sched_waiters, m->sched_waiters + 1);
-}
-
-/* Slot s has no holder now: the queue's first gets it (returns 1), or it
-   is free. The new first is woken too: it watches the lent slots. */
-static int clrhost__sched_pass(clrhost_task_manager *m, LONG s)
-{
-    clrhost_task *next = CLRHOST__BROKEN(6) ? NULL : m->sched_head;
-    m->sched_holder[s] = NULL;
-    if (!next) {
-        m->sched_free[m->sched_free_count++] = s;
-        return 0;
-    }
-    m->sched_head = next->sched_next;
-    if (!m->sched_head)
-        m->sched_tail = NULL;
-    next->sched_next = NULL;
-    clrhost__relaxed_store(&next->sched_queued, 0);
-    clrhost__relaxed_store(&m->sched_waiters, m->sched_waiters - 1);
-    clrhost__sched_grant(m, next, s);
-    clrhost__os_cond_signal(&next->sched_wake);
-    if (m->sched_head)
-        clrhost__os_cond_signal(&m->sched_head->sched_wake);
-    return 1;
-}
-
-/* Takes up to `want` lent slots from their holders (see "lent slots"),
-   each passed on (clrhost__sched_pass). Returns how many. Only a holder
-   seen out at an earlier look, with no stretch of managed code since
-   (clrhost__sched_epoch), is taken from: one in a short native call is
-   back before the next look, and hands its slot over itself as it goes
-   out again while someone waits, with no barrier at all. The looks come
-   as a task asks for a slot (twice, an OS yield apart, if the first
-   saw one: *seen) and every millisecond from the queue's first. Every
-   holder marked here is one that was out and not taken: a taken holder
-   leaves sched_holder at once, and a holder back in meanwhile is
-   unmarked. */
-static CLRHOST__COLD unsigned clrhost__sched_take_lent(clrhost_task_manager *m, unsigned want, int *seen_lent)
-{
-    unsigned s, marked = 0, got = 0;
-    for (s = 0; s < m->sched_slots && marked < want; ++s) {
-        clrhost_task *h = m->sched_holder[s];
-        ULONGLONG seen;
-        if (!h || !clrhost__relaxed_load(&h->sched_out) || clrhost__relaxed_load(&h->sched_taken))
-            continue;
-        seen = 1 + clrhost__sched_epoch(h);
-        if (h->sched_lent_seen != seen) { /* first seen out in this lending: taken at a later look */
-            h->sched_lent_seen = seen;
-            if (seen_lent)
-                *seen_lent = 1;
-            continue;
-        }
-        clrhost__relaxed_store(&h->sched_taken, 1);
-        ++marked;
-    }
-    if (!marked)
-        return 0;
-    clrhost__os_heavy_barrier();
-    for (s = 0; s < m->sched_slots; ++s) {
-        clrhost_task *h = m->sched_holder[s];
-        if (!h || !clrhost__relaxed_load(&h->sched_taken))
-            continue;
-        if (clrhost__relaxed_load(&h->sched_out)) { /* still out: the slot goes; it learns when back */
-            clrhost__relaxed_store(&h->sched_slot, -1);
-            (void)clrhost__sched_pass(m, (LONG)s);
-            ++got;
-        } else { /* back in meanwhile: it keeps it */
-            clrhost__relaxed_store(&h->sched_taken, 0);
-        }
-    }
-    return got;
-}
-
-/* A free slot, or a lent one, for `t` if nobody is queued before it.
-   *seen_lent: a lent one was seen, to be taken at a later look. */
-static int clrhost__sched_take_available(clrhost_task_manager *m, clrhost_task *t, int *seen_lent)
-{
-    if (m->sched_head)
-        return 0; /* FIFO: the queue first */
-    if (!m->sched_free_count && !clrhost__sched_take_lent(m, 1, seen_lent))
-        return 0;
-    clrhost__sched_grant(m, t, m->sched_free[--m->sched_free_count]);
-    return 1;
-}
-
-/* Whether `t`, back from out, still holds its lent slot; if it was taken
-   meanwhile, that is counted (a hand-over) and forgotten. */
-static int clrhost__sched_reclaim(clrhost_task_manager *m, clrhost_task *t)
-{
-    LONG s = clrhost__relaxed_load(&t->sched_slot);
-    if (s >= 0 && m->sched_holder[s] == t) {
-        clrhost__relaxed_store(&t->sched_out, 0);
-        clrhost__relaxed_store(&t->sched_taken, 0);
-        return 1;
-    }
-    if (clrhost__relaxed_load(&t->sched_taken)) {
-        clrhost__relaxed_store(&t->sched_taken, 0);
-        clrhost__count(&t->counts.slot_handoffs, 1);
-    }
-    clrhost__relaxed_store(&t->sched_slot, -1);
-    return 0;
-}
-
-/* Joins the queue and waits, not alertable (an Alert stays pending for
-   its next alertable Sleep or Join), until a slot is handed to it; while
-   it is first, it looks at the lent slots every millisecond. Returns
-   the ticks it waited. */
-static ULONGLONG clrhost__sched_queue_up(clrhost_task_manager *m, clrhost_task *t)
-{
-    ULONGLONG asked = clrhost__ticks(m);
-    clrhost__sched_enqueue(m, t);
-    (void)clrhost__sched_take_lent(m, (unsigned)m->sched_waiters, NULL);
-    if (m->sched_quantum)
-        clrhost__os_cond_signal(&m->monitor_wake); /* someone waits: holders past the quantum must yield */
-    while (clrhost__relaxed_load(&t->sched_slot) < 0) {
-        clrhost__os_cond_wait(&t->sched_wake, &m->sched_lock, m->sched_head == t ? 1 : INFINITE);
-        if (clrhost__relaxed_load(&t->sched_slot) < 0 && m->sched_head == t)
-            (void)clrhost__sched_take_lent(m, 1, NULL);
-    }
-    return clrhost__elapsed(asked, clrhost__ticks(m));
-}
-
-/* ---- the slow paths ------------------------------------------------------------ */
-
-/* The task needs a slot to run managed code: it has none, or its lent
-   one may have been taken. It gets one at once, or waits for one where
-   `how` allows it (clrhost__sched_may_wait), or runs over the cap.
-   Returns the ticks it waited for one. */
-static CLRHOST__COLD ULONGLONG clrhost__sched_acquire(clrhost_task_manager *m, clrhost_task *t, int how)
-{
-    ULONGLONG waited = 0;
-    int may_wait = -1, over = 0, seen_lent = 0;
-    DWORD kept_error = clrhost__os_get_last_error(); /* a timed wait sets it on Windows */
-    for (;;) {
-        clrhost__os_mutex_lock(&m->sched_lock);
-        if (clrhost__sched_reclaim(m, t))
-            break; /* still its own */
-        if (clrhost__sched_take_available(m, t, &seen_lent)) {
-            clrhost__count(&t->counts.slot_takes, 1);
-            break;
-        }
-        if (may_wait >= 0) { /* decided, and still nothing at hand */
-            if (may_wait) {
-                if (t->sched_over) { /* it stops running managed code to wait */
-                    clrhost__relaxed_store(&t->sched_over, 0);
-                    clrhost__relaxed_store(&m->sched_over, m->sched_over - 1);
-                }
-                waited = clrhost__sched_queue_up(m, t);
-                clrhost__count(&t->counts.slot_waits, 1);
-                clrhost__count(&t->counts.slot_takes, 1);
-                clrhost__count(&t->counts.slot_wait_ns, waited);
-            } else if (!t->sched_over) {
-                clrhost__relaxed_store(&t->sched_over, 1);
-                clrhost__relaxed_store(&m->sched_over, m->sched_over + 1);
-                over = 1;
-            }
-            break;
-        }
-        clrhost__os_mutex_unlock(&m->sched_lock);
-        may_wait = clrhost__sched_may_wait(t, how); /* a call into the CLR: no lock held */
-        if (seen_lent)
-            clrhost__os_yield(); /* a holder seen lent has a moment to come back (take_lent) */
-    }
-    clrhost__os_mutex_unlock(&m->sched_lock);
-    if (over)
-        clrhost__count(&t->counts.over_cap, 1);
-    clrhost__os_set_last_error(kept_error);
-    return waited;
-}
-
-/* A task going out hands its slot to the queue's first. */
-static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t)
-{
-    LONG s;
-    int handed = 0;
-    clrhost__os_mutex_lock(&m->sched_lock);
-    s = clrhost__relaxed_load(&t->sched_slot);
-    if (s >= 0 && m->sched_holder[s] == t && m->sched_head) {
-        clrhost__relaxed_store(&t->sched_slot, -1);
-        handed = clrhost__sched_pass(m, s);
-    }
-    clrhost__os_mutex_unlock(&m->sched_lock);
-    if (handed)
-        clrhost__count(&t->counts.slot_handoffs, 1);
-}
-
-/* A task over the cap leaves managed code. */
-static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t)
-{
-    clrhost__os_mutex_lock(&m->sched_lock);
-    if (t->sched_over) {
-        clrhost__relaxed_store(&t->sched_over, 0);
-        clrhost__relaxed_store(&m->sched_over, m->sched_over - 1);
-    }
-    clrhost__os_mutex_unlock(&m->sched_lock);
-}
-
-/* The slot, if any, goes back (to the queue's first, or free), and the
-   task is under the cap: its end, LeaveRuntime(0). */
-static CLRHOST__COLD void clrhost__sched_let_go(clrhost_task_manager *m, clrhost_task *t)
-{
-    LONG s;
-    int handed = 0;
-    clrhost__os_mutex_lock(&m->sched_lock);
-    s = clrhost__relaxed_load(&t->sched_slot);
-    if (s >= 0 && m->sched_holder[s] == t)
-        handed = clrhost__sched_pass(m, s);
-    clrhost__relaxed_store(&t->sched_slot, -1);
-    clrhost__relaxed_store(&t->sched_taken, 0);
-    clrhost__relaxed_store(&t->sched_out, 0);
-    if (t->sched_over) {
-        clrhost__relaxed_store(&t->sched_over, 0);
-        clrhost__relaxed_store(&m->sched_over, m->sched_over - 1);
-    }
-    clrhost__os_mutex_unlock(&m->sched_lock);
-    if (handed)
-        clrhost__count(&t->counts.slot_handoffs, 1);
-}
-
-/* With timing, in a slow path: the stretch so far is charged, and a new
-   one starts now. */
-static void clrhost__sched_charge_now(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (m->flags & CLRHOST_TASK_TIMING)
-        clrhost__sched_charge(t, clrhost__ticks(m));
-}
-
-/* After a transition's full path (timing, a repair): the slot follows
-   where the task now is. `how`: whether it may wait, if it needs one. */
-static CLRHOST__COLD void clrhost__sched_settle(clrhost_task_manager *m, clrhost_task *t, int how)
-{
-    if (!clrhost__relaxed_load(&t->sched))
-        return;
-    if (clrhost__sched_in_managed(t)) {
-        if (!clrhost__sched_in(t))
-            (void)clrhost__sched_acquire(m, t, how);
-    } else {
-        clrhost__sched_out(m, t);
-    }
-}
-
-/* The CLR gave the task its ICLRTask, on its own thread (the kind is
-   known from here): a task of a scheduled kind is scheduled from now
-   and, if it is one of the CLR's own threads, takes its slot before it
-   runs managed code. It may wait for it: the thread is unstarted, which
-   a GC skips, or preemptive, and holds none of the CLR's locks
-   (Thread::HasStarted and SetupThread, vm/threads.cpp:964-1012,
-   2481-2546). */
-static void clrhost__sched_join(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (clrhost__relaxed_load(&t->sched) || clrhost__relaxed_load(&t->off_scheduler) ||
-        !clrhost__sched_wants_task(m, t))
-        return;
-    clrhost__relaxed_store(&t->sched, 1);
-    t->sched_fresh = 1;
-    if (clrhost__sched_in_managed(t))
-        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_MAY_WAIT);
-    if (m->flags & CLRHOST_TASK_TIMING)
-        t->sched_mark = clrhost__ticks(m);
-}
-
-/* Off scheduling for good (LeaveRuntime(0), or the task's end, before its
-   ExitTask: the CLR's thread teardown runs no managed code). */
-static void clrhost__sched_retire(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (!clrhost__relaxed_load(&t->sched))
-        return;
-    clrhost__sched_charge_now(m, t);
-    clrhost__sched_let_go(m, t);
-    clrhost__relaxed_store(&t->sched, 0);
-}
-
-/* A wait (Sleep, Join) lends the slot meanwhile; after it, the task needs
-   its slot again, and may wait for it only where the CLR allows. */
-static int clrhost__sched_pause(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (!t || !clrhost__relaxed_load(&t->sched) || !clrhost__sched_in_managed(t))
-        return 0; /* not scheduled, or not in managed code: nothing to lend */
-    clrhost__sched_charge_now(m, t);
-    clrhost__sched_out(m, t);
-    return 1;
-}
-
-static void clrhost__sched_resume(clrhost_task_manager *m, clrhost_task *t, int paused)
-{
-    if (!paused || !clrhost__relaxed_load(&t->sched))
-        return;
-    if (!clrhost__sched_in(t))
-        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
-    if (m->flags & CLRHOST_TASK_TIMING)
-        t->sched_mark = clrhost__ticks(m);
-}
-
-/* Whether a back-off (SwitchToTask, Sleep(0)) moves the slot: the task
-   runs managed code and holds a slot someone waits for, or runs over the
-   cap. The CLR's SwitchToTask(0) right after SetCLRTask
-   (Thread::SetupThreadForHost, vm/threads.cpp) is no back-off: the task
-   has just had its turn. */
-static int clrhost__sched_wants_switch(const clrhost_task_manager *m, clrhost_task *t)
-{
-    if (t->sched_fresh) {
-        t->sched_fresh = 0;
-        return 0;
-    }
-    if (!clrhost__sched_in_managed(t))
-        return 0;
-    if (clrhost__relaxed_load(&t->sched_over))
-        return 1;
-    return clrhost__relaxed_load(&t->sched_slot) >= 0 && clrhost__relaxed_load(&m->sched_waiters) != 0;
-}
-
-/* SwitchToTask, and a zero-length Sleep, when a task waits for a slot
-   and this one holds one in managed code, or when this one is over the
-   cap: it hands its slot to the queue's first and needs one again (at
-   the queue's tail where it may wait; over the cap where it may not), or
-   being over the cap, it asks for one. Returns whether it waited or
-   handed over (no OS yield is needed then). */
-static CLRHOST__COLD int clrhost__sched_switch(clrhost_task_manager *m, clrhost_task *t)
-{
-    int handed = 0;
-    ULONGLONG waited;
-    clrhost__sched_charge_now(m, t);
-    if (!t->sched_over) {
-        LONG s;
-        clrhost__os_mutex_lock(&m->sched_lock);
-        s = clrhost__relaxed_load(&t->sched_slot);
-        if (s >= 0 && m->sched_holder[s] == t && m->sched_head) {
-            clrhost__relaxed_store(&t->sched_slot, -1);
-            handed = clrhost__sched_pass(m, s);
-        }
-        clrhost__os_mutex_unlock(&m->sched_lock);
-        if (!handed)
-            return 0; /* the waiter was served meanwhile */
-        clrhost__count(&t->counts.slot_handoffs, 1);
-    }
-    waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
-    if (m->flags & CLRHOST_TASK_TIMING)
-        t->sched_mark = clrhost__ticks(m);
-    return handed || waited;
-}
-
-/* EnterRuntime back into managed code without its slot: it may wait for
-   one where the CLR allows; a wait is no native time, so with timing it
-   counts as nested in the frame this closes. */
-static CLRHOST__COLD void clrhost__sched_enter_slow(clrhost_task_manager *m, clrhost_task *t)
-{
-    ULONGLONG waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
-    LONG d = clrhost__depth(t) - 1;
-    if ((m->flags & CLRHOST_TASK_TIMING) && d >= 0 && d < CLRHOST_TASK_MAX_DEPTH)
-        t->frames[d].nested += waited;
-}
-
-/* ---- the quantum's monitor ---------------------------------------------
-
-   A thread of ours, made with the manager when schedule.quantum_ms is
-   set. Every half quantum, while a task waits for a slot or runs over
-   the cap, it asks each task that has run managed code longer than the
-   quantum without a break (holding a slot, or over the cap) to yield
-   (clrhost_task_yield: ICLRTask::YieldTask, once per stretch); the CLR
-   makes that task call SwitchToTask(0) at its next safe point, where it
-   hands its slot over. A stretch is told by the task's own counters of
-   the calls that end one (a native call, a reverse call's end, a Sleep,
-   a Join, a SwitchToTask): they did not move since the monitor first saw
-   it. It holds a reference on the task it asks, none while it sleeps; the
-   manager's block stays until both the manager and the monitor are done
-   with it (memory_refs). */
-
-/* Whether `t`, in managed code now, has been there past the quantum and
-   not been asked yet; the monitor's own fields, under sched_lock. */
-static int clrhost__sched_overdue(clrhost_task_manager *m, clrhost_task *t, ULONGLONG now)
-{
-    ULONGLONG epoch = clrhost__sched_epoch(t);
-    if (epoch != t->sched_seen_epoch || !t->sched_seen_at) {
-        t->sched_seen_epoch = epoch;
-        t->sched_seen_at = now;
-        t->sched_yield_asked = 0;
-        return 0;
-    }
-    if (t->sched_yield_asked || clrhost__elapsed(t->sched_seen_at, now) <= m->sched_quantum)
-        return 0;
-    t->sched_yield_asked = 1;
-    return 1;
-}
-
-/* Under sched_lock: a holder in managed code past the quantum, not asked
-   yet during this stretch, with a reference taken; NULL if none. */
-static clrhost_task *clrhost__sched_overdue_holder(clrhost_task_manager *m)
-{
-    ULONGLONG now = clrhost__ticks(m);
-    unsigned s;
-    for (s = 0; s < m->sched_slots; ++s) {
-        clrhost_task *t = m->sched_holder[s];
-        if (t && !clrhost__relaxed_load(&t->sched_out) && clrhost__sched_overdue(m, t, now)) {
-            (void)clrhost__task_addref(t); /* a holder is live: not freed before this */
-            return t;
-        }
-    }
-    return NULL;
-}
-
-/* The same of the tasks over the cap, under the registry's lock alone
-   (get_stats takes sched_lock inside it: never the other way). */
-static clrhost_task *clrhost__sched_overdue_over_cap(clrhost_task_manager *m)
-{
-    ULONGLONG now = clrhost__ticks(m);
-    clrhost_task *t;
-    clrhost__os_mutex_lock(&m->lock);
-    for (t = m->live; t; t = t->live_next)
-        if (clrhost__relaxed_load(&t->sched_over) && clrhost__sched_overdue(m, t, now)) {
-            (void)clrhost__task_addref(t); /* live: not freed before this */
-            break;
-        }
-    clrhost__os_mutex_unlock(&m->lock);
-    return t;
-}
-
-static void clrhost__manager_free(clrhost_task_manager *m);
-
-static void clrhost__sched_monitor(void *manager)
-{
-    clrhost_task_manager *m = (clrhost_task_manager *)manager;
-    DWORD period = m->sched_quantum_ms / 2 ? m->sched_quantum_ms / 2 : 1;
-    int last;
-    clrhost__os_mutex_lock(&m->sched_lock);
-    m->monitor_thread = clrhost__os_current_thread_id();
-    while (!m->monitor_stop) {
-        clrhost_task *late = m->sched_waiters || m->sched_over ? clrhost__sched_overdue_holder(m) : NULL;
-        if (!late && m->sched_over) {
-            clrhost__os_mutex_unlock(&m->sched_lock);
-            late = clrhost__sched_overdue_over_cap(m);
-            clrhost__os_mutex_lock(&m->sched_lock);
-        }
-        if (!late) {
-            clrhost__os_cond_wait(&m->monitor_wake, &m->sched_lock, period);
-            continue;
-        }
-        clrhost__os_mutex_unlock(&m->sched_lock);
-        (void)clrhost_task_yield(late); /* refused for an ending task: it gives its slot up anyway */
-        (void)clrhost__task_release(late); /* may end the manager: then monitor_stop is set */
-        clrhost__os_mutex_lock(&m->sched_lock);
-    }
-    /* Its reference goes before the manager's end can see it done: then
-       the last one is the manager's, unless the manager ended on this
-       thread (it waited for nothing, and went first). */
-    last = clrhost__atomic_dec(&m->memory_refs) == 0;
-    m->monitor_done = 1;
-    clrhost__os_cond_broadcast(&m->monitor_gone);
-    clrhost__os_mutex_unlock(&m->sched_lock);
-    if (last)
-        clrhost__manager_free(m);
-}
-
-/* The manager goes: the monitor is told to stop and waited for, so that
-   the manager's last block is freed before its release returns. Not where
-   the monitor cannot end: on its own thread (its last task reference went
-   there), at process exit (ExitProcess ended it already), or in a DllMain
-   before it ever ran (a new thread runs only once the loader lock that
-   DllMain holds is free). It frees that block itself then, once it runs,
-   or the process's end does. */
-static void clrhost__sched_monitor_stop(clrhost_task_manager *m)
-{
-    int wait;
-    clrhost__os_mutex_lock(&m->sched_lock);
-    m->monitor_stop = 1;
-    clrhost__os_cond_signal(&m->monitor_wake);
-    wait = m->monitor_thread != clrhost__os_current_thread_id() && !clrhost__os_process_exiting() &&
-           !(m->monitor_thread == 0 && clrhost__os_in_loader_callout());
-    while (wait && !m->monitor_done)
-        clrhost__os_cond_wait(&m->monitor_gone, &m->sched_lock, INFINITE);
-    clrhost__os_mutex_unlock(&m->sched_lock);
-}
-
-/* ------------------------------------------------------------------------
    >>ihosttask  IHostTask, the CLR's handle on a task
    ------------------------------------------------------------------------ */
 
@@ -5663,8 +5100,6 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_Join(clrhost__IHostTask *This, DW
         clrhost__atomic_add64(&t->manager->taskless.joins, 1);
     if (self == t && !(option & WAIT_NOTINDEADLOCK))
         return HOST_E_DEADLOCK;
-    if (!t->manager->sched_slots)
-        return clrhost__wait(self, &t->thread, ms, option);
     paused = clrhost__sched_pause(t->manager, self); /* joining lends the slot */
     hr = clrhost__wait(self, &t->thread, ms, option);
     clrhost__sched_resume(t->manager, self, paused);
@@ -5705,8 +5140,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__task_SetCLRTask(clrhost__IHostTask *Th
         old->lpVtbl->Release(old);
     if (clr && !ending && clrhost__owned_here(t)) { /* an ending task is off the scheduler for good */
         clrhost__learn_kind(t);
-        if (t->manager->sched_slots)
-            clrhost__sched_join(t->manager, t);
+        clrhost__sched_join(t->manager, t);
     }
     return S_OK;
 }
@@ -5742,10 +5176,8 @@ static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG others, int
     t->state = CLRHOST__TASK_CREATED;
     t->clr_type = CLRHOST__TT_UNKNOWN;
     t->manager = m;
-    t->sched_slot = -1;
     clrhost__os_mutex_init(&t->clr_lock);
-    if (m->sched_slots)
-        clrhost__os_cond_init(&t->sched_wake);
+    clrhost__sched_task_made(t);
     clrhost__manager_addref(m);
     return t;
 }
@@ -5879,13 +5311,7 @@ static void clrhost__on_thread_exit(void *slot_value)
 static void clrhost__manager_free(clrhost_task_manager *m)
 {
     clrhost__allocator a = m->allocator;
-    if (m->sched_slots) {
-        clrhost__os_mutex_destroy(&m->sched_lock);
-        clrhost__os_cond_destroy(&m->monitor_wake);
-        clrhost__os_cond_destroy(&m->monitor_gone);
-        if (m->sched_holder)
-            a.free_fn(a.user, m->sched_holder);
-    }
+    clrhost__sched_manager_freed(m);
     a.free_fn(a.user, m);
 }
 
@@ -5894,8 +5320,7 @@ static void clrhost__manager_destroy(clrhost_task_manager *m)
     clrhost__ICLRTaskManager *clr = (clrhost__ICLRTaskManager *)clrhost__atomic_xchg_ptr(&m->clr_task_manager, NULL);
     clrhost__allocator a = m->allocator;
     CLRHOST_TASK_ASSERT(m->live == NULL);
-    if (m->sched_quantum) /* the monitor runs (clrhost__schedule_init) */
-        clrhost__sched_monitor_stop(m);
+    clrhost__sched_manager_ended(m);
     if (clr)
         clr->lpVtbl->Release(clr);
     clrhost__os_mutex_destroy(&m->lock);
@@ -6277,146 +5702,6 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_SetCLRTaskManager(clrhost__IHostTa
     return S_OK;
 }
 
-/* ---- with the scheduler ------------------------------------------------
-
-   A manager with a scheduler has these in its vtable instead: each does
-   the plain method's whole job (the same inline steps) and moves the
-   task's slot around it (scheduler), so that a manager without one runs
-   exactly the plain methods. Opening hooks (leave, reverse_enter) and
-   closing hooks (enter, reverse_leave) run on the managed side, holding
-   the slot (or over the cap): the slot comes back before a close into
-   managed code or a reverse call's open, and is lent after an open of a
-   native call or a close back into native code. On the fast path that
-   is a plain store and a plain load each way. */
-
-/* A closing call's full path (timing, a repair): the close, then the slot
-   follows where the task now is. */
-static CLRHOST__NOINLINE HRESULT clrhost__sched_close_full(clrhost_task_manager *m, clrhost_task *t, int managed)
-{
-    clrhost__close(m, t, managed);
-    if (!clrhost__relaxed_load(&t->sched))
-        return S_OK;
-    if (m->flags & CLRHOST_TASK_TIMING) {
-        ULONGLONG now = clrhost__load64(&t->since);
-        if (clrhost__sched_in_managed(t))
-            t->sched_mark = now;
-        else
-            clrhost__sched_charge(t, now);
-    }
-    clrhost__sched_settle(m, t, CLRHOST__SCHED_ASK);
-    return S_OK;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime_scheduled(clrhost__IHostTaskManager *This, SIZE_T target)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    HRESULT hr;
-    if (!t)
-        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
-    hr = clrhost__leave_runtime(m, t, target);
-    if (clrhost__relaxed_load(&t->sched)) {
-        if (!target) { /* off the host's scheduler for good (vm/appdomain.cpp) */
-            clrhost__sched_retire(m, t);
-        } else if (SUCCEEDED(hr)) { /* a veto keeps it in managed code, and its slot */
-            if (m->flags & CLRHOST_TASK_TIMING)
-                clrhost__sched_charge(t, clrhost__load64(&t->since));
-            clrhost__sched_out(m, t);
-        }
-    }
-    return hr;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime_scheduled(clrhost__IHostTaskManager *This)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t)
-        return clrhost__taskless_call(m, "EnterRuntime on a thread without a task");
-    if (clrhost__relaxed_load(&t->sched) && clrhost__sched_close_leads_in(t) && !clrhost__sched_in(t))
-        clrhost__sched_enter_slow(m, t);
-    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_NATIVE_CALL))
-        return clrhost__sched_close_full(m, t, 0);
-    clrhost__count(&t->counts.enter_runtime, 1);
-    if (m->hooks.enter_runtime)
-        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime, CLRHOST__FRAME_NATIVE_CALL);
-    return S_OK; /* always: a failure here corrupts the CLR's unwinding */
-}
-
-/* Cooperative (vm/amd64/UMThunkStub.asm:183-208): with no slot at hand,
-   the reverse call runs over the cap; it never waits. */
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime_scheduled(clrhost__IHostTaskManager *This)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    HRESULT hr;
-    if (!t)
-        return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
-    if (clrhost__relaxed_load(&t->sched) && !clrhost__sched_in(t))
-        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_NEVER_WAIT);
-    hr = clrhost__reverse_enter_runtime(m, t);
-    if (clrhost__relaxed_load(&t->sched)) {
-        if (FAILED(hr)) /* vetoed: no managed code runs */
-            clrhost__sched_out(m, t);
-        else if (m->flags & CLRHOST_TASK_TIMING)
-            t->sched_mark = clrhost__load64(&t->since);
-    }
-    return hr;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime_scheduled(clrhost__IHostTaskManager *This)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t)
-        return clrhost__taskless_call(m, "ReverseLeaveRuntime on a thread without a task");
-    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_MANAGED))
-        return clrhost__sched_close_full(m, t, 1);
-    clrhost__count(&t->counts.reverse_leave_runtime, 1);
-    if (m->hooks.reverse_leave_runtime)
-        (void)clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime, CLRHOST__FRAME_MANAGED);
-    if (clrhost__relaxed_load(&t->sched) && !clrhost__sched_in_managed(t))
-        clrhost__sched_out(m, t); /* back into native code: lent */
-    return S_OK; /* always: a failure is thrown after the managed code ran */
-}
-
-/* Sleep lends the slot while it sleeps; a zero-length one is a back-off,
-   as SwitchToTask. */
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep_scheduled(clrhost__IHostTaskManager *This, DWORD ms, DWORD option)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    HRESULT hr;
-    int paused;
-    if (!t || !clrhost__relaxed_load(&t->sched))
-        return clrhost__mgr_Sleep(This, ms, option);
-    if (ms == 0) {
-        if (clrhost__sched_wants_switch(m, t))
-            (void)clrhost__sched_switch(m, t);
-        return clrhost__mgr_Sleep(This, ms, option);
-    }
-    paused = clrhost__sched_pause(m, t);
-    hr = clrhost__mgr_Sleep(This, ms, option);
-    clrhost__sched_resume(m, t, paused);
-    return hr;
-}
-
-/* SwitchToTask hands the slot to the first task waiting for one, if any
-   (then it has waited its turn, or is over the cap, and the OS is not
-   asked to switch as well); a task over the cap asks for a slot. This is
-   also where a forced yield (YieldTask) is taken. */
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask_scheduled(clrhost__IHostTaskManager *This, DWORD option)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t || !clrhost__relaxed_load(&t->sched))
-        return clrhost__mgr_SwitchToTask(This, option);
-    clrhost__count_switch(t);
-    if (!clrhost__sched_wants_switch(m, t) || !clrhost__sched_switch(m, t))
-        clrhost__os_yield();
-    return S_OK;
-}
-
 /* ------------------------------------------------------------------------
    >>policy  The CallNeedsHostHook policy: the module policy's cached
    answers, the predicate, the constant answers, the manager's vtables
@@ -6661,9 +5946,6 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook(clrhost__IHostTa
 CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl, clrhost__mgr_CallNeedsHostHook, _plain, _plain);
 CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_never, clrhost__mgr_CallNeedsHostHook_never, _plain, _plain);
 CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_always, clrhost__mgr_CallNeedsHostHook_always, _plain, _plain);
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched, clrhost__mgr_CallNeedsHostHook, _scheduled, _scheduled);
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched_always, clrhost__mgr_CallNeedsHostHook_always, _scheduled,
-                      _scheduled);
 CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_timed, clrhost__mgr_CallNeedsHostHook, _plain, _timed);
 CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_timed_always, clrhost__mgr_CallNeedsHostHook_always, _plain, _timed);
 
@@ -6685,7 +5967,7 @@ CLRHOST__INLINE HRESULT clrhost__choose_policy(clrhost_task_manager *m)
         if (!m->answers)
             return E_OUTOFMEMORY;
     } else /* the scheduler needs every native call's LeaveRuntime, to give the slot up */
-        m->constant_answer = (m->hooks.leave_runtime || m->hooks.enter_runtime || m->sched_slots ||
+        m->constant_answer = (m->hooks.leave_runtime || m->hooks.enter_runtime || clrhost__sched_on(m) ||
                               (m->flags & (CLRHOST_TASK_TIMING | CLRHOST_TASK_HOOK_ALL_CALLS)))
                                  ? TRUE
                                  : FALSE;
@@ -6693,14 +5975,953 @@ CLRHOST__INLINE HRESULT clrhost__choose_policy(clrhost_task_manager *m)
         m->iface.lpVtbl = m->constant_answer ? &clrhost__manager_vtbl_always : &clrhost__manager_vtbl_never;
     if (CLRHOST__BROKEN(5))
         m->iface.lpVtbl = &clrhost__manager_vtbl_always;
-    if (m->sched_slots)
-        m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_sched_always
-                                                                          : &clrhost__manager_vtbl_sched;
+    if (clrhost__sched_on(m))
+        clrhost__sched_choose_vtable(m);
     else if (m->flags & CLRHOST_TASK_TIMING)
         m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_timed_always
                                                                           : &clrhost__manager_vtbl_timed;
     return S_OK;
 }
+
+/* ------------------------------------------------------------------------
+   >>scheduler  SQL Server's scheduler model without fibers (SCHEDULER in
+   the manual), under section 5's first rule: a task never waits for a
+   slot where the CLR cannot afford it. N slots; a scheduled task holds
+   one while it runs managed code, lends it while it calls out or waits,
+   and needs one again when it comes back. The slots, their holders and
+   the queue are under sched.lock; a task waits for a slot on its own
+   condition variable, which lets the lock go, so no lock of ours is held
+   across a wait, a hook or a call into the CLR. Without a scheduler none
+   of it runs: the manager's vtable then has none of the methods that
+   call it.
+
+   Lent slots. A task keeps its slot across its native calls and waits,
+   lent: it marks itself out (sched.out) with a plain store, and back in
+   with another; neither takes a lock or a locked instruction while
+   nobody waits. A task that needs a slot takes a lent one under
+   sched.lock: it sets the holder's sched.taken, makes every thread of
+   the process run a full barrier (clrhost__os_heavy_barrier: membarrier
+   on Linux, FlushProcessWriteBuffers on Windows), then reads the
+   holder's sched.out again: still out, the slot is its. The holder,
+   coming back, stores sched.out = 0, then reads sched.taken. The barrier
+   is the fence the holder does not pay for: at some point of the
+   holder's run it orders the holder's store before its read, so either
+   the taker sees the holder back (and lets go) or the holder sees its
+   slot taken (and asks for one under the lock); never neither. It is
+   the CLR's own way of suspending threads for a GC against their plain
+   stores of m_fPreemptiveGCDisabled. A holder that goes out while a
+   task waits hands its slot over at once; a waiter and a holder that
+   miss each other's store as the holder goes out are caught by the
+   queue's first, which looks at the holders again every millisecond.
+
+   Where a task may wait. Only where section 5 says the thread is
+   preemptive and holds none of the CLR's locks: its BeginThreadAffinity
+   nesting is 0 (the CLR brackets every lock it holds with it,
+   vm/crst.cpp:464-467, 549-551), and its ICLRTask says it needs no
+   priority scheduling (m_fPreemptiveGCDisabled clear, vm/threads.cpp:
+   11974-11986), asked only when it would wait; or SetCLRTask, where the
+   thread is still unstarted, which a GC skips (vm/threads.cpp:
+   6489-6500). A reverse call is always cooperative (vm/amd64/
+   UMThunkStub.asm:183-208): it never waits. A task that finds no slot
+   where it must not wait runs over the cap: counted (over_cap), shown
+   (the view's over_cap), and back under it at its next place to wait.
+   ------------------------------------------------------------------------ */
+
+#ifndef CLRHOST_TASK_NO_SCHEDULER
+
+/* Whether a task of this kind and origin is scheduled. The CLR's own
+   critical threads never are: the kinds are checked when the manager is
+   made (GC, finalizer, AD-unload helper, debugger helper and the thread
+   pool's wait, gate and timer threads are refused there). */
+static int clrhost__sched_wants_task(const clrhost_task_manager *m, const clrhost_task *t)
+{
+    clrhost_task_kind kind = clrhost__task_kind(t);
+    if (t->adopted && !m->sched.foreign)
+        return 0;
+    return kind != CLRHOST_TASK_KIND_UNKNOWN && (m->sched.kinds & CLRHOST_TASK_KIND_BIT(kind)) != 0;
+}
+
+/* Whether the task, where its frames say it is now, runs managed code
+   that needs a slot: its innermost frame is managed (a reverse call), or
+   it has no frame open and its thread is the CLR's (a created task's
+   thread runs managed code at depth 0). An adopted thread at depth 0 is
+   in its own native code, or in managed code the host called through the
+   hosting API, which no transition announces: not counted. [INF] */
+static int clrhost__sched_in_managed(const clrhost_task *t)
+{
+    LONG position = clrhost__relaxed_load(&t->position);
+    if (position & CLRHOST__NATIVE_BIT)
+        return 0;
+    return !t->adopted || (position >> 1) > 0;
+}
+
+/* Whether closing the innermost frame goes back into managed code that
+   needs a slot (see clrhost__sched_in_managed). */
+CLRHOST__INLINE int clrhost__sched_close_leads_in(const clrhost_task *t)
+{
+    LONG d = clrhost__depth(t) - 1; /* the frame to close */
+    if (d <= 0)
+        return d == 0 && !t->adopted;
+    return !clrhost__native_below(t, d - 1);
+}
+
+/* ---- the fast paths: a lent slot goes out and comes back ---------------- */
+
+static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t);
+static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t);
+
+/* The task leaves managed code (a native call, a wait): its slot is lent
+   from now, or handed to the queue's first if a task waits. A task over
+   the cap is back under it. */
+CLRHOST__INLINE void clrhost__sched_out(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (clrhost__relaxed_load(&t->sched.slot) >= 0) {
+        clrhost__relaxed_store(&t->sched.out, 1);
+        clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
+        if (clrhost__relaxed_load(&m->sched.waiters))
+            clrhost__sched_hand_over(m, t);
+    } else if (clrhost__relaxed_load(&t->sched.over)) {
+        clrhost__sched_over_ends(m, t);
+    }
+}
+
+/* The task comes back into managed code: 1 while its lent slot is still
+   its own, 0 when it must ask for one (clrhost__sched_acquire). */
+CLRHOST__INLINE int clrhost__sched_in(clrhost_task *t)
+{
+    if (clrhost__relaxed_load(&t->sched.slot) < 0)
+        return 0;
+    clrhost__relaxed_store(&t->sched.out, 0);
+    clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
+    return !clrhost__relaxed_load(&t->sched.taken);
+}
+
+/* With timing, on the task's own thread: the stretch of managed code
+   since sched.mark, to slot_ns (it held a slot) or over_cap_ns, and a new
+   stretch from `now`. The transitions' own clock reads give `now`. */
+static void clrhost__sched_charge(clrhost_task *t, ULONGLONG now)
+{
+    ULONGLONG stretch = clrhost__elapsed(t->sched.mark, now);
+    if (clrhost__relaxed_load(&t->sched.over))
+        clrhost__count(&t->counts.over_cap_ns, stretch);
+    else if (clrhost__relaxed_load(&t->sched.slot) >= 0)
+        clrhost__count(&t->counts.slot_ns, stretch);
+    t->sched.mark = now;
+}
+
+/* ---- where a task may wait -------------------------------------------------- */
+
+#define CLRHOST__SCHED_NEVER_WAIT 0 /* ReverseEnterRuntime: cooperative */
+#define CLRHOST__SCHED_MAY_WAIT 1   /* SetCLRTask: unstarted, or preemptive with no lock */
+#define CLRHOST__SCHED_ASK 2        /* anywhere else: the CLR's mode decides */
+
+/* Asks the CLR only when the task would wait: a call into the CLR, on
+   its own thread, with no lock of ours held. */
+static CLRHOST__COLD int clrhost__sched_may_wait(clrhost_task *t, int how)
+{
+    clrhost__ICLRTask *clr;
+    BOOL cooperative = TRUE;
+    if (how == CLRHOST__SCHED_NEVER_WAIT || clrhost__relaxed_load(&t->affinity) > 0)
+        return 0; /* cooperative, or holding one of the CLR's locks */
+    if (how == CLRHOST__SCHED_MAY_WAIT)
+        return 1;
+    if (FAILED(clrhost__clr_begin(t, &clr)))
+        return 0;
+    if (FAILED(clr->lpVtbl->NeedsPriorityScheduling(clr, &cooperative)))
+        cooperative = TRUE;
+    clrhost__clr_end(t, clr);
+    return !cooperative;
+}
+
+/* ---- the slots and the queue, under sched.lock ---------------------------- */
+
+/* A sum of the task's own counters that moves whenever a stretch of its
+   managed code ends (a native call, a reverse call's end, a Sleep, a
+   Join, a SwitchToTask): read by other threads to tell one stretch, or
+   one lending, from the next. */
+static ULONGLONG clrhost__sched_epoch(const clrhost_task *t)
+{
+    return clrhost__load64(&t->counts.leave_runtime) + clrhost__load64(&t->counts.reverse_leave_runtime) +
+           clrhost__load64(&t->counts.sleeps) + clrhost__load64(&t->counts.joins) +
+           clrhost__load64(&t->counts.switches);
+}
+
+/* `t` holds slot s, in managed code. */
+static void clrhost__sched_grant(clrhost_task_manager *m, clrhost_task *t, LONG s)
+{
+    m->sched.holder[s] = t;
+    clrhost__relaxed_store(&t->sched.out, 0);
+    clrhost__relaxed_store(&t->sched.taken, 0);
+    clrhost__relaxed_store(&t->sched.slot, s);
+    if (t->sched.over) { /* back under the cap */
+        clrhost__relaxed_store(&t->sched.over, 0);
+        clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
+    }
+}
+
+static void clrhost__sched_enqueue(clrhost_task_manager *m, clrhost_task *t)
+{
+    t->sched.next = NULL;
+    if (m->sched.tail)
+        m->sched.tail->sched.next = t;
+    else
+        m->sched.head = t;
+    m->sched.tail = t;
+    clrhost__relaxed_store(&t->sched.queued, 1);
+    clrhost__relaxed_store(&m->sched.waiters, m->sched.waiters + 1);
+}
+
+/* Slot s has no holder now: the queue's first gets it (returns 1), or it
+   is free. The new first is woken too: it watches the lent slots. */
+static int clrhost__sched_pass(clrhost_task_manager *m, LONG s)
+{
+    clrhost_task *next = CLRHOST__BROKEN(6) ? NULL : m->sched.head;
+    m->sched.holder[s] = NULL;
+    if (!next) {
+        m->sched.free_slots[m->sched.free_count++] = s;
+        return 0;
+    }
+    m->sched.head = next->sched.next;
+    if (!m->sched.head)
+        m->sched.tail = NULL;
+    next->sched.next = NULL;
+    clrhost__relaxed_store(&next->sched.queued, 0);
+    clrhost__relaxed_store(&m->sched.waiters, m->sched.waiters - 1);
+    clrhost__sched_grant(m, next, s);
+    clrhost__os_cond_signal(&next->sched.wake);
+    if (m->sched.head)
+        clrhost__os_cond_signal(&m->sched.head->sched.wake);
+    return 1;
+}
+
+/* Takes up to `want` lent slots from their holders (see "lent slots"),
+   each passed on (clrhost__sched_pass). Returns how many. Only a holder
+   seen out at an earlier look, with no stretch of managed code since
+   (clrhost__sched_epoch), is taken from: one in a short native call is
+   back before the next look, and hands its slot over itself as it goes
+   out again while someone waits, with no barrier at all. The looks come
+   as a task asks for a slot (twice, an OS yield apart, if the first
+   saw one: *seen) and every millisecond from the queue's first. Every
+   holder marked here is one that was out and not taken: a taken holder
+   leaves sched.holder at once, and a holder back in meanwhile is
+   unmarked. */
+static CLRHOST__COLD unsigned clrhost__sched_take_lent(clrhost_task_manager *m, unsigned want, int *seen_lent)
+{
+    unsigned s, marked = 0, got = 0;
+    for (s = 0; s < m->sched.slots && marked < want; ++s) {
+        clrhost_task *h = m->sched.holder[s];
+        ULONGLONG seen;
+        if (!h || !clrhost__relaxed_load(&h->sched.out) || clrhost__relaxed_load(&h->sched.taken))
+            continue;
+        seen = 1 + clrhost__sched_epoch(h);
+        if (h->sched.lent_seen != seen) { /* first seen out in this lending: taken at a later look */
+            h->sched.lent_seen = seen;
+            if (seen_lent)
+                *seen_lent = 1;
+            continue;
+        }
+        clrhost__relaxed_store(&h->sched.taken, 1);
+        ++marked;
+    }
+    if (!marked)
+        return 0;
+    clrhost__os_heavy_barrier();
+    for (s = 0; s < m->sched.slots; ++s) {
+        clrhost_task *h = m->sched.holder[s];
+        if (!h || !clrhost__relaxed_load(&h->sched.taken))
+            continue;
+        if (clrhost__relaxed_load(&h->sched.out)) { /* still out: the slot goes; it learns when back */
+            clrhost__relaxed_store(&h->sched.slot, -1);
+            (void)clrhost__sched_pass(m, (LONG)s);
+            ++got;
+        } else { /* back in meanwhile: it keeps it */
+            clrhost__relaxed_store(&h->sched.taken, 0);
+        }
+    }
+    return got;
+}
+
+/* A free slot, or a lent one, for `t` if nobody is queued before it.
+   *seen_lent: a lent one was seen, to be taken at a later look. */
+static int clrhost__sched_take_available(clrhost_task_manager *m, clrhost_task *t, int *seen_lent)
+{
+    if (m->sched.head)
+        return 0; /* FIFO: the queue first */
+    if (!m->sched.free_count && !clrhost__sched_take_lent(m, 1, seen_lent))
+        return 0;
+    clrhost__sched_grant(m, t, m->sched.free_slots[--m->sched.free_count]);
+    return 1;
+}
+
+/* Whether `t`, back from out, still holds its lent slot; if it was taken
+   meanwhile, that is counted (a hand-over) and forgotten. */
+static int clrhost__sched_reclaim(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s = clrhost__relaxed_load(&t->sched.slot);
+    if (s >= 0 && m->sched.holder[s] == t) {
+        clrhost__relaxed_store(&t->sched.out, 0);
+        clrhost__relaxed_store(&t->sched.taken, 0);
+        return 1;
+    }
+    if (clrhost__relaxed_load(&t->sched.taken)) {
+        clrhost__relaxed_store(&t->sched.taken, 0);
+        clrhost__count(&t->counts.slot_handoffs, 1);
+    }
+    clrhost__relaxed_store(&t->sched.slot, -1);
+    return 0;
+}
+
+/* Joins the queue and waits, not alertable (an Alert stays pending for
+   its next alertable Sleep or Join), until a slot is handed to it; while
+   it is first, it looks at the lent slots every millisecond. Returns
+   the ticks it waited. */
+static ULONGLONG clrhost__sched_queue_up(clrhost_task_manager *m, clrhost_task *t)
+{
+    ULONGLONG asked = clrhost__ticks(m);
+    clrhost__sched_enqueue(m, t);
+    (void)clrhost__sched_take_lent(m, (unsigned)m->sched.waiters, NULL);
+    if (m->sched.quantum)
+        clrhost__os_cond_signal(&m->sched.monitor_wake); /* someone waits: holders past the quantum must yield */
+    while (clrhost__relaxed_load(&t->sched.slot) < 0) {
+        clrhost__os_cond_wait(&t->sched.wake, &m->sched.lock, m->sched.head == t ? 1 : INFINITE);
+        if (clrhost__relaxed_load(&t->sched.slot) < 0 && m->sched.head == t)
+            (void)clrhost__sched_take_lent(m, 1, NULL);
+    }
+    return clrhost__elapsed(asked, clrhost__ticks(m));
+}
+
+/* ---- the slow paths ------------------------------------------------------------ */
+
+/* The task needs a slot to run managed code: it has none, or its lent
+   one may have been taken. It gets one at once, or waits for one where
+   `how` allows it (clrhost__sched_may_wait), or runs over the cap.
+   Returns the ticks it waited for one. */
+static CLRHOST__COLD ULONGLONG clrhost__sched_acquire(clrhost_task_manager *m, clrhost_task *t, int how)
+{
+    ULONGLONG waited = 0;
+    int may_wait = -1, over = 0, seen_lent = 0;
+    DWORD kept_error = clrhost__os_get_last_error(); /* a timed wait sets it on Windows */
+    for (;;) {
+        clrhost__os_mutex_lock(&m->sched.lock);
+        if (clrhost__sched_reclaim(m, t))
+            break; /* still its own */
+        if (clrhost__sched_take_available(m, t, &seen_lent)) {
+            clrhost__count(&t->counts.slot_takes, 1);
+            break;
+        }
+        if (may_wait >= 0) { /* decided, and still nothing at hand */
+            if (may_wait) {
+                if (t->sched.over) { /* it stops running managed code to wait */
+                    clrhost__relaxed_store(&t->sched.over, 0);
+                    clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
+                }
+                waited = clrhost__sched_queue_up(m, t);
+                clrhost__count(&t->counts.slot_waits, 1);
+                clrhost__count(&t->counts.slot_takes, 1);
+                clrhost__count(&t->counts.slot_wait_ns, waited);
+            } else if (!t->sched.over) {
+                clrhost__relaxed_store(&t->sched.over, 1);
+                clrhost__relaxed_store(&m->sched.over, m->sched.over + 1);
+                over = 1;
+            }
+            break;
+        }
+        clrhost__os_mutex_unlock(&m->sched.lock);
+        may_wait = clrhost__sched_may_wait(t, how); /* a call into the CLR: no lock held */
+        if (seen_lent)
+            clrhost__os_yield(); /* a holder seen lent has a moment to come back (take_lent) */
+    }
+    clrhost__os_mutex_unlock(&m->sched.lock);
+    if (over)
+        clrhost__count(&t->counts.over_cap, 1);
+    clrhost__os_set_last_error(kept_error);
+    return waited;
+}
+
+/* A task going out hands its slot to the queue's first. */
+static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s;
+    int handed = 0;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    s = clrhost__relaxed_load(&t->sched.slot);
+    if (s >= 0 && m->sched.holder[s] == t && m->sched.head) {
+        clrhost__relaxed_store(&t->sched.slot, -1);
+        handed = clrhost__sched_pass(m, s);
+    }
+    clrhost__os_mutex_unlock(&m->sched.lock);
+    if (handed)
+        clrhost__count(&t->counts.slot_handoffs, 1);
+}
+
+/* A task over the cap leaves managed code. */
+static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t)
+{
+    clrhost__os_mutex_lock(&m->sched.lock);
+    if (t->sched.over) {
+        clrhost__relaxed_store(&t->sched.over, 0);
+        clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
+    }
+    clrhost__os_mutex_unlock(&m->sched.lock);
+}
+
+/* The slot, if any, goes back (to the queue's first, or free), and the
+   task is under the cap: its end, LeaveRuntime(0). */
+static CLRHOST__COLD void clrhost__sched_let_go(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s;
+    int handed = 0;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    s = clrhost__relaxed_load(&t->sched.slot);
+    if (s >= 0 && m->sched.holder[s] == t)
+        handed = clrhost__sched_pass(m, s);
+    clrhost__relaxed_store(&t->sched.slot, -1);
+    clrhost__relaxed_store(&t->sched.taken, 0);
+    clrhost__relaxed_store(&t->sched.out, 0);
+    if (t->sched.over) {
+        clrhost__relaxed_store(&t->sched.over, 0);
+        clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
+    }
+    clrhost__os_mutex_unlock(&m->sched.lock);
+    if (handed)
+        clrhost__count(&t->counts.slot_handoffs, 1);
+}
+
+/* With timing, in a slow path: the stretch so far is charged, and a new
+   one starts now. */
+static void clrhost__sched_charge_now(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (m->flags & CLRHOST_TASK_TIMING)
+        clrhost__sched_charge(t, clrhost__ticks(m));
+}
+
+/* After a transition's full path (timing, a repair): the slot follows
+   where the task now is. `how`: whether it may wait, if it needs one. */
+static CLRHOST__COLD void clrhost__sched_settle(clrhost_task_manager *m, clrhost_task *t, int how)
+{
+    if (!clrhost__relaxed_load(&t->sched.on))
+        return;
+    if (clrhost__sched_in_managed(t)) {
+        if (!clrhost__sched_in(t))
+            (void)clrhost__sched_acquire(m, t, how);
+    } else {
+        clrhost__sched_out(m, t);
+    }
+}
+
+/* The CLR gave the task its ICLRTask, on its own thread (the kind is
+   known from here): a task of a scheduled kind is scheduled from now
+   and, if it is one of the CLR's own threads, takes its slot before it
+   runs managed code. It may wait for it: the thread is unstarted, which
+   a GC skips, or preemptive, and holds none of the CLR's locks
+   (Thread::HasStarted and SetupThread, vm/threads.cpp:964-1012,
+   2481-2546). */
+static void clrhost__sched_join(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!m->sched.slots || clrhost__relaxed_load(&t->sched.on) || clrhost__relaxed_load(&t->off_scheduler) ||
+        !clrhost__sched_wants_task(m, t))
+        return;
+    clrhost__relaxed_store(&t->sched.on, 1);
+    t->sched.fresh = 1;
+    if (clrhost__sched_in_managed(t))
+        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_MAY_WAIT);
+    if (m->flags & CLRHOST_TASK_TIMING)
+        t->sched.mark = clrhost__ticks(m);
+}
+
+/* Off scheduling for good (LeaveRuntime(0), or the task's end, before its
+   ExitTask: the CLR's thread teardown runs no managed code). */
+static void clrhost__sched_retire(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!clrhost__relaxed_load(&t->sched.on))
+        return;
+    clrhost__sched_charge_now(m, t);
+    clrhost__sched_let_go(m, t);
+    clrhost__relaxed_store(&t->sched.on, 0);
+}
+
+/* A wait (Sleep, Join) lends the slot meanwhile; after it, the task needs
+   its slot again, and may wait for it only where the CLR allows. */
+static int clrhost__sched_pause(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!t || !clrhost__relaxed_load(&t->sched.on) || !clrhost__sched_in_managed(t))
+        return 0; /* not scheduled, or not in managed code: nothing to lend */
+    clrhost__sched_charge_now(m, t);
+    clrhost__sched_out(m, t);
+    return 1;
+}
+
+static void clrhost__sched_resume(clrhost_task_manager *m, clrhost_task *t, int paused)
+{
+    if (!paused || !clrhost__relaxed_load(&t->sched.on))
+        return;
+    if (!clrhost__sched_in(t))
+        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
+    if (m->flags & CLRHOST_TASK_TIMING)
+        t->sched.mark = clrhost__ticks(m);
+}
+
+/* Whether a back-off (SwitchToTask, Sleep(0)) moves the slot: the task
+   runs managed code and holds a slot someone waits for, or runs over the
+   cap. The CLR's SwitchToTask(0) right after SetCLRTask
+   (Thread::SetupThreadForHost, vm/threads.cpp) is no back-off: the task
+   has just had its turn. */
+static int clrhost__sched_wants_switch(const clrhost_task_manager *m, clrhost_task *t)
+{
+    if (t->sched.fresh) {
+        t->sched.fresh = 0;
+        return 0;
+    }
+    if (!clrhost__sched_in_managed(t))
+        return 0;
+    if (clrhost__relaxed_load(&t->sched.over))
+        return 1;
+    return clrhost__relaxed_load(&t->sched.slot) >= 0 && clrhost__relaxed_load(&m->sched.waiters) != 0;
+}
+
+/* SwitchToTask, and a zero-length Sleep, when a task waits for a slot
+   and this one holds one in managed code, or when this one is over the
+   cap: it hands its slot to the queue's first and needs one again (at
+   the queue's tail where it may wait; over the cap where it may not), or
+   being over the cap, it asks for one. Returns whether it waited or
+   handed over (no OS yield is needed then). */
+static CLRHOST__COLD int clrhost__sched_switch(clrhost_task_manager *m, clrhost_task *t)
+{
+    int handed = 0;
+    ULONGLONG waited;
+    clrhost__sched_charge_now(m, t);
+    if (!t->sched.over) {
+        LONG s;
+        clrhost__os_mutex_lock(&m->sched.lock);
+        s = clrhost__relaxed_load(&t->sched.slot);
+        if (s >= 0 && m->sched.holder[s] == t && m->sched.head) {
+            clrhost__relaxed_store(&t->sched.slot, -1);
+            handed = clrhost__sched_pass(m, s);
+        }
+        clrhost__os_mutex_unlock(&m->sched.lock);
+        if (!handed)
+            return 0; /* the waiter was served meanwhile */
+        clrhost__count(&t->counts.slot_handoffs, 1);
+    }
+    waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
+    if (m->flags & CLRHOST_TASK_TIMING)
+        t->sched.mark = clrhost__ticks(m);
+    return handed || waited;
+}
+
+/* EnterRuntime back into managed code without its slot: it may wait for
+   one where the CLR allows; a wait is no native time, so with timing it
+   counts as nested in the frame this closes. */
+static CLRHOST__COLD void clrhost__sched_enter_slow(clrhost_task_manager *m, clrhost_task *t)
+{
+    ULONGLONG waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
+    LONG d = clrhost__depth(t) - 1;
+    if ((m->flags & CLRHOST_TASK_TIMING) && d >= 0 && d < CLRHOST_TASK_MAX_DEPTH)
+        t->frames[d].nested += waited;
+}
+
+/* ---- the quantum's monitor ---------------------------------------------
+
+   A thread of ours, made with the manager when schedule.quantum_ms is
+   set. Every half quantum, while a task waits for a slot or runs over
+   the cap, it asks each task that has run managed code longer than the
+   quantum without a break (holding a slot, or over the cap) to yield
+   (clrhost_task_yield: ICLRTask::YieldTask, once per stretch); the CLR
+   makes that task call SwitchToTask(0) at its next safe point, where it
+   hands its slot over. A stretch is told by the task's own counters of
+   the calls that end one (a native call, a reverse call's end, a Sleep,
+   a Join, a SwitchToTask): they did not move since the monitor first saw
+   it. It holds a reference on the task it asks, none while it sleeps; the
+   manager's block stays until both the manager and the monitor are done
+   with it (memory_refs). */
+
+/* Whether `t`, in managed code now, has been there past the quantum and
+   not been asked yet; the monitor's own fields, under sched.lock. */
+static int clrhost__sched_overdue(clrhost_task_manager *m, clrhost_task *t, ULONGLONG now)
+{
+    ULONGLONG epoch = clrhost__sched_epoch(t);
+    if (epoch != t->sched.seen_epoch || !t->sched.seen_at) {
+        t->sched.seen_epoch = epoch;
+        t->sched.seen_at = now;
+        t->sched.yield_asked = 0;
+        return 0;
+    }
+    if (t->sched.yield_asked || clrhost__elapsed(t->sched.seen_at, now) <= m->sched.quantum)
+        return 0;
+    t->sched.yield_asked = 1;
+    return 1;
+}
+
+/* Under sched.lock: a holder in managed code past the quantum, not asked
+   yet during this stretch, with a reference taken; NULL if none. */
+static clrhost_task *clrhost__sched_overdue_holder(clrhost_task_manager *m)
+{
+    ULONGLONG now = clrhost__ticks(m);
+    unsigned s;
+    for (s = 0; s < m->sched.slots; ++s) {
+        clrhost_task *t = m->sched.holder[s];
+        if (t && !clrhost__relaxed_load(&t->sched.out) && clrhost__sched_overdue(m, t, now)) {
+            (void)clrhost__task_addref(t); /* a holder is live: not freed before this */
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* The same of the tasks over the cap, under the registry's lock alone
+   (get_stats takes sched.lock inside it: never the other way). */
+static clrhost_task *clrhost__sched_overdue_over_cap(clrhost_task_manager *m)
+{
+    ULONGLONG now = clrhost__ticks(m);
+    clrhost_task *t;
+    clrhost__os_mutex_lock(&m->lock);
+    for (t = m->live; t; t = t->live_next)
+        if (clrhost__relaxed_load(&t->sched.over) && clrhost__sched_overdue(m, t, now)) {
+            (void)clrhost__task_addref(t); /* live: not freed before this */
+            break;
+        }
+    clrhost__os_mutex_unlock(&m->lock);
+    return t;
+}
+
+static void clrhost__manager_free(clrhost_task_manager *m);
+
+static void clrhost__sched_monitor(void *manager)
+{
+    clrhost_task_manager *m = (clrhost_task_manager *)manager;
+    DWORD period = m->sched.quantum_ms / 2 ? m->sched.quantum_ms / 2 : 1;
+    int last;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    m->sched.monitor_thread = clrhost__os_current_thread_id();
+    while (!m->sched.monitor_stop) {
+        clrhost_task *late = m->sched.waiters || m->sched.over ? clrhost__sched_overdue_holder(m) : NULL;
+        if (!late && m->sched.over) {
+            clrhost__os_mutex_unlock(&m->sched.lock);
+            late = clrhost__sched_overdue_over_cap(m);
+            clrhost__os_mutex_lock(&m->sched.lock);
+        }
+        if (!late) {
+            clrhost__os_cond_wait(&m->sched.monitor_wake, &m->sched.lock, period);
+            continue;
+        }
+        clrhost__os_mutex_unlock(&m->sched.lock);
+        (void)clrhost_task_yield(late); /* refused for an ending task: it gives its slot up anyway */
+        (void)clrhost__task_release(late); /* may end the manager: then monitor_stop is set */
+        clrhost__os_mutex_lock(&m->sched.lock);
+    }
+    /* Its reference goes before the manager's end can see it done: then
+       the last one is the manager's, unless the manager ended on this
+       thread (it waited for nothing, and went first). */
+    last = clrhost__atomic_dec(&m->memory_refs) == 0;
+    m->sched.monitor_done = 1;
+    clrhost__os_cond_broadcast(&m->sched.monitor_gone);
+    clrhost__os_mutex_unlock(&m->sched.lock);
+    if (last)
+        clrhost__manager_free(m);
+}
+
+/* The manager goes: the monitor is told to stop and waited for, so that
+   the manager's last block is freed before its release returns. Not where
+   the monitor cannot end: on its own thread (its last task reference went
+   there), at process exit (ExitProcess ended it already), or in a DllMain
+   before it ever ran (a new thread runs only once the loader lock that
+   DllMain holds is free). It frees that block itself then, once it runs,
+   or the process's end does. */
+static void clrhost__sched_monitor_stop(clrhost_task_manager *m)
+{
+    int wait;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    m->sched.monitor_stop = 1;
+    clrhost__os_cond_signal(&m->sched.monitor_wake);
+    wait = m->sched.monitor_thread != clrhost__os_current_thread_id() && !clrhost__os_process_exiting() &&
+           !(m->sched.monitor_thread == 0 && clrhost__os_in_loader_callout());
+    while (wait && !m->sched.monitor_done)
+        clrhost__os_cond_wait(&m->sched.monitor_gone, &m->sched.lock, INFINITE);
+    clrhost__os_mutex_unlock(&m->sched.lock);
+}
+
+/* ---- the scheduled methods ------------------------------------------------ */
+
+/* A manager with a scheduler has these in its vtable instead: each does
+   the plain method's whole job (the same inline steps) and moves the
+   task's slot around it (scheduler), so that a manager without one runs
+   exactly the plain methods. Opening hooks (leave, reverse_enter) and
+   closing hooks (enter, reverse_leave) run on the managed side, holding
+   the slot (or over the cap): the slot comes back before a close into
+   managed code or a reverse call's open, and is lent after an open of a
+   native call or a close back into native code. On the fast path that
+   is a plain store and a plain load each way. */
+
+/* A closing call's full path (timing, a repair): the close, then the slot
+   follows where the task now is. */
+static CLRHOST__NOINLINE HRESULT clrhost__sched_close_full(clrhost_task_manager *m, clrhost_task *t, int managed)
+{
+    clrhost__close(m, t, managed);
+    if (!clrhost__relaxed_load(&t->sched.on))
+        return S_OK;
+    if (m->flags & CLRHOST_TASK_TIMING) {
+        ULONGLONG now = clrhost__load64(&t->since);
+        if (clrhost__sched_in_managed(t))
+            t->sched.mark = now;
+        else
+            clrhost__sched_charge(t, now);
+    }
+    clrhost__sched_settle(m, t, CLRHOST__SCHED_ASK);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime_scheduled(clrhost__IHostTaskManager *This, SIZE_T target)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    HRESULT hr;
+    if (!t)
+        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
+    hr = clrhost__leave_runtime(m, t, target);
+    if (clrhost__relaxed_load(&t->sched.on)) {
+        if (!target) { /* off the host's scheduler for good (vm/appdomain.cpp) */
+            clrhost__sched_retire(m, t);
+        } else if (SUCCEEDED(hr)) { /* a veto keeps it in managed code, and its slot */
+            if (m->flags & CLRHOST_TASK_TIMING)
+                clrhost__sched_charge(t, clrhost__load64(&t->since));
+            clrhost__sched_out(m, t);
+        }
+    }
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime_scheduled(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "EnterRuntime on a thread without a task");
+    if (clrhost__relaxed_load(&t->sched.on) && clrhost__sched_close_leads_in(t) && !clrhost__sched_in(t))
+        clrhost__sched_enter_slow(m, t);
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_NATIVE_CALL))
+        return clrhost__sched_close_full(m, t, 0);
+    clrhost__count(&t->counts.enter_runtime, 1);
+    if (m->hooks.enter_runtime)
+        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime, CLRHOST__FRAME_NATIVE_CALL);
+    return S_OK; /* always: a failure here corrupts the CLR's unwinding */
+}
+
+/* Cooperative (vm/amd64/UMThunkStub.asm:183-208): with no slot at hand,
+   the reverse call runs over the cap; it never waits. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime_scheduled(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    HRESULT hr;
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
+    if (clrhost__relaxed_load(&t->sched.on) && !clrhost__sched_in(t))
+        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_NEVER_WAIT);
+    hr = clrhost__reverse_enter_runtime(m, t);
+    if (clrhost__relaxed_load(&t->sched.on)) {
+        if (FAILED(hr)) /* vetoed: no managed code runs */
+            clrhost__sched_out(m, t);
+        else if (m->flags & CLRHOST_TASK_TIMING)
+            t->sched.mark = clrhost__load64(&t->since);
+    }
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime_scheduled(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseLeaveRuntime on a thread without a task");
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_MANAGED))
+        return clrhost__sched_close_full(m, t, 1);
+    clrhost__count(&t->counts.reverse_leave_runtime, 1);
+    if (m->hooks.reverse_leave_runtime)
+        (void)clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime, CLRHOST__FRAME_MANAGED);
+    if (clrhost__relaxed_load(&t->sched.on) && !clrhost__sched_in_managed(t))
+        clrhost__sched_out(m, t); /* back into native code: lent */
+    return S_OK; /* always: a failure is thrown after the managed code ran */
+}
+
+/* Sleep lends the slot while it sleeps; a zero-length one is a back-off,
+   as SwitchToTask. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep_scheduled(clrhost__IHostTaskManager *This, DWORD ms, DWORD option)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    HRESULT hr;
+    int paused;
+    if (!t || !clrhost__relaxed_load(&t->sched.on))
+        return clrhost__mgr_Sleep(This, ms, option);
+    if (ms == 0) {
+        if (clrhost__sched_wants_switch(m, t))
+            (void)clrhost__sched_switch(m, t);
+        return clrhost__mgr_Sleep(This, ms, option);
+    }
+    paused = clrhost__sched_pause(m, t);
+    hr = clrhost__mgr_Sleep(This, ms, option);
+    clrhost__sched_resume(m, t, paused);
+    return hr;
+}
+
+/* SwitchToTask hands the slot to the first task waiting for one, if any
+   (then it has waited its turn, or is over the cap, and the OS is not
+   asked to switch as well); a task over the cap asks for a slot. This is
+   also where a forced yield (YieldTask) is taken. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask_scheduled(clrhost__IHostTaskManager *This, DWORD option)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t || !clrhost__relaxed_load(&t->sched.on))
+        return clrhost__mgr_SwitchToTask(This, option);
+    clrhost__count_switch(t);
+    if (!clrhost__sched_wants_switch(m, t) || !clrhost__sched_switch(m, t))
+        clrhost__os_yield();
+    return S_OK;
+}
+
+/* The scheduled vtables: the general one and the always-TRUE one, with
+   the scheduled waits and transitions (see the policy's vtables). */
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched, clrhost__mgr_CallNeedsHostHook, _scheduled, _scheduled);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched_always, clrhost__mgr_CallNeedsHostHook_always, _scheduled,
+                      _scheduled);
+
+static void clrhost__sched_choose_vtable(clrhost_task_manager *m)
+{
+    m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_sched_always
+                                                                      : &clrhost__manager_vtbl_sched;
+}
+
+/* ---- where the core calls it (points) ----------------------------------- */
+
+/* No slots (off), or 1 to CLRHOST_TASK_MAX_SLOTS of them for the kinds
+   that can be scheduled. */
+static HRESULT clrhost__sched_config_check(const clrhost_task_config *config)
+{
+    const clrhost_task_schedule *s = &config->schedule;
+    if (s->slots && (s->slots > CLRHOST_TASK_MAX_SLOTS || (s->kinds & ~CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS) != 0))
+        return E_INVALIDARG;
+    return S_OK;
+}
+
+static void clrhost__sched_configure(clrhost_task_manager *m, const clrhost_task_schedule *s)
+{
+    m->sched.slots = s->slots;
+    m->sched.kinds = s->kinds ? s->kinds : CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS;
+    m->sched.foreign = s->foreign ? 1 : 0;
+    m->sched.quantum_ms = s->slots ? s->quantum_ms : 0;
+}
+
+/* The slots (all free), the queue (empty) and, with a quantum, the
+   monitor. S_OK, E_OUTOFMEMORY, or the OS error of the monitor thread. */
+static HRESULT clrhost__sched_manager_made(clrhost_task_manager *m)
+{
+    unsigned s;
+    HRESULT hr;
+    if (!m->sched.slots)
+        return S_OK;
+    clrhost__os_mutex_init(&m->sched.lock);
+    clrhost__os_cond_init(&m->sched.monitor_wake);
+    clrhost__os_cond_init(&m->sched.monitor_gone);
+    hr = clrhost__os_heavy_barrier_init(); /* taking a lent slot needs it (see "lent slots") */
+    if (FAILED(hr))
+        return hr;
+    m->sched.holder = (clrhost_task **)clrhost__alloc(m, (size_t)m->sched.slots * (sizeof(clrhost_task *) + sizeof(LONG)));
+    if (!m->sched.holder)
+        return E_OUTOFMEMORY;
+    m->sched.free_slots = (LONG *)(void *)(m->sched.holder + m->sched.slots);
+    for (s = 0; s < m->sched.slots; ++s) {
+        m->sched.holder[s] = NULL;
+        m->sched.free_slots[s] = (LONG)(m->sched.slots - 1 - s); /* slot 0 is taken first */
+    }
+    m->sched.free_count = m->sched.slots;
+    if (!m->sched.quantum_ms)
+        return S_OK;
+    m->sched.quantum = m->tick_frequency / 1000u * m->sched.quantum_ms;
+    m->memory_refs = 2; /* the monitor's, dropped when it ends */
+    hr = clrhost__os_monitor_start(m);
+    if (FAILED(hr)) {
+        m->memory_refs = 1;
+        m->sched.quantum = 0; /* no monitor to stop */
+        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "could not start the scheduler's quantum monitor thread");
+    }
+    return hr;
+}
+
+static void clrhost__sched_manager_ended(clrhost_task_manager *m)
+{
+    if (m->sched.quantum) /* the monitor runs */
+        clrhost__sched_monitor_stop(m);
+}
+
+/* Once neither the manager nor the monitor needs it (memory_refs). */
+static void clrhost__sched_manager_freed(clrhost_task_manager *m)
+{
+    if (!m->sched.slots)
+        return;
+    clrhost__os_mutex_destroy(&m->sched.lock);
+    clrhost__os_cond_destroy(&m->sched.monitor_wake);
+    clrhost__os_cond_destroy(&m->sched.monitor_gone);
+    if (m->sched.holder)
+        clrhost__free(m, m->sched.holder);
+}
+
+static void clrhost__sched_task_made(clrhost_task *t)
+{
+    t->sched.slot = -1;
+    if (t->manager->sched.slots)
+        clrhost__os_cond_init(&t->sched.wake);
+}
+
+static void clrhost__sched_task_freed(clrhost_task *t)
+{
+    if (t->manager->sched.slots)
+        clrhost__os_cond_destroy(&t->sched.wake);
+}
+
+/* An inner IHostControl's sync manager is not given to the CLR: its waits
+   would not be announced, and a task blocked in one would keep its slot
+   (SCHEDULER, "The CLR's locks and spin-waits"). 1: *object was dropped. */
+static int clrhost__sched_drops_manager(clrhost_task_manager *m, const GUID *iid, void **object)
+{
+    if (!m->sched.slots || !clrhost__iid_equal(iid, &clrhost__IID_IHostSyncManager))
+        return 0;
+    ((clrhost__IUnknown *)*object)->lpVtbl->Release((clrhost__IUnknown *)*object);
+    *object = NULL;
+    clrhost__log(m, CLRHOST_TASK_LOG_WARNING, NULL,
+                 "the inner IHostControl's IHostSyncManager is not given to the CLR: a scheduler needs the "
+                 "CLR's own waits, which it announces");
+    return 1;
+}
+
+/* Under the manager's lock (the scheduler's lock is taken inside it,
+   never the other way). */
+static void clrhost__sched_stats(clrhost_task_manager *m, clrhost_task_manager_stats *out)
+{
+    unsigned s;
+    if (!m->sched.slots)
+        return;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    out->slots = m->sched.slots;
+    for (s = 0; s < m->sched.slots; ++s)
+        if (m->sched.holder[s] && !clrhost__relaxed_load(&m->sched.holder[s]->sched.out))
+            out->slots_held += 1;
+    out->slot_waiters = (ULONGLONG)m->sched.waiters;
+    out->tasks_over_cap = (ULONGLONG)m->sched.over;
+    clrhost__os_mutex_unlock(&m->sched.lock);
+}
+
+static void clrhost__sched_view(const clrhost_task *t, clrhost_task_view *out)
+{
+    out->scheduled = clrhost__relaxed_load(&t->sched.on) ? TRUE : FALSE;
+    out->slot = clrhost__relaxed_load(&t->sched.out) ? -1 : clrhost__relaxed_load(&t->sched.slot);
+    out->slot_waiting = clrhost__relaxed_load(&t->sched.queued) ? TRUE : FALSE;
+    out->over_cap = clrhost__relaxed_load(&t->sched.over) ? TRUE : FALSE;
+    if (out->slot_waiting)
+        out->waiting = TRUE;
+}
+
+#endif /* CLRHOST_TASK_NO_SCHEDULER */
 
 /* ------------------------------------------------------------------------
    >>ihostcontrol  IHostControl: our task manager, the host's own managers
@@ -6763,17 +6984,8 @@ static HRESULT STDMETHODCALLTYPE clrhost__hc_GetHostManager(clrhost__IHostContro
     if (!hc->inner)
         return E_NOINTERFACE;
     hr = hc->inner->lpVtbl->GetHostManager(hc->inner, riid, ppObject);
-    if (hr == S_OK && *ppObject && hc->manager->sched_slots &&
-        clrhost__iid_equal(iid, &clrhost__IID_IHostSyncManager)) {
-        /* Its waits would not be announced: a task blocked in one would
-           keep its slot (SCHEDULER, "The CLR's locks and spin-waits"). */
-        ((clrhost__IUnknown *)*ppObject)->lpVtbl->Release((clrhost__IUnknown *)*ppObject);
-        *ppObject = NULL;
-        clrhost__log(hc->manager, CLRHOST_TASK_LOG_WARNING, NULL,
-                     "the inner IHostControl's IHostSyncManager is not given to the CLR: a scheduler needs the "
-                     "CLR's own waits, which it announces");
+    if (hr == S_OK && *ppObject && clrhost__sched_drops_manager(hc->manager, iid, ppObject))
         return E_NOINTERFACE;
-    }
     return hr;
 }
 
@@ -6818,49 +7030,6 @@ static HRESULT clrhost__copy_module_names(clrhost_task_manager *m, const char *c
     return S_OK;
 }
 
-/* The scheduler's configuration: no slots (off), or 1 to
-   CLRHOST_TASK_MAX_SLOTS of them for the kinds that can be scheduled. */
-static int clrhost__schedule_valid(const clrhost_task_schedule *s)
-{
-    if (!s->slots)
-        return 1;
-    return s->slots <= CLRHOST_TASK_MAX_SLOTS && (s->kinds & ~CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS) == 0;
-}
-
-/* The slots (all free), the queue (empty) and, with a quantum, the
-   monitor. S_OK, E_OUTOFMEMORY, or the OS error of the monitor thread. */
-static HRESULT clrhost__schedule_init(clrhost_task_manager *m)
-{
-    unsigned s;
-    HRESULT hr;
-    clrhost__os_mutex_init(&m->sched_lock);
-    clrhost__os_cond_init(&m->monitor_wake);
-    clrhost__os_cond_init(&m->monitor_gone);
-    hr = clrhost__os_heavy_barrier_init(); /* taking a lent slot needs it (see scheduler) */
-    if (FAILED(hr))
-        return hr;
-    m->sched_holder = (clrhost_task **)clrhost__alloc(m, (size_t)m->sched_slots * (sizeof(clrhost_task *) + sizeof(LONG)));
-    if (!m->sched_holder)
-        return E_OUTOFMEMORY;
-    m->sched_free = (LONG *)(void *)(m->sched_holder + m->sched_slots);
-    for (s = 0; s < m->sched_slots; ++s) {
-        m->sched_holder[s] = NULL;
-        m->sched_free[s] = (LONG)(m->sched_slots - 1 - s); /* slot 0 is taken first */
-    }
-    m->sched_free_count = m->sched_slots;
-    if (!m->sched_quantum_ms)
-        return S_OK;
-    m->sched_quantum = m->tick_frequency / 1000u * m->sched_quantum_ms;
-    m->memory_refs = 2; /* the monitor's, dropped when it ends */
-    hr = clrhost__os_monitor_start(m);
-    if (FAILED(hr)) {
-        m->memory_refs = 1;
-        m->sched_quantum = 0; /* no monitor to stop */
-        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "could not start the scheduler's quantum monitor thread");
-    }
-    return hr;
-}
-
 CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *config,
                                                      clrhost_task_manager **out)
 {
@@ -6875,8 +7044,11 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
         memset(&defaults, 0, sizeof defaults);
         config = &defaults;
     }
-    if (!config->alloc_fn != !config->free_fn || !clrhost__schedule_valid(&config->schedule))
+    if (!config->alloc_fn != !config->free_fn)
         return E_INVALIDARG;
+    hr = clrhost__sched_config_check(config);
+    if (FAILED(hr))
+        return hr;
     hr = clrhost__os_slot_init();
     if (FAILED(hr))
         return hr;
@@ -6897,10 +7069,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     m->log_fn = config->log_fn;
     m->allocator = a;
     m->memory_refs = 1;
-    m->sched_slots = config->schedule.slots;
-    m->sched_kinds = config->schedule.kinds ? config->schedule.kinds : CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS;
-    m->sched_foreign = config->schedule.foreign ? 1 : 0;
-    m->sched_quantum_ms = m->sched_slots ? config->schedule.quantum_ms : 0;
+    clrhost__sched_configure(m, &config->schedule);
     hr = clrhost__copy_module_names(m, config->hook_modules);
     if (FAILED(hr)) {
         a.free_fn(a.user, m);
@@ -6918,12 +7087,10 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     clrhost__waits_init(m);
     clrhost__os_mutex_init(&m->lock);
     clrhost__os_mutex_init(&m->answers_lock);
-    if (m->sched_slots) {
-        hr = clrhost__schedule_init(m);
-        if (FAILED(hr)) {
-            clrhost__manager_destroy(m);
-            return hr;
-        }
+    hr = clrhost__sched_manager_made(m);
+    if (FAILED(hr)) {
+        clrhost__manager_destroy(m);
+        return hr;
     }
     if (m->flags & CLRHOST_TASK_PROFILE) {
         m->ended_profile = clrhost__profile_new(m, (SIZE_T)4 * CLRHOST_TASK_PROFILE_TARGETS);
@@ -6990,17 +7157,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_get_stats(clrhost_task_manager *m,
     out->tasks_live = m->live_count;
     out->tasks_ended = m->ended;
     memcpy(out->by_kind, m->ended_by_kind, sizeof out->by_kind);
-    if (m->sched_slots) {
-        unsigned s;
-        clrhost__os_mutex_lock(&m->sched_lock);
-        out->slots = m->sched_slots;
-        for (s = 0; s < m->sched_slots; ++s)
-            if (m->sched_holder[s] && !clrhost__relaxed_load(&m->sched_holder[s]->sched_out))
-                out->slots_held += 1;
-        out->slot_waiters = (ULONGLONG)m->sched_waiters;
-        out->tasks_over_cap = (ULONGLONG)m->sched_over;
-        clrhost__os_mutex_unlock(&m->sched_lock);
-    }
+    clrhost__sched_stats(m, out);
     for (t = m->live; t; t = t->live_next) {
         clrhost_task_kind_stats *kind = &out->by_kind[clrhost__task_kind(t)];
         kind->tasks += 1;
@@ -7160,12 +7317,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_
     out->waiting = clrhost__relaxed_load(&task->waiting) > 0 ? TRUE : FALSE;
     if (out->in_native && clrhost__is_wait(task->manager, target))
         out->waiting = TRUE;
-    out->scheduled = clrhost__relaxed_load(&task->sched) ? TRUE : FALSE;
-    out->slot = clrhost__relaxed_load(&task->sched_out) ? -1 : clrhost__relaxed_load(&task->sched_slot);
-    out->slot_waiting = clrhost__relaxed_load(&task->sched_queued) ? TRUE : FALSE;
-    out->over_cap = clrhost__relaxed_load(&task->sched_over) ? TRUE : FALSE;
-    if (out->slot_waiting)
-        out->waiting = TRUE;
+    clrhost__sched_view(task, out);
     if (since && position < CLRHOST__VIEW_SLOTS) {
         ULONGLONG now = clrhost__ticks(task->manager);
         out->state_ns = clrhost__ticks_to_ns(clrhost__elapsed(since, now), task->manager->tick_frequency);
@@ -7546,7 +7698,9 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
     CLRHOST__EXPECT(vtbl, 12, clrhost__mgr_ReverseLeaveRuntime_timed, IHostTaskManager, ReverseLeaveRuntime),    \
     CLRHOST__EXPECT(vtbl, 13, clrhost__mgr_ReverseEnterRuntime_timed, IHostTaskManager, ReverseEnterRuntime)
     static const clrhost__slot_expectation own[] = {
+#ifndef CLRHOST_TASK_NO_SCHEDULER
         CLRHOST__EXPECT_SCHED(clrhost__manager_vtbl_sched), CLRHOST__EXPECT_SCHED(clrhost__manager_vtbl_sched_always),
+#endif
         CLRHOST__EXPECT_TIMED(clrhost__manager_vtbl_timed), CLRHOST__EXPECT_TIMED(clrhost__manager_vtbl_timed_always)};
     const clrhost__any_fn *general = (const clrhost__any_fn *)(const void *)&clrhost__manager_vtbl;
     size_t i;
@@ -7564,11 +7718,11 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
     }
     for (i = 0; i < sizeof own / sizeof own[0]; ++i) {
         const clrhost__any_fn *slots = (const clrhost__any_fn *)own[i].vtbl;
-        const void *always = (const void *)&clrhost__manager_vtbl_always;
-        const clrhost__any_fn *base = (const clrhost__any_fn *)(own[i].vtbl == (const void *)&clrhost__manager_vtbl_sched ||
-                                                                        own[i].vtbl == (const void *)&clrhost__manager_vtbl_timed
-                                                                    ? (const void *)&clrhost__manager_vtbl
-                                                                    : always);
+        /* its plain one: the always-TRUE vtable, or the general one */
+        const clrhost__any_fn *base =
+            slots[9] == (clrhost__any_fn)clrhost__mgr_CallNeedsHostHook_always
+                ? (const clrhost__any_fn *)(const void *)&clrhost__manager_vtbl_always
+                : general;
         size_t j;
         if (slots[own[i].slot] != own[i].method)
             return own[i].wrong;
