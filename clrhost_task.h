@@ -1828,6 +1828,9 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
    CLRHOST_TASK_PROFILE_TARGETS targets, and the manager keeps the sums of
    ended tasks for up to 4 times as many; calls to targets past a bound are
    counted on one line of their own ("(other targets)"). A power of two. */
+#if defined(CLRHOST_TASK_NO_PROFILE) && defined(CLRHOST_TASK_PROFILE_TARGETS)
+#error "CLRHOST_TASK_PROFILE_TARGETS sizes the profile, which CLRHOST_TASK_NO_PROFILE leaves out"
+#endif
 #ifndef CLRHOST_TASK_PROFILE_TARGETS
 #define CLRHOST_TASK_PROFILE_TARGETS 64
 #endif
@@ -2155,6 +2158,7 @@ typedef struct clrhost__frame {
     ULONGLONG span;   /* once closed: ticks from its open to its close */
 } clrhost__frame;
 
+#ifndef CLRHOST_TASK_NO_PROFILE
 /* The per-target profile (see PROFILE in the manual): a table of lines,
    one per native target, open-addressed (a target is found within
    CLRHOST__PROFILE_PROBES lines of its hash, or goes to `other`). A task's
@@ -2176,6 +2180,20 @@ typedef struct clrhost__profile {
     clrhost__profile_line other[2]; /* the calls to targets that found no line: [1] the waits */
     clrhost__profile_line line[1];  /* mask + 1 of them */
 } clrhost__profile;
+
+/* The profile's state (its code: profile), one member of the task and one
+   of the manager: with CLRHOST_TASK_PROFILE, each task's own table and
+   the manager's of ended tasks. */
+typedef struct clrhost__profile_task {
+    clrhost__profile *lines;    /* allocated with the task */
+    clrhost__profile_line *last; /* the line its last native call went to (own thread) */
+} clrhost__profile_task;
+
+typedef struct clrhost__profile_manager {
+    clrhost__profile *ended; /* ended tasks' lines summed */
+} clrhost__profile_manager;
+
+#endif
 
 /* Frames whose kind (native or managed) is kept, one bit each: at least
    1024, enough that closes always find the frame they close (a CLR stack
@@ -2279,8 +2297,9 @@ struct clrhost_task {
     LONG view_seq;   /* odd while a timed transition writes since and position */
     ULONGLONG since; /* clock ticks */
     int closing;     /* 1 + the kind of the frame whose closing hook runs; 0: none (own thread) */
-    clrhost__profile *profile; /* CLRHOST_TASK_PROFILE: its own lines, allocated with it */
-    clrhost__profile_line *profile_last; /* the line its last native call went to (own thread) */
+#ifndef CLRHOST_TASK_NO_PROFILE
+    clrhost__profile_task profile; /* CLRHOST_TASK_PROFILE's */
+#endif
 #ifndef CLRHOST_TASK_NO_SCHEDULER
     clrhost__sched_task sched; /* the scheduler's; never touched without one */
 #endif
@@ -2345,7 +2364,9 @@ struct clrhost_task_manager {
     ULONGLONG created, adopted, live_count, ended;
     clrhost_task_kind_stats ended_by_kind[CLRHOST_TASK_KIND_COUNT]; /* counters in clock ticks */
     ULONGLONG late_alerts[CLRHOST_TASK_KIND_COUNT]; /* Alerts on tasks counted out already */
-    clrhost__profile *ended_profile; /* CLRHOST_TASK_PROFILE: ended tasks' lines summed */
+#ifndef CLRHOST_TASK_NO_PROFILE
+    clrhost__profile_manager profile; /* CLRHOST_TASK_PROFILE's */
+#endif
 #ifndef CLRHOST_TASK_NO_SCHEDULER
     clrhost__sched_manager sched; /* schedule.slots > 0 */
 #endif
@@ -2423,6 +2444,29 @@ static void clrhost__sched_monitor(void *manager); /* the platform layer's monit
 #define clrhost__sched_drops_manager(m, iid, object) 0
 #define clrhost__sched_stats(m, out) ((void)0)
 #define clrhost__sched_view(t, out) ((out)->slot = -1)
+#endif
+
+#ifndef CLRHOST_TASK_NO_PROFILE
+#define clrhost__profile_on(t) ((t)->profile.lines != NULL)
+static HRESULT clrhost__profile_config_check(const clrhost_task_config *config);
+static HRESULT clrhost__profile_manager_made(clrhost_task_manager *m);
+static void clrhost__profile_manager_ended(clrhost_task_manager *m);
+static int clrhost__profile_task_made(clrhost_task *t, const clrhost_task_manager *m);
+static void clrhost__profile_task_freed(clrhost_task *t);
+static int clrhost__profile_book(clrhost_task *t, SIZE_T target, ULONGLONG ticks); /* a native frame closed */
+static void clrhost__profile_task_ends(clrhost_task_manager *m, const clrhost_task *t);
+#else
+#define clrhost__profile_on(t) 0
+#define clrhost__profile_config_check(config) \
+    (((config)->flags & CLRHOST_TASK_PROFILE) ? clrhost__missing_feature((config), "CLRHOST_TASK_PROFILE asks " \
+                                                "for the profile, which this build leaves out (CLRHOST_TASK_NO_PROFILE)") \
+                                              : S_OK)
+#define clrhost__profile_manager_made(m) S_OK
+#define clrhost__profile_manager_ended(m) ((void)0)
+#define clrhost__profile_task_made(t, m) 1
+#define clrhost__profile_task_freed(t) ((void)0)
+#define clrhost__profile_book(t, target, ticks) 0
+#define clrhost__profile_task_ends(m, t) ((void)0)
 #endif
 
 /* ------------------------------------------------------------------------
@@ -4195,9 +4239,8 @@ static void clrhost__thread_mark_ending(void)
 }
 
 /* ------------------------------------------------------------------------
-   >>profile  What a native call's target is (one of the CLR's blocking
-   waits or not), and the per-target profile's tables (see the profile's
-   types in structs, and PROFILE in the manual)
+   >>waits  What a native call's target is: one of the CLR's blocking
+   waits or not (timing, the live view and the profile ask)
    ------------------------------------------------------------------------ */
 
 #define CLRHOST__NO_WAIT (~(SIZE_T)0) /* a free line of waits: no function is there */
@@ -4229,87 +4272,6 @@ static void clrhost__waits_init(clrhost_task_manager *m)
 CLRHOST__INLINE int clrhost__is_wait(const clrhost_task_manager *m, SIZE_T target)
 {
     return target != CLRHOST__NO_WAIT && m->waits[clrhost__wait_line(m, target)] == target;
-}
-
-/* A table of `lines` lines (a power of two), all free; NULL: no memory. */
-static clrhost__profile *clrhost__profile_new(const clrhost_task_manager *m, SIZE_T lines)
-{
-    size_t size = offsetof(clrhost__profile, line) + lines * sizeof(clrhost__profile_line);
-    clrhost__profile *p = (clrhost__profile *)clrhost__alloc(m, size);
-    if (p) {
-        memset(p, 0, size);
-        p->mask = lines - 1;
-        p->other[1].wait = 1;
-    }
-    return p;
-}
-
-/* The line of `target` in p, made if it has none and there is room within
-   CLRHOST__PROFILE_PROBES lines of its hash; else p's overflow line for
-   waits or for other calls. Only the table's one writer calls it. */
-static clrhost__profile_line *clrhost__profile_line_of(clrhost__profile *p, const clrhost_task_manager *m,
-                                                       SIZE_T target)
-{
-    SIZE_T h = clrhost__target_hash(target), i;
-    for (i = 0; i < CLRHOST__PROFILE_PROBES; ++i) {
-        clrhost__profile_line *l = &p->line[(h + i) & p->mask];
-        if (l->target == target)
-            return l;
-        if (!l->target) {
-            l->wait = clrhost__is_wait(m, target);
-            clrhost__store_size(&l->target, target); /* after wait: readers check the target first */
-            return l;
-        }
-    }
-    return &p->other[clrhost__is_wait(m, target)];
-}
-
-/* Adds to a line; only the table's writer calls it. */
-CLRHOST__INLINE void clrhost__profile_add(clrhost__profile_line *l, ULONGLONG calls, ULONGLONG ticks,
-                                          ULONGLONG max_ticks)
-{
-    clrhost__count(&l->calls, calls);
-    clrhost__count(&l->ticks, ticks);
-    if (max_ticks > l->max_ticks)
-        clrhost__store64(&l->max_ticks, max_ticks);
-}
-
-/* Books a closing native call in its task's profile: its line is most
-   often the one of the task's last call, else it is looked up (and made on
-   first use). Returns whether the target is one of the CLR's blocking
-   waits (the line knows, so the timing need not ask). */
-static int clrhost__profile_book(clrhost_task *t, SIZE_T target, ULONGLONG ticks)
-{
-    clrhost__profile_line *l = t->profile_last;
-    if (!l || l->target != target) {
-        l = clrhost__profile_line_of(t->profile, t->manager, target);
-        if (l->target) /* not an overflow line, which holds no one target */
-            t->profile_last = l;
-    }
-    clrhost__profile_add(l, 1, ticks, ticks);
-    return l->wait;
-}
-
-/* Adds line `from` (of a table another thread may be writing: its counts
-   are read whole, each a value it had) to `to`, a line of a table the
-   caller writes. */
-static void clrhost__profile_add_line(clrhost__profile_line *to, const clrhost__profile_line *from)
-{
-    clrhost__profile_add(to, clrhost__load64(&from->calls), clrhost__load64(&from->ticks),
-                         clrhost__load64(&from->max_ticks));
-}
-
-/* Adds every line of `from` to the table `to`, which the caller writes. */
-static void clrhost__profile_merge(clrhost__profile *to, const clrhost__profile *from, const clrhost_task_manager *m)
-{
-    SIZE_T i;
-    for (i = 0; i <= from->mask; ++i) {
-        SIZE_T target = clrhost__load_size(&from->line[i].target);
-        if (target)
-            clrhost__profile_add_line(clrhost__profile_line_of(to, m, target), &from->line[i]);
-    }
-    clrhost__profile_add_line(&to->other[0], &from->other[0]);
-    clrhost__profile_add_line(&to->other[1], &from->other[1]);
 }
 
 /* ------------------------------------------------------------------------
@@ -4373,8 +4335,7 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
     clrhost__counters_add(&kind->counters, &t->counts);
     t->counted_out = 1;
     clrhost__os_mutex_unlock(&t->clr_lock);
-    if (t->profile)
-        clrhost__profile_merge(m->ended_profile, t->profile, m);
+    clrhost__profile_task_ends(m, t);
     clrhost__os_mutex_unlock(&m->lock);
 }
 
@@ -4629,7 +4590,7 @@ CLRHOST__INLINE ULONGLONG clrhost__frame_time(const clrhost_task_manager *m, clr
     if (clrhost__frame_kind(t, d) != CLRHOST__FRAME_MANAGED) {
         SIZE_T target = clrhost__frame_target(t, d);
         ULONGLONG own = clrhost__elapsed(f->nested, span);
-        int wait = t->profile ? clrhost__profile_book(t, target, own) : clrhost__is_wait(m, target);
+        int wait = clrhost__profile_on(t) ? clrhost__profile_book(t, target, own) : clrhost__is_wait(m, target);
         clrhost__count(wait ? &t->counts.native_wait_ns : &t->counts.native_call_ns, own);
     }
     return now;
@@ -4847,8 +4808,7 @@ static CLRHOST__COLD void clrhost__task_free(clrhost_task *t)
     clrhost__os_thread_close(&t->thread);
     clrhost__os_mutex_destroy(&t->clr_lock);
     clrhost__sched_task_freed(t);
-    if (t->profile)
-        clrhost__free(m, t->profile);
+    clrhost__profile_task_freed(t);
     clrhost__free(m, t);
     clrhost__manager_release(m);
 }
@@ -5164,12 +5124,9 @@ static clrhost_task *clrhost__task_new(clrhost_task_manager *m, LONG others, int
     if (!t)
         return NULL;
     memset(t, 0, sizeof *t);
-    if (m->flags & CLRHOST_TASK_PROFILE) {
-        t->profile = clrhost__profile_new(m, CLRHOST_TASK_PROFILE_TARGETS);
-        if (!t->profile) {
-            clrhost__free(m, t);
-            return NULL;
-        }
+    if (!clrhost__profile_task_made(t, m)) {
+        clrhost__free(m, t);
+        return NULL;
     }
     t->iface.lpVtbl = &clrhost__task_vtbl;
     t->shared_refs = CLRHOST__OWNER_BIAS + (unstarted ? CLRHOST__UNSTARTED : 0) + others;
@@ -5332,8 +5289,7 @@ static void clrhost__manager_destroy(clrhost_task_manager *m)
         a.free_fn(a.user, tab);
     }
     clrhost__os_mutex_destroy(&m->answers_lock);
-    if (m->ended_profile)
-        a.free_fn(a.user, m->ended_profile);
+    clrhost__profile_manager_ended(m);
     if (clrhost__atomic_dec(&m->memory_refs) == 0)
         clrhost__manager_free(m);
 }
@@ -7047,6 +7003,8 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
     if (!config->alloc_fn != !config->free_fn)
         return E_INVALIDARG;
     hr = clrhost__sched_config_check(config);
+    if (SUCCEEDED(hr))
+        hr = clrhost__profile_config_check(config);
     if (FAILED(hr))
         return hr;
     hr = clrhost__os_slot_init();
@@ -7092,12 +7050,10 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *
         clrhost__manager_destroy(m);
         return hr;
     }
-    if (m->flags & CLRHOST_TASK_PROFILE) {
-        m->ended_profile = clrhost__profile_new(m, (SIZE_T)4 * CLRHOST_TASK_PROFILE_TARGETS);
-        if (!m->ended_profile) {
-            clrhost__manager_destroy(m);
-            return E_OUTOFMEMORY;
-        }
+    hr = clrhost__profile_manager_made(m);
+    if (FAILED(hr)) {
+        clrhost__manager_destroy(m);
+        return hr;
     }
     *out = m;
     return S_OK;
@@ -7512,6 +7468,155 @@ CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, cl
     return S_OK;
 }
 
+CLRHOST_TASK_API HRESULT clrhost_task_manager_clock(clrhost_task_manager *m, clrhost_task_clock *out)
+{
+    if (!out)
+        return E_POINTER;
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return E_POINTER;
+    out->tsc = m->tsc ? TRUE : FALSE;
+    out->frequency = m->tick_frequency;
+    return S_OK;
+}
+
+/* ------------------------------------------------------------------------
+   >>profile  The per-target profile (CLRHOST_TASK_PROFILE; PROFILE in
+   the manual): each task books its native calls' times in its own table,
+   by target, with no lock; a task's end adds its table to the manager's
+   (under the manager's lock); a report copies or sums the tables and
+   sorts their lines by time. Left out by CLRHOST_TASK_NO_PROFILE.
+   ------------------------------------------------------------------------ */
+
+#ifndef CLRHOST_TASK_NO_PROFILE
+/* A table of `lines` lines (a power of two), all free; NULL: no memory. */
+static clrhost__profile *clrhost__profile_new(const clrhost_task_manager *m, SIZE_T lines)
+{
+    size_t size = offsetof(clrhost__profile, line) + lines * sizeof(clrhost__profile_line);
+    clrhost__profile *p = (clrhost__profile *)clrhost__alloc(m, size);
+    if (p) {
+        memset(p, 0, size);
+        p->mask = lines - 1;
+        p->other[1].wait = 1;
+    }
+    return p;
+}
+
+/* The line of `target` in p, made if it has none and there is room within
+   CLRHOST__PROFILE_PROBES lines of its hash; else p's overflow line for
+   waits or for other calls. Only the table's one writer calls it. */
+static clrhost__profile_line *clrhost__profile_line_of(clrhost__profile *p, const clrhost_task_manager *m,
+                                                       SIZE_T target)
+{
+    SIZE_T h = clrhost__target_hash(target), i;
+    for (i = 0; i < CLRHOST__PROFILE_PROBES; ++i) {
+        clrhost__profile_line *l = &p->line[(h + i) & p->mask];
+        if (l->target == target)
+            return l;
+        if (!l->target) {
+            l->wait = clrhost__is_wait(m, target);
+            clrhost__store_size(&l->target, target); /* after wait: readers check the target first */
+            return l;
+        }
+    }
+    return &p->other[clrhost__is_wait(m, target)];
+}
+
+/* Adds to a line; only the table's writer calls it. */
+CLRHOST__INLINE void clrhost__profile_add(clrhost__profile_line *l, ULONGLONG calls, ULONGLONG ticks,
+                                          ULONGLONG max_ticks)
+{
+    clrhost__count(&l->calls, calls);
+    clrhost__count(&l->ticks, ticks);
+    if (max_ticks > l->max_ticks)
+        clrhost__store64(&l->max_ticks, max_ticks);
+}
+
+/* Books a closing native call in its task's profile: its line is most
+   often the one of the task's last call, else it is looked up (and made on
+   first use). Returns whether the target is one of the CLR's blocking
+   waits (the line knows, so the timing need not ask). */
+static int clrhost__profile_book(clrhost_task *t, SIZE_T target, ULONGLONG ticks)
+{
+    clrhost__profile_line *l = t->profile.last;
+    if (!l || l->target != target) {
+        l = clrhost__profile_line_of(t->profile.lines, t->manager, target);
+        if (l->target) /* not an overflow line, which holds no one target */
+            t->profile.last = l;
+    }
+    clrhost__profile_add(l, 1, ticks, ticks);
+    return l->wait;
+}
+
+/* Adds line `from` (of a table another thread may be writing: its counts
+   are read whole, each a value it had) to `to`, a line of a table the
+   caller writes. */
+static void clrhost__profile_add_line(clrhost__profile_line *to, const clrhost__profile_line *from)
+{
+    clrhost__profile_add(to, clrhost__load64(&from->calls), clrhost__load64(&from->ticks),
+                         clrhost__load64(&from->max_ticks));
+}
+
+/* Adds every line of `from` to the table `to`, which the caller writes. */
+static void clrhost__profile_merge(clrhost__profile *to, const clrhost__profile *from, const clrhost_task_manager *m)
+{
+    SIZE_T i;
+    for (i = 0; i <= from->mask; ++i) {
+        SIZE_T target = clrhost__load_size(&from->line[i].target);
+        if (target)
+            clrhost__profile_add_line(clrhost__profile_line_of(to, m, target), &from->line[i]);
+    }
+    clrhost__profile_add_line(&to->other[0], &from->other[0]);
+    clrhost__profile_add_line(&to->other[1], &from->other[1]);
+}
+
+/* ---- where the core calls it (points) ----------------------------------- */
+
+static HRESULT clrhost__profile_config_check(const clrhost_task_config *config)
+{
+    (void)config;
+    return S_OK;
+}
+
+/* With the profile, timing is on too: it gives the profile its times. */
+static HRESULT clrhost__profile_manager_made(clrhost_task_manager *m)
+{
+    if (!(m->flags & CLRHOST_TASK_PROFILE))
+        return S_OK;
+    m->profile.ended = clrhost__profile_new(m, (SIZE_T)4 * CLRHOST_TASK_PROFILE_TARGETS);
+    return m->profile.ended ? S_OK : E_OUTOFMEMORY;
+}
+
+static void clrhost__profile_manager_ended(clrhost_task_manager *m)
+{
+    if (m->profile.ended)
+        clrhost__free(m, m->profile.ended);
+}
+
+/* 0: no memory for the task's table. */
+static int clrhost__profile_task_made(clrhost_task *t, const clrhost_task_manager *m)
+{
+    if (!(m->flags & CLRHOST_TASK_PROFILE))
+        return 1;
+    t->profile.lines = clrhost__profile_new(m, CLRHOST_TASK_PROFILE_TARGETS);
+    return t->profile.lines != NULL;
+}
+
+static void clrhost__profile_task_freed(clrhost_task *t)
+{
+    if (t->profile.lines)
+        clrhost__free(t->manager, t->profile.lines);
+}
+
+/* Under the manager's lock. */
+static void clrhost__profile_task_ends(clrhost_task_manager *m, const clrhost_task *t)
+{
+    if (t->profile.lines)
+        clrhost__profile_merge(m->profile.ended, t->profile.lines, m);
+}
+
+/* ---- the report ---------------------------------------------------------- */
+
 /* A copy of one task's table, line for line at the same places: a line
    filled again by its hash could find its cluster laid out otherwise
    (one that wraps past the table's end) and no room within reach. */
@@ -7542,14 +7647,14 @@ static clrhost__profile *clrhost__profile_collect(clrhost_task_manager *m, const
     clrhost__profile *sum;
     const clrhost_task *t;
     if (task)
-        return clrhost__profile_copy(m, task->profile);
+        return clrhost__profile_copy(m, task->profile.lines);
     sum = clrhost__profile_new(m, (SIZE_T)8 * CLRHOST_TASK_PROFILE_TARGETS);
     if (!sum)
         return NULL;
     clrhost__os_mutex_lock(&m->lock);
-    clrhost__profile_merge(sum, m->ended_profile, m);
+    clrhost__profile_merge(sum, m->profile.ended, m);
     for (t = m->live; t; t = t->live_next)
-        clrhost__profile_merge(sum, t->profile, m);
+        clrhost__profile_merge(sum, t->profile.lines, m);
     clrhost__os_mutex_unlock(&m->lock);
     return sum;
 }
@@ -7613,17 +7718,21 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, c
     return used > capacity ? S_FALSE : S_OK;
 }
 
-CLRHOST_TASK_API HRESULT clrhost_task_manager_clock(clrhost_task_manager *m, clrhost_task_clock *out)
+#else /* CLRHOST_TASK_NO_PROFILE */
+
+CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, clrhost_task *task,
+                                                      clrhost_task_profile_entry *entries, size_t capacity,
+                                                      size_t *count)
 {
-    if (!out)
-        return E_POINTER;
-    memset(out, 0, sizeof *out);
-    if (!m)
-        return E_POINTER;
-    out->tsc = m->tsc ? TRUE : FALSE;
-    out->frequency = m->tick_frequency;
-    return S_OK;
+    (void)m;
+    (void)task;
+    (void)entries;
+    (void)capacity;
+    if (count)
+        *count = 0;
+    return E_NOTIMPL;
 }
+#endif /* CLRHOST_TASK_NO_PROFILE */
 
 /* ------------------------------------------------------------------------
    >>self_check  clrhost_task_self_check: every slot holds its method
