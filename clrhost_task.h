@@ -309,6 +309,32 @@
                                           on purpose, for the validation
                                           kit's negative controls only
 
+   Features that compile out (define in the implementation's translation
+   unit; the API stays, and each of their functions answers E_NOTIMPL):
+   CLRHOST_TASK_NO_SCHEDULER  no scheduler: a config with schedule.slots
+                                          gets E_INVALIDARG and a log line;
+                                          the statistics' slot fields are 0
+   CLRHOST_TASK_NO_PROFILE    no per-target profile:
+                                          clrhost_task_manager_profile is
+                                          E_NOTIMPL, CLRHOST_TASK_PROFILE gets
+                                          E_INVALIDARG and a log line, and
+                                          defining CLRHOST_TASK_PROFILE_TARGETS
+                                          is a compile error
+   CLRHOST_TASK_NO_TASK_VIEW  no live view and no task controls:
+                                          clrhost_task_get_view, _manager_list,
+                                          _abort, _yield, _locks_held,
+                                          _bytes_allocated and
+                                          _set_debugger_id are E_NOTIMPL
+                                          (their out values zeroed), and
+                                          _views_release does nothing. The
+                                          scheduler needs both (its quantum
+                                          asks tasks to yield): without
+                                          CLRHOST_TASK_NO_SCHEDULER too, a
+                                          compile error
+   Hooks, statistics, timing and clrhost_task_closing_frame stay in every
+   build. All three out is the smallest build, about two thirds of the code;
+   the test suite builds and runs it (tests/README.md).
+
    Foreign threads (what admit_thread is asked about). Every thread that
    did not come from our CreateTask is foreign when it first asks for its
    task: the host's own threads, and these of the CLR's (as the CLR 4.x
@@ -1245,7 +1271,9 @@ typedef struct clrhost_task_clock {
 /* The manager. `config` may be NULL (all defaults) and is copied. Returns
    S_OK, E_POINTER (out is NULL), E_INVALIDARG (alloc_fn without free_fn or
    the reverse; a schedule with more than CLRHOST_TASK_MAX_SLOTS slots or
-   kinds it cannot schedule), E_OUTOFMEMORY, or the OS error of the
+   kinds it cannot schedule; schedule.slots or CLRHOST_TASK_PROFILE in a
+   build that leaves the scheduler or the profile out, said to log_fn
+   too), E_OUTOFMEMORY, or the OS error of the
    thread-local slot or of the scheduler's monitor thread. The caller owns
    one reference. */
 CLRHOST_TASK_API HRESULT clrhost_task_manager_create(const clrhost_task_config *config,
@@ -1324,7 +1352,9 @@ CLRHOST_TASK_API LONG clrhost_task_clr_type(const clrhost_task *task);
 /* The live view, from any thread, while the tasks run. The task must stay
    valid during the call: inside clrhost_task_manager_foreach's fn, or
    while you hold a reference (IHostTask::AddRef, or a listed view's).
-   S_OK, or E_POINTER. view.task is `task`; no reference is taken. */
+   S_OK, or E_POINTER. view.task is `task`; no reference is taken.
+   Built with CLRHOST_TASK_NO_TASK_VIEW, this and the five below answer
+   E_NOTIMPL (out values zeroed; E_POINTER still for a NULL out). */
 CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_view *out);
 /* Views of the live tasks that are `which` (CLRHOST_TASK_LIST_ALL,
    _IN_NATIVE or _IN_MANAGED, plus _RUNNING to leave out waiting ones) and, with
@@ -1345,7 +1375,8 @@ CLRHOST_TASK_API void clrhost_task_views_release(clrhost_task_view *views, size_
    given the task no ICLRTask yet); HOST_E_INVALIDOPERATION (the task has
    ended, or is ending: its ExitTask has begun; and for clrhost_task_yield,
    called on the task's own thread); E_ACCESSDENIED (abort or yield of a
-   task the CLR keeps for itself: GC, debugger helper). */
+   task the CLR keeps for itself: GC, debugger helper); E_NOTIMPL in a
+   build with CLRHOST_TASK_NO_TASK_VIEW. */
 CLRHOST_TASK_API HRESULT clrhost_task_abort(clrhost_task *task, BOOL rude); /* Abort / RudeAbort */
 CLRHOST_TASK_API HRESULT clrhost_task_yield(clrhost_task *task);            /* YieldTask */
 CLRHOST_TASK_API HRESULT clrhost_task_locks_held(clrhost_task *task, SIZE_T *out);
@@ -1365,7 +1396,8 @@ CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, cl
    to `capacity` into `entries`, each named. *count gets how many were
    written. S_OK; S_FALSE when there were more lines than `capacity`;
    E_POINTER; E_INVALIDARG for a task of another manager;
-   HOST_E_INVALIDOPERATION without CLRHOST_TASK_PROFILE; E_OUTOFMEMORY.
+   HOST_E_INVALIDOPERATION without CLRHOST_TASK_PROFILE; E_OUTOFMEMORY;
+   E_NOTIMPL in a build with CLRHOST_TASK_NO_PROFILE.
    A task's lines join the manager's table of ended tasks when it ends,
    which is bounded too: a target's line there may find no room and go
    to the overflow line, so a line can shrink between two reports once
@@ -1810,6 +1842,11 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #if CLRHOST_TASK_NEGATIVE_CONTROL < 0 || CLRHOST_TASK_NEGATIVE_CONTROL > 6
 #error "CLRHOST_TASK_NEGATIVE_CONTROL is 1 to 6 (a broken build for the validation kit), or undefined"
 #endif
+/* The scheduler's quantum asks tasks to yield through the task controls
+   (clrhost_task_yield), and its accounting reads the view's clock marks. */
+#if defined(CLRHOST_TASK_NO_TASK_VIEW) && !defined(CLRHOST_TASK_NO_SCHEDULER)
+#error "CLRHOST_TASK_NO_TASK_VIEW leaves out the task controls and the live view, which the scheduler uses: define CLRHOST_TASK_NO_SCHEDULER too"
+#endif
 #if CLRHOST_TASK_NEGATIVE_CONTROL == 6 && defined(CLRHOST_TASK_NO_SCHEDULER)
 #error "CLRHOST_TASK_NEGATIVE_CONTROL=6 breaks the scheduler, which CLRHOST_TASK_NO_SCHEDULER leaves out"
 #endif
@@ -1828,15 +1865,16 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
    CLRHOST_TASK_PROFILE_TARGETS targets, and the manager keeps the sums of
    ended tasks for up to 4 times as many; calls to targets past a bound are
    counted on one line of their own ("(other targets)"). A power of two. */
-#if defined(CLRHOST_TASK_NO_PROFILE) && defined(CLRHOST_TASK_PROFILE_TARGETS)
-#error "CLRHOST_TASK_PROFILE_TARGETS sizes the profile, which CLRHOST_TASK_NO_PROFILE leaves out"
-#endif
+#ifndef CLRHOST_TASK_NO_PROFILE
 #ifndef CLRHOST_TASK_PROFILE_TARGETS
 #define CLRHOST_TASK_PROFILE_TARGETS 64
 #endif
 #if CLRHOST_TASK_PROFILE_TARGETS < 8 || CLRHOST_TASK_PROFILE_TARGETS > 65536 || \
     (CLRHOST_TASK_PROFILE_TARGETS & (CLRHOST_TASK_PROFILE_TARGETS - 1)) != 0
 #error "CLRHOST_TASK_PROFILE_TARGETS must be a power of two from 8 to 65536"
+#endif
+#elif defined(CLRHOST_TASK_PROFILE_TARGETS)
+#error "CLRHOST_TASK_PROFILE_TARGETS sizes the profile, which CLRHOST_TASK_NO_PROFILE leaves out"
 #endif
 
 /* REFIID is a reference in C++ and a pointer in C. */
@@ -2156,6 +2194,9 @@ typedef struct clrhost__frame {
     ULONGLONG start;  /* clock ticks when it opened */
     ULONGLONG nested; /* ticks spent in frames opened inside it */
     ULONGLONG span;   /* once closed: ticks from its open to its close */
+#ifdef CLRHOST_TASK_NO_TASK_VIEW
+    SIZE_T target; /* a native call's; with the live view, the view keeps it per position */
+#endif
 } clrhost__frame;
 
 #ifndef CLRHOST_TASK_NO_PROFILE
@@ -2206,9 +2247,22 @@ typedef struct clrhost__profile_manager {
 #define CLRHOST__KIND_CAPACITY 1024
 #endif
 
-/* The live view's slots: one per position value (clrhost__POSITION) up
-   to CLRHOST_TASK_MAX_DEPTH frames. */
+#ifndef CLRHOST_TASK_NO_TASK_VIEW
+/* The live view's state (its code: task_view), one member of the task:
+   for each position value (clrhost__POSITION) up to CLRHOST_TASK_MAX_DEPTH
+   frames, the innermost native call's target, written before the
+   position that shows it; with timing, since when the task has been
+   where it is, under seq; and what the view says besides. */
 #define CLRHOST__VIEW_SLOTS (2 * CLRHOST_TASK_MAX_DEPTH + 2)
+
+typedef struct clrhost__view_task {
+    SIZE_T targets[CLRHOST__VIEW_SLOTS];
+    LONG seq;           /* odd while a timed transition writes since and position */
+    LONG waiting;       /* in our Sleep or Join (nested: a Join from an exit callback) */
+    ULONGLONG since;    /* clock ticks */
+    LONG yield_pending; /* a forced yield asked (clrhost_task_yield), not yet answered by SwitchToTask */
+} clrhost__view_task;
+#endif
 
 #ifndef CLRHOST_TASK_NO_SCHEDULER
 /* The scheduler's state (its code: scheduler), one member of the task and
@@ -2272,9 +2326,7 @@ struct clrhost_task {
     LONG clr_calls;             /* host calls on clr_task under way (clrhost__clr_begin) */
     int clr_closed;             /* ExitTask has begun: no more calls */
     LONG clr_type;              /* the ETaskType the CLR gave; written by the own thread */
-    LONG yield_pending;         /* a forced yield asked, not yet answered by SwitchToTask */
     LONG affinity;              /* BeginThreadAffinity nesting; written by the own thread */
-    LONG waiting;               /* in our Sleep or Join (nested: a Join from an exit callback) */
     void *user;
     int adopted;
     int delay_abort;              /* own thread only */
@@ -2289,13 +2341,9 @@ struct clrhost_task {
     clrhost_task_counters counts; /* the two times are kept in clock ticks */
     unsigned char managed_bits[CLRHOST__KIND_CAPACITY / 8]; /* bit d: frame d is managed */
     clrhost__frame frames[CLRHOST_TASK_MAX_DEPTH];          /* timing of the innermost ones */
-    /* The live view (see "the live view" in transitions): for each
-       position, the innermost native call's target, written before the
-       position that shows it; with timing, since when the task has been
-       where it is, under view_seq. */
-    SIZE_T view_targets[CLRHOST__VIEW_SLOTS];
-    LONG view_seq;   /* odd while a timed transition writes since and position */
-    ULONGLONG since; /* clock ticks */
+#ifndef CLRHOST_TASK_NO_TASK_VIEW
+    clrhost__view_task view;
+#endif
     int closing;     /* 1 + the kind of the frame whose closing hook runs; 0: none (own thread) */
 #ifndef CLRHOST_TASK_NO_PROFILE
     clrhost__profile_task profile; /* CLRHOST_TASK_PROFILE's */
@@ -2469,6 +2517,26 @@ static void clrhost__profile_task_ends(clrhost_task_manager *m, const clrhost_ta
 #define clrhost__profile_task_ends(m, t) ((void)0)
 #endif
 
+#ifndef CLRHOST_TASK_NO_TASK_VIEW
+CLRHOST__INLINE void clrhost__view_target(clrhost_task *t, LONG from, LONG to, int kind, SIZE_T target); /* pushed */
+CLRHOST__INLINE SIZE_T clrhost__view_frame_target(const clrhost_task *t, LONG d);
+CLRHOST__INLINE void clrhost__view_move(clrhost_task *t, LONG to, ULONGLONG now); /* timed: pushed or closed */
+CLRHOST__INLINE ULONGLONG clrhost__view_since(const clrhost_task *t);
+static void clrhost__view_task_begins(const clrhost_task_manager *m, clrhost_task *t);
+static void clrhost__view_waits(clrhost_task *t, LONG delta);
+CLRHOST__INLINE void clrhost__view_yield_taken(clrhost_task *t);
+#else
+/* Without the view, a frame keeps its native call's target itself, for
+   timing and clrhost_task_closing_frame. */
+#define clrhost__view_target(t, from, to, kind, target) \
+    ((kind) == CLRHOST__FRAME_MANAGED ? (void)0 : (void)((t)->frames[(from) >> 1].target = (target)))
+#define clrhost__view_frame_target(t, d) ((t)->frames[d].target)
+#define clrhost__view_move(t, to, now) ((void)(now), clrhost__atomic_store(&(t)->position, (to)))
+#define clrhost__view_task_begins(m, t) ((void)0)
+#define clrhost__view_waits(t, delta) ((void)0)
+#define clrhost__view_yield_taken(t) ((void)0)
+#endif
+
 /* ------------------------------------------------------------------------
    >>atomics  Atomics (by compiler). Refcounts and flags are LONG; per-task
    counters are 64-bit and written only by their own thread, with plain (never
@@ -2504,8 +2572,10 @@ static void clrhost__store64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_stor
 static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { __atomic_add_fetch(p, v, __ATOMIC_ACQ_REL); }
 /* The live view's sequence lock (a writer's stores stay after its release
    fence, a reader's loads before its acquire fence). */
+#ifndef CLRHOST_TASK_NO_TASK_VIEW
 static void clrhost__fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 static void clrhost__fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+#endif
 /* Keeps the compiler from moving loads and stores across it; the
    processor's side of a lent slot's store-then-load is the scheduler's
    heavy barrier (see "lent slots"). */
@@ -2558,8 +2628,10 @@ static void clrhost__store64(volatile ULONGLONG *p, ULONGLONG v) { *p = v; }
 static void clrhost__atomic_add64(volatile ULONGLONG *p, ULONGLONG v) { InterlockedExchangeAdd64((volatile LONGLONG *)p, (LONGLONG)v); }
 /* x86 and x64 keep stores after stores and loads after loads: only the
    compiler must not move them. */
+#ifndef CLRHOST_TASK_NO_TASK_VIEW
 static void clrhost__fence_release(void) { _ReadWriteBarrier(); }
 static void clrhost__fence_acquire(void) { _ReadWriteBarrier(); }
+#endif
 #define clrhost__compiler_barrier() _ReadWriteBarrier()
 
 #else
@@ -4354,23 +4426,7 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
    clrhost_task_in_native are one relaxed load for other threads); frame
    d's kind is bit d % 8 of managed_bits[d / 8], for d smaller than
    CLRHOST__KIND_CAPACITY. Everything else reads them through this part;
-   only the pushes and pops of this section write them.
-
-   The live view. Another thread reads a task's position and, for it, the
-   innermost open native call's target and (with timing) since when the
-   task has been there, and must never pair a position with another
-   moment's target or time. The target is kept per position value, in
-   view_targets[position], written before the (release) store of the
-   position that shows it: a native push writes its own target there, a
-   managed push the one of the position it leaves (the native call it is
-   nested in), and a pop writes nothing, as the frames below the popped
-   one are unchanged. So whatever a reader finds in the slot of the
-   position it read belongs to a moment the task was at that position.
-   That costs the untimed LeaveRuntime one store. Timed transitions also
-   write `since`, one value for all positions, so they write it and the
-   position inside the sequence lock view_seq (clrhost__view_move); the
-   untimed ones never touch view_seq, and timing is fixed for a manager's
-   life. */
+   only the pushes and pops of this section write them. */
 
 #define CLRHOST__NATIVE_BIT 1
 
@@ -4463,14 +4519,6 @@ CLRHOST__INLINE int clrhost__push_is_plain(const clrhost_task_manager *m, const 
     return !hooked && !(m->flags & CLRHOST_TASK_TIMING) && clrhost__depth(t) < CLRHOST_TASK_MAX_DEPTH;
 }
 
-/* The live view's target for the position a push of `kind` goes to from
-   `from` (below CLRHOST_TASK_MAX_DEPTH frames). */
-CLRHOST__INLINE void clrhost__view_target(clrhost_task *t, LONG from, LONG to, int kind, SIZE_T target)
-{
-    clrhost__store_size(&t->view_targets[to],
-                        kind == CLRHOST__FRAME_MANAGED ? clrhost__load_size(&t->view_targets[from]) : target);
-}
-
 /* When clrhost__push_is_plain. target: a native call's (0 for a managed frame). */
 CLRHOST__INLINE void clrhost__push_plain(clrhost_task *t, int kind, SIZE_T target)
 {
@@ -4517,18 +4565,6 @@ CLRHOST__INLINE void clrhost__frame_start(const clrhost_task_manager *m, clrhost
     f->start = clrhost__ticks(m);
 }
 
-/* A timed transition's move to position `to`, which it made at clock
-   tick `now`: since and position under the sequence lock. */
-CLRHOST__INLINE void clrhost__view_move(clrhost_task *t, LONG to, ULONGLONG now)
-{
-    LONG seq = clrhost__relaxed_load(&t->view_seq);
-    clrhost__relaxed_store(&t->view_seq, seq + 1);
-    clrhost__fence_release();
-    clrhost__store64(&t->since, now);
-    clrhost__atomic_store(&t->position, to);
-    clrhost__atomic_store(&t->view_seq, seq + 2);
-}
-
 /* With timing, no hook and a frame within CLRHOST_TASK_MAX_DEPTH: the
    frame starts now. */
 CLRHOST__INLINE void clrhost__push_timed(const clrhost_task_manager *m, clrhost_task *t, int kind, SIZE_T target)
@@ -4568,13 +4604,6 @@ CLRHOST__INLINE void clrhost__push_frame(clrhost_task_manager *m, clrhost_task *
         clrhost__atomic_store(&t->position, to);
 }
 
-/* The target of the native frame d (below CLRHOST_TASK_MAX_DEPTH): the
-   live view's slot of the position that frame made. */
-CLRHOST__INLINE SIZE_T clrhost__frame_target(const clrhost_task *t, LONG d)
-{
-    return t->view_targets[CLRHOST__POSITION(d + 1, 1)];
-}
-
 /* Books a closing frame's time: its span minus the frames opened inside
    it (a native call's goes to the counters, and with the profile to its
    target's line); its span counts as nested time for its parent. Returns
@@ -4588,7 +4617,7 @@ CLRHOST__INLINE ULONGLONG clrhost__frame_time(const clrhost_task_manager *m, clr
     if (d > 0)
         t->frames[d - 1].nested += span;
     if (clrhost__frame_kind(t, d) != CLRHOST__FRAME_MANAGED) {
-        SIZE_T target = clrhost__frame_target(t, d);
+        SIZE_T target = clrhost__view_frame_target(t, d);
         ULONGLONG own = clrhost__elapsed(f->nested, span);
         int wait = clrhost__profile_on(t) ? clrhost__profile_book(t, target, own) : clrhost__is_wait(m, target);
         clrhost__count(wait ? &t->counts.native_wait_ns : &t->counts.native_call_ns, own);
@@ -4745,9 +4774,9 @@ static HRESULT clrhost__wait(clrhost_task *self, clrhost__os_thread *target, DWO
     HRESULT hr;
     if (!self)
         return clrhost__wait_loop(NULL, target, ms, option);
-    clrhost__relaxed_store(&self->waiting, clrhost__relaxed_load(&self->waiting) + 1);
+    clrhost__view_waits(self, 1);
     hr = clrhost__wait_loop(self, target, ms, option);
-    clrhost__relaxed_store(&self->waiting, clrhost__relaxed_load(&self->waiting) - 1);
+    clrhost__view_waits(self, -1);
     return hr;
 }
 
@@ -4949,6 +4978,7 @@ static clrhost__ICLRTask *clrhost__clr_close(clrhost_task *t)
     return clr;
 }
 
+#ifndef CLRHOST_TASK_NO_TASK_VIEW /* the controls' calls, and the scheduler's question */
 /* A host call on the task's ICLRTask begins: S_OK with a reference in
    *clr (give it back to clrhost__clr_end), HOST_E_INVALIDOPERATION once the
    task ends, HOST_E_CLRNOTAVAILABLE before the CLR gave one. */
@@ -4976,13 +5006,7 @@ static void clrhost__clr_end(clrhost_task *t, clrhost__ICLRTask *clr)
     t->clr_calls -= 1;
     clrhost__os_mutex_unlock(&t->clr_lock);
 }
-
-/* The kinds the CLR keeps for itself: no abort, no forced yield. */
-static int clrhost__clr_reserved(const clrhost_task *t)
-{
-    LONG type = clrhost__relaxed_load(&t->clr_type);
-    return type == CLRHOST__TT_GC || type == CLRHOST__TT_DEBUGGERHELPER;
-}
+#endif
 
 /* ------------------------------------------------------------------------
    >>ihosttask  IHostTask, the CLR's handle on a task
@@ -5172,8 +5196,7 @@ static CLRHOST__COLD HRESULT clrhost__task_adopt(clrhost_task_manager *m, clrhos
         return hr;
     }
     clrhost__learn_kind(t); /* the CLR's own thread-pool threads say so already */
-    if (m->flags & CLRHOST_TASK_TIMING)
-        clrhost__store64(&t->since, clrhost__ticks(m));
+    clrhost__view_task_begins(m, t);
     clrhost__registry_add(m, t);
     clrhost__call_task_hook(m, m->hooks.task_begin, t);
     *out = t;
@@ -5223,8 +5246,7 @@ static DWORD clrhost__task_thread_main(void *task)
             clrhost__log(m, CLRHOST_TASK_LOG_WARNING, t,
                          "no storage for the thread's slot: if the start routine ends its thread "
                          "itself (ExitThread), the task leaks");
-        if (m->flags & CLRHOST_TASK_TIMING)
-            clrhost__store64(&t->since, clrhost__ticks(m)); /* in managed code from now */
+        clrhost__view_task_begins(m, t); /* in managed code from now */
         clrhost__call_task_hook(m, m->hooks.task_begin, t);
         rc = t->start(t->parameter);
         clrhost__task_end(t);
@@ -5417,8 +5439,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep(clrhost__IHostTaskManager *T
 CLRHOST__INLINE void clrhost__count_switch(clrhost_task *t)
 {
     clrhost__count(&t->counts.switches, 1);
-    if (clrhost__relaxed_load(&t->yield_pending) && clrhost__atomic_xchg(&t->yield_pending, 0))
-        clrhost__count(&t->counts.forced_yields_taken, 1);
+    clrhost__view_yield_taken(t);
 }
 
 /* The CLR's zero-delay back-off, and where a task yields after YieldTask
@@ -6616,7 +6637,7 @@ static CLRHOST__NOINLINE HRESULT clrhost__sched_close_full(clrhost_task_manager 
     if (!clrhost__relaxed_load(&t->sched.on))
         return S_OK;
     if (m->flags & CLRHOST_TASK_TIMING) {
-        ULONGLONG now = clrhost__load64(&t->since);
+        ULONGLONG now = clrhost__view_since(t);
         if (clrhost__sched_in_managed(t))
             t->sched.mark = now;
         else
@@ -6639,7 +6660,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime_scheduled(clrhost__IH
             clrhost__sched_retire(m, t);
         } else if (SUCCEEDED(hr)) { /* a veto keeps it in managed code, and its slot */
             if (m->flags & CLRHOST_TASK_TIMING)
-                clrhost__sched_charge(t, clrhost__load64(&t->since));
+                clrhost__sched_charge(t, clrhost__view_since(t));
             clrhost__sched_out(m, t);
         }
     }
@@ -6678,7 +6699,7 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime_scheduled(clrh
         if (FAILED(hr)) /* vetoed: no managed code runs */
             clrhost__sched_out(m, t);
         else if (m->flags & CLRHOST_TASK_TIMING)
-            t->sched.mark = clrhost__load64(&t->since);
+            t->sched.mark = clrhost__view_since(t);
     }
     return hr;
 }
@@ -7231,7 +7252,154 @@ CLRHOST_TASK_API LONG clrhost_task_clr_type(const clrhost_task *task)
     return task ? clrhost__relaxed_load(&task->clr_type) : CLRHOST__TT_UNKNOWN;
 }
 
-/* The reader's side of the live view (see the encoding in transitions). */
+CLRHOST_TASK_API size_t clrhost_task_describe_target(SIZE_T target, char *buf, size_t size)
+{
+    clrhost__name name;
+    SIZE_T offset = 0;
+    int found;
+    if (!buf || size == 0)
+        return 0;
+    clrhost__name_begin(&name, buf, size);
+    found = clrhost__os_describe(target, &name, &offset);
+    if (found == 0) {
+        clrhost__name_append_hex(&name, target);
+    } else if (found == 1 || offset != 0) {
+        clrhost__name_append(&name, "+");
+        clrhost__name_append_hex(&name, offset);
+    }
+    return clrhost__name_end(&name);
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, clrhost_task_frame *out)
+{
+    const clrhost_task_manager *m;
+    LONG d;
+    if (!out)
+        return E_POINTER;
+    memset(out, 0, sizeof *out);
+    if (!task)
+        return E_POINTER;
+    m = task->manager;
+    /* closing is the own thread's: read it only there */
+    if (clrhost__current_task(m) != task || !task->closing)
+        return HOST_E_INVALIDOPERATION;
+    d = clrhost__depth(task); /* the pop is done: the closed frame was frame d */
+    out->native = task->closing == 1 + CLRHOST__FRAME_NATIVE_CALL ? TRUE : FALSE;
+    out->depth = (unsigned)d;
+    if (d < CLRHOST_TASK_MAX_DEPTH) {
+        const clrhost__frame *f = &task->frames[d];
+        if (out->native) {
+            out->target = clrhost__view_frame_target(task, d);
+            out->wait = clrhost__is_wait(m, out->target) ? TRUE : FALSE;
+        }
+        if (m->flags & CLRHOST_TASK_TIMING) {
+            out->span_ns = clrhost__ticks_to_ns(f->span, m->tick_frequency);
+            out->ns = clrhost__ticks_to_ns(clrhost__elapsed(f->nested, f->span), m->tick_frequency);
+        }
+    }
+    return S_OK;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_manager_clock(clrhost_task_manager *m, clrhost_task_clock *out)
+{
+    if (!out)
+        return E_POINTER;
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return E_POINTER;
+    out->tsc = m->tsc ? TRUE : FALSE;
+    out->frequency = m->tick_frequency;
+    return S_OK;
+}
+
+/* ------------------------------------------------------------------------
+   >>task_view  The live view (clrhost_task_get_view, clrhost_task_manager_
+   list) and the task controls (clrhost_task_abort and the others, the
+   host's calls on a task's ICLRTask). Left out by CLRHOST_TASK_NO_TASK_VIEW.
+
+   Another thread reads a task's position and, for it, the innermost open
+   native call's target and (with timing) since when the task has been
+   there, and must never pair a position with another
+   moment's target or time. The target is kept per position value, in
+   targets[position], written before the (release) store of the
+   position that shows it: a native push writes its own target there, a
+   managed push the one of the position it leaves (the native call it is
+   nested in), and a pop writes nothing, as the frames below the popped
+   one are unchanged. So whatever a reader finds in the slot of the
+   position it read belongs to a moment the task was at that position.
+   That costs the untimed LeaveRuntime one store. Timed transitions also
+   write `since`, one value for all positions, so they write it and the
+   position inside the sequence lock seq (clrhost__view_move); the
+   untimed ones never touch seq, and timing is fixed for a manager's life.
+   ------------------------------------------------------------------------ */
+
+#ifndef CLRHOST_TASK_NO_TASK_VIEW
+
+/* ---- the writer's side: where the core calls it (points) --------------- */
+
+/* A push of `kind` from position `from` to `to` (below
+   CLRHOST_TASK_MAX_DEPTH frames): the target for the position it goes to. */
+CLRHOST__INLINE void clrhost__view_target(clrhost_task *t, LONG from, LONG to, int kind, SIZE_T target)
+{
+    clrhost__store_size(&t->view.targets[to],
+                        kind == CLRHOST__FRAME_MANAGED ? clrhost__load_size(&t->view.targets[from]) : target);
+}
+
+/* The target of the native frame d (below CLRHOST_TASK_MAX_DEPTH): the
+   slot of the position that frame made. */
+CLRHOST__INLINE SIZE_T clrhost__view_frame_target(const clrhost_task *t, LONG d)
+{
+    return t->view.targets[CLRHOST__POSITION(d + 1, 1)];
+}
+
+/* A timed transition's move to position `to`, which it made at clock
+   tick `now`: since and position under the sequence lock. */
+CLRHOST__INLINE void clrhost__view_move(clrhost_task *t, LONG to, ULONGLONG now)
+{
+    LONG seq = clrhost__relaxed_load(&t->view.seq);
+    clrhost__relaxed_store(&t->view.seq, seq + 1);
+    clrhost__fence_release();
+    clrhost__store64(&t->view.since, now);
+    clrhost__atomic_store(&t->position, to);
+    clrhost__atomic_store(&t->view.seq, seq + 2);
+}
+
+/* When the task's last move was (timed transitions only). */
+CLRHOST__INLINE ULONGLONG clrhost__view_since(const clrhost_task *t)
+{
+    return clrhost__load64(&t->view.since);
+}
+
+/* The task's thread starts running (in managed code, or native code of
+   its own): with timing, it has been there since now. */
+static void clrhost__view_task_begins(const clrhost_task_manager *m, clrhost_task *t)
+{
+    if (m->flags & CLRHOST_TASK_TIMING)
+        clrhost__store64(&t->view.since, clrhost__ticks(m));
+}
+
+/* Our Sleep or Join begins (1) or ends (-1). */
+static void clrhost__view_waits(clrhost_task *t, LONG delta)
+{
+    clrhost__relaxed_store(&t->view.waiting, clrhost__relaxed_load(&t->view.waiting) + delta);
+}
+
+/* A SwitchToTask: it answers the forced yield asked, if any. */
+CLRHOST__INLINE void clrhost__view_yield_taken(clrhost_task *t)
+{
+    if (clrhost__relaxed_load(&t->view.yield_pending) && clrhost__atomic_xchg(&t->view.yield_pending, 0))
+        clrhost__count(&t->counts.forced_yields_taken, 1);
+}
+
+/* ---- the reader's side, and the controls --------------------------------- */
+
+/* The kinds the CLR keeps for itself: no abort, no forced yield. */
+static int clrhost__clr_reserved(const clrhost_task *t)
+{
+    LONG type = clrhost__relaxed_load(&t->clr_type);
+    return type == CLRHOST__TT_GC || type == CLRHOST__TT_DEBUGGERHELPER;
+}
+
 CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_view *out)
 {
     int timed;
@@ -7245,17 +7413,17 @@ CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_
         return E_POINTER;
     timed = (task->manager->flags & CLRHOST_TASK_TIMING) != 0;
     for (;;) {
-        LONG seq = clrhost__atomic_load(&task->view_seq);
+        LONG seq = clrhost__atomic_load(&task->view.seq);
         if (seq & 1) { /* a timed transition is writing: it takes a few instructions */
             clrhost__os_yield();
             continue;
         }
         position = clrhost__atomic_load(&task->position);
-        target = position < CLRHOST__VIEW_SLOTS ? clrhost__load_size(&task->view_targets[position]) : 0;
+        target = position < CLRHOST__VIEW_SLOTS ? clrhost__load_size(&task->view.targets[position]) : 0;
         if (timed)
-            since = clrhost__load64(&task->since);
+            since = clrhost__load64(&task->view.since);
         clrhost__fence_acquire();
-        if (clrhost__relaxed_load(&task->view_seq) == seq)
+        if (clrhost__relaxed_load(&task->view.seq) == seq)
             break;
     }
     out->task = task;
@@ -7270,7 +7438,7 @@ CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_
     out->depth = (unsigned)(position >> 1);
     out->thread_affinity = (unsigned)clrhost__relaxed_load(&task->affinity);
     out->native_target = target;
-    out->waiting = clrhost__relaxed_load(&task->waiting) > 0 ? TRUE : FALSE;
+    out->waiting = clrhost__relaxed_load(&task->view.waiting) > 0 ? TRUE : FALSE;
     if (out->in_native && clrhost__is_wait(task->manager, target))
         out->waiting = TRUE;
     clrhost__sched_view(task, out);
@@ -7370,7 +7538,7 @@ static HRESULT clrhost__clr_call(clrhost_task *task, int call, void *out, ULONGL
             if (hr == S_OK) /* a new request; S_FALSE: one was pending already (vm/threads.cpp:12042-12046) */
                 clrhost__atomic_add64(&task->counts.forced_yields, 1); /* before the flag: taken <= asked */
             if (SUCCEEDED(hr))
-                clrhost__atomic_store(&task->yield_pending, 1);
+                clrhost__atomic_store(&task->view.yield_pending, 1);
             break;
         case CLRHOST__CALL_LOCKS_HELD: hr = clr->lpVtbl->LocksHeld(clr, (SIZE_T *)out); break;
         case CLRHOST__CALL_MEM_STATS:
@@ -7420,65 +7588,74 @@ CLRHOST_TASK_API HRESULT clrhost_task_set_debugger_id(clrhost_task *task, ULONGL
     return clrhost__clr_call(task, CLRHOST__CALL_SET_ID, NULL, id);
 }
 
-CLRHOST_TASK_API size_t clrhost_task_describe_target(SIZE_T target, char *buf, size_t size)
-{
-    clrhost__name name;
-    SIZE_T offset = 0;
-    int found;
-    if (!buf || size == 0)
-        return 0;
-    clrhost__name_begin(&name, buf, size);
-    found = clrhost__os_describe(target, &name, &offset);
-    if (found == 0) {
-        clrhost__name_append_hex(&name, target);
-    } else if (found == 1 || offset != 0) {
-        clrhost__name_append(&name, "+");
-        clrhost__name_append_hex(&name, offset);
-    }
-    return clrhost__name_end(&name);
-}
+#else /* CLRHOST_TASK_NO_TASK_VIEW */
 
-CLRHOST_TASK_API HRESULT clrhost_task_closing_frame(const clrhost_task *task, clrhost_task_frame *out)
+CLRHOST_TASK_API HRESULT clrhost_task_get_view(clrhost_task *task, clrhost_task_view *out)
 {
-    const clrhost_task_manager *m;
-    LONG d;
+    (void)task;
     if (!out)
         return E_POINTER;
     memset(out, 0, sizeof *out);
-    if (!task)
-        return E_POINTER;
-    m = task->manager;
-    /* closing is the own thread's: read it only there */
-    if (clrhost__current_task(m) != task || !task->closing)
-        return HOST_E_INVALIDOPERATION;
-    d = clrhost__depth(task); /* the pop is done: the closed frame was frame d */
-    out->native = task->closing == 1 + CLRHOST__FRAME_NATIVE_CALL ? TRUE : FALSE;
-    out->depth = (unsigned)d;
-    if (d < CLRHOST_TASK_MAX_DEPTH) {
-        const clrhost__frame *f = &task->frames[d];
-        if (out->native) {
-            out->target = clrhost__frame_target(task, d);
-            out->wait = clrhost__is_wait(m, out->target) ? TRUE : FALSE;
-        }
-        if (m->flags & CLRHOST_TASK_TIMING) {
-            out->span_ns = clrhost__ticks_to_ns(f->span, m->tick_frequency);
-            out->ns = clrhost__ticks_to_ns(clrhost__elapsed(f->nested, f->span), m->tick_frequency);
-        }
-    }
-    return S_OK;
+    return E_NOTIMPL;
 }
 
-CLRHOST_TASK_API HRESULT clrhost_task_manager_clock(clrhost_task_manager *m, clrhost_task_clock *out)
+CLRHOST_TASK_API HRESULT clrhost_task_manager_list(clrhost_task_manager *m, unsigned which, ULONGLONG min_ms,
+                                                   clrhost_task_view *views, size_t capacity, size_t *count)
 {
+    (void)m;
+    (void)which;
+    (void)min_ms;
+    (void)views;
+    (void)capacity;
+    if (count)
+        *count = 0;
+    return E_NOTIMPL;
+}
+
+CLRHOST_TASK_API void clrhost_task_views_release(clrhost_task_view *views, size_t count)
+{
+    (void)views; /* no view ever holds a task */
+    (void)count;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_abort(clrhost_task *task, BOOL rude)
+{
+    (void)task;
+    (void)rude;
+    return E_NOTIMPL;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_yield(clrhost_task *task)
+{
+    (void)task;
+    return E_NOTIMPL;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_locks_held(clrhost_task *task, SIZE_T *out)
+{
+    (void)task;
     if (!out)
         return E_POINTER;
-    memset(out, 0, sizeof *out);
-    if (!m)
-        return E_POINTER;
-    out->tsc = m->tsc ? TRUE : FALSE;
-    out->frequency = m->tick_frequency;
-    return S_OK;
+    *out = 0;
+    return E_NOTIMPL;
 }
+
+CLRHOST_TASK_API HRESULT clrhost_task_bytes_allocated(clrhost_task *task, ULONGLONG *out)
+{
+    (void)task;
+    if (!out)
+        return E_POINTER;
+    *out = 0;
+    return E_NOTIMPL;
+}
+
+CLRHOST_TASK_API HRESULT clrhost_task_set_debugger_id(clrhost_task *task, ULONGLONG id)
+{
+    (void)task;
+    (void)id;
+    return E_NOTIMPL;
+}
+#endif /* CLRHOST_TASK_NO_TASK_VIEW */
 
 /* ------------------------------------------------------------------------
    >>profile  The per-target profile (CLRHOST_TASK_PROFILE; PROFILE in
@@ -7794,6 +7971,7 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
         CLRHOST__EXPECT(clrhost__manager_vtbl_always, 9, clrhost__mgr_CallNeedsHostHook_always, IHostTaskManager, CallNeedsHostHook)};
     /* The scheduler's and timing's vtables: the general one (or the
        always-TRUE one) but for their own slots. */
+#ifndef CLRHOST_TASK_NO_SCHEDULER
 #define CLRHOST__EXPECT_SCHED(vtbl)                                                                                  \
     CLRHOST__EXPECT(vtbl, 5, clrhost__mgr_Sleep_scheduled, IHostTaskManager, Sleep),                                 \
     CLRHOST__EXPECT(vtbl, 6, clrhost__mgr_SwitchToTask_scheduled, IHostTaskManager, SwitchToTask),                   \
@@ -7801,6 +7979,7 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
     CLRHOST__EXPECT(vtbl, 11, clrhost__mgr_EnterRuntime_scheduled, IHostTaskManager, EnterRuntime),                  \
     CLRHOST__EXPECT(vtbl, 12, clrhost__mgr_ReverseLeaveRuntime_scheduled, IHostTaskManager, ReverseLeaveRuntime),    \
     CLRHOST__EXPECT(vtbl, 13, clrhost__mgr_ReverseEnterRuntime_scheduled, IHostTaskManager, ReverseEnterRuntime)
+#endif
 #define CLRHOST__EXPECT_TIMED(vtbl)                                                                              \
     CLRHOST__EXPECT(vtbl, 10, clrhost__mgr_LeaveRuntime_timed, IHostTaskManager, LeaveRuntime),                  \
     CLRHOST__EXPECT(vtbl, 11, clrhost__mgr_EnterRuntime_timed, IHostTaskManager, EnterRuntime),                  \
