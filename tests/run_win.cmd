@@ -73,13 +73,18 @@ for %%l in (TC TP) do (
 rem ---- the test suite: all C, then its implementation as C++ --------------
 rem The tests use sprintf, which cl's C4996 would refuse at /W4.
 set SUITE_FLAGS=/O2 /D_CRT_SECURE_NO_WARNINGS
-set SUITE_TESTS=tests\clr\harness.c tests\clr\clr_driver.c tests\clr\clr_runtime.c tests\clr\clr_scenarios.c tests\suite\test_com.c tests\suite\test_driver.c tests\suite\test_threads.c tests\suite\test_reliability.c tests\suite\test_played_clr.c tests\suite\test_tasks.c tests\suite\test_profile.c tests\suite\test_scheduler.c tests\suite\test_unkind.c tests\suite\main.c
+set SUITE_TESTS=tests\clr\harness.c tests\clr\clr_driver.c tests\clr\clr_runtime.c tests\clr\clr_scenarios.c tests\suite\test_com.c tests\suite\test_driver.c tests\suite\test_threads.c tests\suite\test_reliability.c tests\suite\test_played_clr.c tests\suite\test_tasks.c tests\suite\test_profile.c tests\suite\test_scheduler.c tests\suite\test_unkind.c tests\suite\test_features.c tests\suite\main.c
 call :build_run suite-c "%SUITE_FLAGS% /TC tests\suite\impl.c %SUITE_TESTS%" || exit /b 1
 if not exist "%OUT%\suite-cpp" mkdir "%OUT%\suite-cpp"
 cl %CL_FLAGS% %SUITE_FLAGS% /TP /c tests\suite\impl.c /Fo"%OUT%\suite-cpp\\" || goto :failed_build
 cl %CL_FLAGS% %SUITE_FLAGS% /TC /c %SUITE_TESTS% /Fo"%OUT%\suite-cpp\\" || goto :failed_build
 cl %CL_FLAGS% "%OUT%\suite-cpp\*.obj" /Fe"%OUT%\suite-cpp.exe" || goto :failed_build
 "%BOUNDED%" %BOUND_SUITE% "%OUT%\suite-cpp.exe" || (echo run_win: FAIL: suite-cpp.exe & exit /b 1)
+
+rem ---- the core alone: the scheduler, the profile and the live view left out
+set LEAN_FLAGS=/DCLRHOST_TASK_NO_SCHEDULER /DCLRHOST_TASK_NO_PROFILE /DCLRHOST_TASK_NO_TASK_VIEW
+set LEAN_TESTS=tests\clr\harness.c tests\clr\clr_driver.c tests\clr\clr_runtime.c tests\clr\clr_scenarios.c tests\suite\test_com.c tests\suite\test_driver.c tests\suite\test_threads.c tests\suite\test_reliability.c tests\suite\test_played_clr.c tests\suite\test_tasks.c tests\suite\test_profile.c tests\suite\test_features.c tests\suite\main.c
+call :build_run suite-lean "%SUITE_FLAGS% %LEAN_FLAGS% /TC tests\suite\impl.c %LEAN_TESTS%" || exit /b 1
 
 rem ---- the examples, built side by side ------------------------------------
 set EX=%OUT%\examples

@@ -126,8 +126,10 @@ TEST_CASE(test_churn_under_traffic, "played/churn_under_traffic") { run_scenario
 TEST_CASE(test_work_under_traffic, "played/work_under_traffic") { run_scenario(CLR_X64, 1, "work:4"); }
 /* The kit's scheduler stress (collections, starts and reverse calls at
    once, 8 threads on 2 slots) and every scenario, under the scheduler. */
+#ifndef CLRHOST_TASK_NO_SCHEDULER
 TEST_CASE(test_schedstress_scheduled, "played/schedstress_scheduled") { run_scenario_on(CLR_X64, 1, "schedstress:8", 2); }
 TEST_CASE(test_all_scheduled, "played/all_scheduled") { run_scenario_on(CLR_X64, 1, "all", 2); }
+#endif
 /* No hooks and no flags: CallNeedsHostHook answers FALSE, the P/Invokes
    are not announced, and a managed exception still unwinds to the
    P/Invoke it crossed (the CLR's frame is there, hooked or not). */

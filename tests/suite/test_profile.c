@@ -226,6 +226,7 @@ TEST_CASE(test_closing_frame, "profile/closing_frame")
     closing_frames(CLRHOST_TASK_TIMING | CLRHOST_TASK_OS_CLOCK);
 }
 
+#ifndef CLRHOST_TASK_NO_PROFILE /* the profile's own tests */
 /* ---- the per-target profile ---------------------------------------------------- */
 
 /* n native calls to target, each `ms` long (0: none), with a reverse call
@@ -668,6 +669,8 @@ TEST_CASE(test_profile_while_counting, "profile/while_counting")
     manager_close(&r.mg);
 }
 
+#endif
+
 /* ---- the clock ------------------------------------------------------------------ */
 
 typedef struct clock_run {
@@ -722,7 +725,9 @@ TEST_CASE(test_clock, "profile/clock")
     int invariant = 0; /* no counter this header reads */
 #endif
     clock_agrees(CLRHOST_TASK_TIMING, invariant);
+#ifndef CLRHOST_TASK_NO_PROFILE
     clock_agrees(CLRHOST_TASK_PROFILE, invariant);
+#endif
     clock_agrees(CLRHOST_TASK_TIMING | CLRHOST_TASK_OS_CLOCK, 0);
     manager_open(&mg, 0, NULL); /* nothing timed: the OS clock is what it says */
     CHECK_HR(clrhost_task_manager_clock(mg.m, &clk), S_OK);
@@ -732,6 +737,7 @@ TEST_CASE(test_clock, "profile/clock")
     manager_close(&mg);
 }
 
+#ifndef CLRHOST_TASK_NO_PROFILE /* the profile's own tests */
 /* ---- out of memory ------------------------------------------------------------- */
 
 typedef struct oom_run {
@@ -786,3 +792,4 @@ TEST_CASE(test_profile_out_of_memory, "profile/out_of_memory")
     printf("     (failed each of %ld allocations in turn)\n", n - 2);
     CHECK(complete);
 }
+#endif

@@ -169,6 +169,7 @@ TEST_CASE(test_kinds, "tasks/kinds")
     CHECK_EQ(st.by_kind[CLRHOST_TASK_KIND_FINALIZER].counters.switches, 1);
 }
 
+#ifndef CLRHOST_TASK_NO_TASK_VIEW /* the counters' forced yields, the controls and the view: with the task view only */
 /* ---- counters ------------------------------------------------------------------ */
 
 typedef struct counted {
@@ -413,6 +414,8 @@ TEST_CASE(test_controls, "tasks/controls")
     CHECK_EQ(st.totals.forced_yields, 1); /* the S_OK; the S_FALSE re-ask while it was pending is not one */
 }
 
+#endif
+
 /* ---- an Alert on an ended task ------------------------------------------------------
 
    Its counters went into the manager's ended totals when it ended; an
@@ -450,6 +453,7 @@ TEST_CASE(test_alert_after_end, "tasks/alert_after_end_counted")
 
 /* ---- controls while the task ends ------------------------------------------------- */
 
+#ifndef CLRHOST_TASK_NO_TASK_VIEW /* the counters' forced yields, the controls and the view: with the task view only */
 /* A monitor calls every control on a task as fast as it can while the
    task ends; not one call may reach the CLR's object once its ExitTask
    began (the fake counts those as broken rules), and each answer is the
@@ -805,6 +809,8 @@ TEST_CASE(test_list_stuck, "tasks/list_stuck")
     test_thread_join(waiter);
     host_close(&h, &st);
 }
+
+#endif
 
 /* ---- names for native targets ---------------------------------------------------------- */
 
