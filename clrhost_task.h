@@ -35,7 +35,10 @@
      options           its compile-time options; compiler attributes
      abi               our vtable types in mscoree.idl's slot order; IIDs
      structs           every object: the platform layer's types, the task and
-                       its frames, the manager, the host control
+                       its frames, the manager, the host control, and the
+                       features' state (each one member of task and manager)
+     points            where the core calls its features, and what each
+                       point is when its feature is compiled out
      atomics           atomic operations, by compiler
      platform          what each platform layer provides
        windows         Win32: the FLS slot, SRW locks, the APC doorbell
@@ -44,21 +47,26 @@
                        the OS clock
      helpers           allocation, the last-error keeper, logging, task hooks
      slot              the thread-local slot: the calling thread's tasks
-     profile           which targets are the CLR's waits; the per-target
-                       profile's tables
+     waits             which targets are the CLR's blocking waits
      registry          the manager's list of live tasks
      transitions       the frame stack the four transitions push and pop
      waiting           Sleep and Join
      refcount          task references, biased toward the owning thread
-     controls          a task's kind, and the host's calls on its ICLRTask
-     scheduler         the slots (lent, handed over, taken), their FIFO
-                       queue, where a task may wait, the quantum's monitor
+     controls          a task's kind, and how a host call on its ICLRTask
+                       begins and ends
      ihosttask         IHostTask's methods
      task_life         making, adopting, running and ending a task
      ihosttaskmanager  IHostTaskManager's methods but CallNeedsHostHook
      policy            CallNeedsHostHook: policies, vtables, and the choice
      ihostcontrol      IHostControl's methods
-     api_impl          the public functions
+     api_impl          the public functions of the core
+   The features, each one block that a switch leaves out
+     task_view         the live view, the list and the task controls
+                       (CLRHOST_TASK_NO_TASK_VIEW)
+     profile           the per-target profile (CLRHOST_TASK_NO_PROFILE)
+     scheduler         the slots (lent, handed over, taken), their FIFO
+                       queue, where a task may wait, the quantum's monitor,
+                       the scheduled methods (CLRHOST_TASK_NO_SCHEDULER)
      self_check        clrhost_task_self_check
    license             MIT or public domain, your choice
 
@@ -473,7 +481,7 @@
    call's target, its BeginThreadAffinity nesting and, with
    CLRHOST_TASK_TIMING, how long it has been where it is. A view is never
    a mixed state: depth, in_native, native_target and state_ns come from
-   one moment of the task (see "the live view" in transitions for how).
+   one moment of the task (the task_view block's banner says how).
    list with min_ms picks the tasks that have been outside the runtime (or
    in managed code) for at least that long, and with
    CLRHOST_TASK_LIST_RUNNING only those not waiting (in the CLR's own
@@ -564,8 +572,7 @@
    (QueryPerformanceCounter; CLOCK_MONOTONIC on POSIX) when the first
    manager with timing is made, which makes that call take about 20 ms.
    Windows' QueryPerformanceCounter reads the same counter on such
-   machines, so the two agree (the tests check 2% over 200 ms; they agree
-   to 0.01% here). Elsewhere, or with CLRHOST_TASK_OS_CLOCK, timing reads
+   machines, so the two agree (the tests check 2% over 200 ms). Elsewhere, or with CLRHOST_TASK_OS_CLOCK, timing reads
    the OS clock on every timed transition, as before 0.4.0 (a few times
    slower: see bench/README.md). clrhost_task_manager_clock says which it
    is and at what frequency.
@@ -573,15 +580,14 @@
      bit, ARM64): the OS clock, automatically.
    - In a VM: a hypervisor that exposes the invariant bit promises the
      guest a steady counter (KVM, Hyper-V and VMware document it for
-     hosts whose own counter is invariant) [INF]; a VM moved to another host while running may see the counter's rate
-     change, which the calibration does not follow: times after the move
+     hosts whose own counter is invariant) [INF]; a VM moved to another
+     host while running may see the counter's rate change, which the calibration does not follow: times after the move
      are off by the ratio of the two rates until the process restarts
      [INF]. Set CLRHOST_TASK_OS_CLOCK where VMs migrate live and times
-     must be exact. This CI's KVM guest exposes the bit; the counter is
-     what timing reads here, natively and under Wine.
+     must be exact.
    - Cores that disagree by a few ticks: a span never goes below 0 (a
-     close read on another core before its open counts 0). [INF] Not seen
-     here; the OS clock has the same guard.
+     close read on another core before its open counts 0) [INF]; the OS
+     clock has the same guard.
 
    ===========================================================================
    SCHEDULER: SLOTS FOR MANAGED CODE (clrhost_task_config.schedule)
@@ -599,8 +605,8 @@
    for such a thread) or holding one of the CLR's locks. There, a task
    that finds no slot runs over the cap instead (see "Over the cap").
    Without a host synchronisation manager the CLR's lock waits are not
-   announced, so a scheduler that waits there deadlocks the CLR; section
-   "Why it cannot deadlock the CLR" goes through every case.
+   announced, so a scheduler that waits there deadlocks the CLR; "Why it
+   cannot deadlock the CLR" below says where every case is argued.
 
    Which tasks. By kind: user threads, thread-pool workers and I/O
    completion threads (CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS; `kinds` picks
@@ -718,75 +724,15 @@
    slot (-1 while lent), slot_waiting and over_cap (a task waiting for a
    slot is `waiting` too, so CLRHOST_TASK_LIST_RUNNING leaves it out).
 
-   Why it cannot deadlock the CLR, case by case (CLR 4.x source; the
-   suite's unkind/ tests play each case against a played CLR with GC
-   modes, suspension and the CLR's locks):
-   - A GC. Its suspension waits, without limit, for every started thread
-     in cooperative mode (vm/threadsuspend.cpp:4954-5120, 5161-5420). No
-     task waits for a slot in cooperative mode: ReverseEnterRuntime never
-     waits, and everywhere else the CLR's mode is asked first. A task
-     that waits for a slot is preemptive, which a GC skips. [SRC]
-   - The CLR's locks. A task whose BeginThreadAffinity nesting is above 0
-     (it holds a Crst, or the thread-store lock) never waits for a slot,
-     so a lock's holder always runs on to its release, over the cap if it
-     must. A task blocked on a CLR lock keeps its slot (that wait is not
-     announced, vm/crst.cpp:208-260, 464-481), but the lock's holder never
-     waits for that slot. So a workstation GC that holds the thread-store
-     lock across its announced 10 ms waits (vm/threadsuspend.cpp:66-69,
-     5272, 8034) and its back-offs (vm/threadsuspend.cpp:427, 3908, 5068)
-     comes back from them over the cap when the threads starting meanwhile
-     took the slots and block on that lock (vm/threads.cpp:2546-2558)
-     [SRC; unkind/chain_b_*, chain_c_*].
-   - A reverse call. It is cooperative, so it never waits for a slot: a GC
-     that waits for it while every slot's holder waits for a lock the GC's
-     thread holds goes on [SRC; unkind/chain_e_*].
-   - Thread start. The new thread waits for its slot in SetCLRTask,
-     unstarted (a GC skips it) and holding nothing; Thread.Start waits for
-     it to pass SetCLRTask and the thread-store lock, preemptive, in
-     SwitchToTask(0) back-offs (vm/comsynchronizable.cpp:482, 549-556),
-     which hand the creator's own slot over. So a Thread.Start waits while
-     every slot is held by tasks that do not call out, as any waiter does
-     [SRC].
-   - Locks no affinity announces (a Monitor, the GC's spin locks). A
-     holder may wait for a slot at an EnterRuntime; its waiters back off
-     with SwitchToTask(0) on every round (vm/hosting.cpp:880-960, and a
-     1 ms Sleep with it on every round past the 32,768th), which hands a
-     waited-for slot on, and a Monitor's waiters then block in announced
-     waits (vm/syncblk.cpp:3119), which lend theirs. [SRC; that no such
-     lock is held across a slot wait other than these: INF]
-   - Thread.Abort and AppDomain unload. An abort of a task waiting for a
-     slot fires when it runs managed code again (vm/threadsuspend.cpp:
-     1846-1852), once it has a slot; the unload helper is never scheduled
-     (LeaveRuntime(0), vm/appdomain.cpp:13347-13353). If every slot is
-     held by tasks outside the domain that never call out, without a
-     quantum the domain's waiting threads run, take their abort and end
-     only once one of those calls out: the unload waits as long (the CLR
-     anticipates this and only escalates the abort, vm/appdomain.cpp:
-     11426-11431). With a quantum they are made to yield. [SRC;
-     unkind/unload_*]
-   - Shutdown. SuspendEE for shutdown waits for the cooperative threads
-     only (vm/finalizerthread.cpp:1210, vm/threadsuspend.cpp:3432-3495),
-     and none waits for a slot in cooperative mode; tasks still waiting
-     for one end with the process [SRC; unkind/shutdown_with_tasks_queued].
-   - A native call back into managed code on the same thread: the reverse
-     call needs a slot with its own lent (it takes it back if nobody took
-     it, else runs over the cap), and lends it again at its
-     ReverseLeaveRuntime.
-   - One slot, and a task waiting for it. The holder hands it over at its
-     next call out, wait, Sleep, Join or back-off; only a holder that runs
-     managed code and never calls out keeps it, and then the quantum (if
-     set) makes it yield; without one the waiter waits, as on SQL Server,
-     and a GC still redirects the holder [INF].
-   No lock of ours is held across a hook, a call into the CLR or an OS
-   wait: the queue's lock is let go while a task waits for its slot, the
-   CLR's mode is asked with no lock held, and the monitor calls YieldTask
-   with no lock held. [INF], all told: an adopted thread's managed code
-   outside a reverse call is not counted; locks no affinity announces
-   held across a slot wait (above); that a GC redirects a holder that
-   never calls out. A host IHostSyncManager would make the CLR's lock
-   waits its own and unannounced while the CLR stops bracketing them with
-   affinity (vm/crst.cpp:422-455): so with a scheduler our host control
-   does not pass on the sync manager of `inner`; it releases it, answers
+   Why it cannot deadlock the CLR: the argument, case by case against the
+   CLR 4.x source, is the scheduler's banner in the code (>>scheduler);
+   the suite's unkind/ tests play each case against a played CLR with GC
+   modes, suspension and the CLR's locks. Two things follow from it for a
+   host. No lock of ours is held across a hook, a call into the CLR or an
+   OS wait. A host IHostSyncManager would make the CLR's lock waits its
+   own and unannounced while the CLR stops bracketing them with affinity
+   (vm/crst.cpp:422-455): so with a scheduler our host control does not
+   pass on the sync manager of `inner`; it releases it, answers
    E_NOINTERFACE (the CLR then uses its own waits) and logs a warning.
 
    ===========================================================================
@@ -4426,7 +4372,12 @@ static void clrhost__registry_remove(clrhost_task_manager *m, clrhost_task *t)
    clrhost_task_in_native are one relaxed load for other threads); frame
    d's kind is bit d % 8 of managed_bits[d / 8], for d smaller than
    CLRHOST__KIND_CAPACITY. Everything else reads them through this part;
-   only the pushes and pops of this section write them. */
+   only the pushes and pops of this section write them. A push also
+   leaves its native call's target where the live view keeps it (or,
+   without the view, in the frame): clrhost__view_target, read back by
+   clrhost__view_frame_target; a timed transition moves the position
+   with clrhost__view_move, which with the view also publishes when (the
+   points; task_view says why per position). */
 
 #define CLRHOST__NATIVE_BIT 1
 
@@ -4941,11 +4892,11 @@ static void clrhost__task_disown(clrhost_task *t)
 
 /* ------------------------------------------------------------------------
    >>controls  The CLR's side of a task: its kind, and the host's calls on
-   its ICLRTask (clrhost_task_abort and the others, in api_impl). A call
-   holds a reference on the ICLRTask, taken under the task's clr_lock,
-   and counts in clr_calls; the task's end takes the ICLRTask away under
-   that lock and waits for the calls under way before its ExitTask, so
-   none comes after it. [SRC] The CLR's Thread never goes while a
+   its ICLRTask (clrhost_task_abort and the others, in task_view; the
+   scheduler's question, in scheduler). A call holds a reference on the
+   ICLRTask, taken under the task's clr_lock, and counts in clr_calls;
+   the task's end takes the ICLRTask away under that lock and waits for
+   the calls under way before its ExitTask, so none comes after it. [SRC] The CLR's Thread never goes while a
    reference is held (its Release only counts, vm/threads.h).
    ------------------------------------------------------------------------ */
 
@@ -5283,6 +5234,7 @@ static void clrhost__on_thread_exit(void *slot_value)
 
 /* ------------------------------------------------------------------------
    >>ihosttaskmanager  IHostTaskManager, but CallNeedsHostHook (policy)
+   and the scheduled methods (scheduler)
    ------------------------------------------------------------------------ */
 
 /* The manager's block and what the quantum's monitor uses, once neither
@@ -5897,10 +5849,10 @@ static HRESULT STDMETHODCALLTYPE clrhost__mgr_CallNeedsHostHook(clrhost__IHostTa
 }
 
 /* The vtables: three that differ only in CallNeedsHostHook (slot 9), the
-   general one and one for each constant answer; two with the scheduler's
-   methods (waits and transitions: the suffix _scheduled of Sleep and
-   SwitchToTask, and of the four transitions), and two with the timed
-   transitions (_timed), whose constant answer can only be TRUE. */
+   general one and one for each constant answer, and two with the timed
+   transitions (_timed), whose constant answer can only be TRUE. The
+   scheduler makes two more with its own waits and transitions (the
+   suffix _scheduled of Sleep and SwitchToTask, and of the four). */
 #define CLRHOST__MANAGER_VTBL(name, call_needs_host_hook, waits, transitions)                          \
     static const clrhost__IHostTaskManagerVtbl name = {                                                \
         clrhost__mgr_QueryInterface, clrhost__mgr_AddRef, clrhost__mgr_Release,                         \
@@ -5959,946 +5911,6 @@ CLRHOST__INLINE HRESULT clrhost__choose_policy(clrhost_task_manager *m)
                                                                           : &clrhost__manager_vtbl_timed;
     return S_OK;
 }
-
-/* ------------------------------------------------------------------------
-   >>scheduler  SQL Server's scheduler model without fibers (SCHEDULER in
-   the manual), under section 5's first rule: a task never waits for a
-   slot where the CLR cannot afford it. N slots; a scheduled task holds
-   one while it runs managed code, lends it while it calls out or waits,
-   and needs one again when it comes back. The slots, their holders and
-   the queue are under sched.lock; a task waits for a slot on its own
-   condition variable, which lets the lock go, so no lock of ours is held
-   across a wait, a hook or a call into the CLR. Without a scheduler none
-   of it runs: the manager's vtable then has none of the methods that
-   call it.
-
-   Lent slots. A task keeps its slot across its native calls and waits,
-   lent: it marks itself out (sched.out) with a plain store, and back in
-   with another; neither takes a lock or a locked instruction while
-   nobody waits. A task that needs a slot takes a lent one under
-   sched.lock: it sets the holder's sched.taken, makes every thread of
-   the process run a full barrier (clrhost__os_heavy_barrier: membarrier
-   on Linux, FlushProcessWriteBuffers on Windows), then reads the
-   holder's sched.out again: still out, the slot is its. The holder,
-   coming back, stores sched.out = 0, then reads sched.taken. The barrier
-   is the fence the holder does not pay for: at some point of the
-   holder's run it orders the holder's store before its read, so either
-   the taker sees the holder back (and lets go) or the holder sees its
-   slot taken (and asks for one under the lock); never neither. It is
-   the CLR's own way of suspending threads for a GC against their plain
-   stores of m_fPreemptiveGCDisabled. A holder that goes out while a
-   task waits hands its slot over at once; a waiter and a holder that
-   miss each other's store as the holder goes out are caught by the
-   queue's first, which looks at the holders again every millisecond.
-
-   Where a task may wait. Only where section 5 says the thread is
-   preemptive and holds none of the CLR's locks: its BeginThreadAffinity
-   nesting is 0 (the CLR brackets every lock it holds with it,
-   vm/crst.cpp:464-467, 549-551), and its ICLRTask says it needs no
-   priority scheduling (m_fPreemptiveGCDisabled clear, vm/threads.cpp:
-   11974-11986), asked only when it would wait; or SetCLRTask, where the
-   thread is still unstarted, which a GC skips (vm/threads.cpp:
-   6489-6500). A reverse call is always cooperative (vm/amd64/
-   UMThunkStub.asm:183-208): it never waits. A task that finds no slot
-   where it must not wait runs over the cap: counted (over_cap), shown
-   (the view's over_cap), and back under it at its next place to wait.
-   ------------------------------------------------------------------------ */
-
-#ifndef CLRHOST_TASK_NO_SCHEDULER
-
-/* Whether a task of this kind and origin is scheduled. The CLR's own
-   critical threads never are: the kinds are checked when the manager is
-   made (GC, finalizer, AD-unload helper, debugger helper and the thread
-   pool's wait, gate and timer threads are refused there). */
-static int clrhost__sched_wants_task(const clrhost_task_manager *m, const clrhost_task *t)
-{
-    clrhost_task_kind kind = clrhost__task_kind(t);
-    if (t->adopted && !m->sched.foreign)
-        return 0;
-    return kind != CLRHOST_TASK_KIND_UNKNOWN && (m->sched.kinds & CLRHOST_TASK_KIND_BIT(kind)) != 0;
-}
-
-/* Whether the task, where its frames say it is now, runs managed code
-   that needs a slot: its innermost frame is managed (a reverse call), or
-   it has no frame open and its thread is the CLR's (a created task's
-   thread runs managed code at depth 0). An adopted thread at depth 0 is
-   in its own native code, or in managed code the host called through the
-   hosting API, which no transition announces: not counted. [INF] */
-static int clrhost__sched_in_managed(const clrhost_task *t)
-{
-    LONG position = clrhost__relaxed_load(&t->position);
-    if (position & CLRHOST__NATIVE_BIT)
-        return 0;
-    return !t->adopted || (position >> 1) > 0;
-}
-
-/* Whether closing the innermost frame goes back into managed code that
-   needs a slot (see clrhost__sched_in_managed). */
-CLRHOST__INLINE int clrhost__sched_close_leads_in(const clrhost_task *t)
-{
-    LONG d = clrhost__depth(t) - 1; /* the frame to close */
-    if (d <= 0)
-        return d == 0 && !t->adopted;
-    return !clrhost__native_below(t, d - 1);
-}
-
-/* ---- the fast paths: a lent slot goes out and comes back ---------------- */
-
-static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t);
-static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t);
-
-/* The task leaves managed code (a native call, a wait): its slot is lent
-   from now, or handed to the queue's first if a task waits. A task over
-   the cap is back under it. */
-CLRHOST__INLINE void clrhost__sched_out(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (clrhost__relaxed_load(&t->sched.slot) >= 0) {
-        clrhost__relaxed_store(&t->sched.out, 1);
-        clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
-        if (clrhost__relaxed_load(&m->sched.waiters))
-            clrhost__sched_hand_over(m, t);
-    } else if (clrhost__relaxed_load(&t->sched.over)) {
-        clrhost__sched_over_ends(m, t);
-    }
-}
-
-/* The task comes back into managed code: 1 while its lent slot is still
-   its own, 0 when it must ask for one (clrhost__sched_acquire). */
-CLRHOST__INLINE int clrhost__sched_in(clrhost_task *t)
-{
-    if (clrhost__relaxed_load(&t->sched.slot) < 0)
-        return 0;
-    clrhost__relaxed_store(&t->sched.out, 0);
-    clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
-    return !clrhost__relaxed_load(&t->sched.taken);
-}
-
-/* With timing, on the task's own thread: the stretch of managed code
-   since sched.mark, to slot_ns (it held a slot) or over_cap_ns, and a new
-   stretch from `now`. The transitions' own clock reads give `now`. */
-static void clrhost__sched_charge(clrhost_task *t, ULONGLONG now)
-{
-    ULONGLONG stretch = clrhost__elapsed(t->sched.mark, now);
-    if (clrhost__relaxed_load(&t->sched.over))
-        clrhost__count(&t->counts.over_cap_ns, stretch);
-    else if (clrhost__relaxed_load(&t->sched.slot) >= 0)
-        clrhost__count(&t->counts.slot_ns, stretch);
-    t->sched.mark = now;
-}
-
-/* ---- where a task may wait -------------------------------------------------- */
-
-#define CLRHOST__SCHED_NEVER_WAIT 0 /* ReverseEnterRuntime: cooperative */
-#define CLRHOST__SCHED_MAY_WAIT 1   /* SetCLRTask: unstarted, or preemptive with no lock */
-#define CLRHOST__SCHED_ASK 2        /* anywhere else: the CLR's mode decides */
-
-/* Asks the CLR only when the task would wait: a call into the CLR, on
-   its own thread, with no lock of ours held. */
-static CLRHOST__COLD int clrhost__sched_may_wait(clrhost_task *t, int how)
-{
-    clrhost__ICLRTask *clr;
-    BOOL cooperative = TRUE;
-    if (how == CLRHOST__SCHED_NEVER_WAIT || clrhost__relaxed_load(&t->affinity) > 0)
-        return 0; /* cooperative, or holding one of the CLR's locks */
-    if (how == CLRHOST__SCHED_MAY_WAIT)
-        return 1;
-    if (FAILED(clrhost__clr_begin(t, &clr)))
-        return 0;
-    if (FAILED(clr->lpVtbl->NeedsPriorityScheduling(clr, &cooperative)))
-        cooperative = TRUE;
-    clrhost__clr_end(t, clr);
-    return !cooperative;
-}
-
-/* ---- the slots and the queue, under sched.lock ---------------------------- */
-
-/* A sum of the task's own counters that moves whenever a stretch of its
-   managed code ends (a native call, a reverse call's end, a Sleep, a
-   Join, a SwitchToTask): read by other threads to tell one stretch, or
-   one lending, from the next. */
-static ULONGLONG clrhost__sched_epoch(const clrhost_task *t)
-{
-    return clrhost__load64(&t->counts.leave_runtime) + clrhost__load64(&t->counts.reverse_leave_runtime) +
-           clrhost__load64(&t->counts.sleeps) + clrhost__load64(&t->counts.joins) +
-           clrhost__load64(&t->counts.switches);
-}
-
-/* `t` holds slot s, in managed code. */
-static void clrhost__sched_grant(clrhost_task_manager *m, clrhost_task *t, LONG s)
-{
-    m->sched.holder[s] = t;
-    clrhost__relaxed_store(&t->sched.out, 0);
-    clrhost__relaxed_store(&t->sched.taken, 0);
-    clrhost__relaxed_store(&t->sched.slot, s);
-    if (t->sched.over) { /* back under the cap */
-        clrhost__relaxed_store(&t->sched.over, 0);
-        clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
-    }
-}
-
-static void clrhost__sched_enqueue(clrhost_task_manager *m, clrhost_task *t)
-{
-    t->sched.next = NULL;
-    if (m->sched.tail)
-        m->sched.tail->sched.next = t;
-    else
-        m->sched.head = t;
-    m->sched.tail = t;
-    clrhost__relaxed_store(&t->sched.queued, 1);
-    clrhost__relaxed_store(&m->sched.waiters, m->sched.waiters + 1);
-}
-
-/* Slot s has no holder now: the queue's first gets it (returns 1), or it
-   is free. The new first is woken too: it watches the lent slots. */
-static int clrhost__sched_pass(clrhost_task_manager *m, LONG s)
-{
-    clrhost_task *next = CLRHOST__BROKEN(6) ? NULL : m->sched.head;
-    m->sched.holder[s] = NULL;
-    if (!next) {
-        m->sched.free_slots[m->sched.free_count++] = s;
-        return 0;
-    }
-    m->sched.head = next->sched.next;
-    if (!m->sched.head)
-        m->sched.tail = NULL;
-    next->sched.next = NULL;
-    clrhost__relaxed_store(&next->sched.queued, 0);
-    clrhost__relaxed_store(&m->sched.waiters, m->sched.waiters - 1);
-    clrhost__sched_grant(m, next, s);
-    clrhost__os_cond_signal(&next->sched.wake);
-    if (m->sched.head)
-        clrhost__os_cond_signal(&m->sched.head->sched.wake);
-    return 1;
-}
-
-/* Takes up to `want` lent slots from their holders (see "lent slots"),
-   each passed on (clrhost__sched_pass). Returns how many. Only a holder
-   seen out at an earlier look, with no stretch of managed code since
-   (clrhost__sched_epoch), is taken from: one in a short native call is
-   back before the next look, and hands its slot over itself as it goes
-   out again while someone waits, with no barrier at all. The looks come
-   as a task asks for a slot (twice, an OS yield apart, if the first
-   saw one: *seen) and every millisecond from the queue's first. Every
-   holder marked here is one that was out and not taken: a taken holder
-   leaves sched.holder at once, and a holder back in meanwhile is
-   unmarked. */
-static CLRHOST__COLD unsigned clrhost__sched_take_lent(clrhost_task_manager *m, unsigned want, int *seen_lent)
-{
-    unsigned s, marked = 0, got = 0;
-    for (s = 0; s < m->sched.slots && marked < want; ++s) {
-        clrhost_task *h = m->sched.holder[s];
-        ULONGLONG seen;
-        if (!h || !clrhost__relaxed_load(&h->sched.out) || clrhost__relaxed_load(&h->sched.taken))
-            continue;
-        seen = 1 + clrhost__sched_epoch(h);
-        if (h->sched.lent_seen != seen) { /* first seen out in this lending: taken at a later look */
-            h->sched.lent_seen = seen;
-            if (seen_lent)
-                *seen_lent = 1;
-            continue;
-        }
-        clrhost__relaxed_store(&h->sched.taken, 1);
-        ++marked;
-    }
-    if (!marked)
-        return 0;
-    clrhost__os_heavy_barrier();
-    for (s = 0; s < m->sched.slots; ++s) {
-        clrhost_task *h = m->sched.holder[s];
-        if (!h || !clrhost__relaxed_load(&h->sched.taken))
-            continue;
-        if (clrhost__relaxed_load(&h->sched.out)) { /* still out: the slot goes; it learns when back */
-            clrhost__relaxed_store(&h->sched.slot, -1);
-            (void)clrhost__sched_pass(m, (LONG)s);
-            ++got;
-        } else { /* back in meanwhile: it keeps it */
-            clrhost__relaxed_store(&h->sched.taken, 0);
-        }
-    }
-    return got;
-}
-
-/* A free slot, or a lent one, for `t` if nobody is queued before it.
-   *seen_lent: a lent one was seen, to be taken at a later look. */
-static int clrhost__sched_take_available(clrhost_task_manager *m, clrhost_task *t, int *seen_lent)
-{
-    if (m->sched.head)
-        return 0; /* FIFO: the queue first */
-    if (!m->sched.free_count && !clrhost__sched_take_lent(m, 1, seen_lent))
-        return 0;
-    clrhost__sched_grant(m, t, m->sched.free_slots[--m->sched.free_count]);
-    return 1;
-}
-
-/* Whether `t`, back from out, still holds its lent slot; if it was taken
-   meanwhile, that is counted (a hand-over) and forgotten. */
-static int clrhost__sched_reclaim(clrhost_task_manager *m, clrhost_task *t)
-{
-    LONG s = clrhost__relaxed_load(&t->sched.slot);
-    if (s >= 0 && m->sched.holder[s] == t) {
-        clrhost__relaxed_store(&t->sched.out, 0);
-        clrhost__relaxed_store(&t->sched.taken, 0);
-        return 1;
-    }
-    if (clrhost__relaxed_load(&t->sched.taken)) {
-        clrhost__relaxed_store(&t->sched.taken, 0);
-        clrhost__count(&t->counts.slot_handoffs, 1);
-    }
-    clrhost__relaxed_store(&t->sched.slot, -1);
-    return 0;
-}
-
-/* Joins the queue and waits, not alertable (an Alert stays pending for
-   its next alertable Sleep or Join), until a slot is handed to it; while
-   it is first, it looks at the lent slots every millisecond. Returns
-   the ticks it waited. */
-static ULONGLONG clrhost__sched_queue_up(clrhost_task_manager *m, clrhost_task *t)
-{
-    ULONGLONG asked = clrhost__ticks(m);
-    clrhost__sched_enqueue(m, t);
-    (void)clrhost__sched_take_lent(m, (unsigned)m->sched.waiters, NULL);
-    if (m->sched.quantum)
-        clrhost__os_cond_signal(&m->sched.monitor_wake); /* someone waits: holders past the quantum must yield */
-    while (clrhost__relaxed_load(&t->sched.slot) < 0) {
-        clrhost__os_cond_wait(&t->sched.wake, &m->sched.lock, m->sched.head == t ? 1 : INFINITE);
-        if (clrhost__relaxed_load(&t->sched.slot) < 0 && m->sched.head == t)
-            (void)clrhost__sched_take_lent(m, 1, NULL);
-    }
-    return clrhost__elapsed(asked, clrhost__ticks(m));
-}
-
-/* ---- the slow paths ------------------------------------------------------------ */
-
-/* The task needs a slot to run managed code: it has none, or its lent
-   one may have been taken. It gets one at once, or waits for one where
-   `how` allows it (clrhost__sched_may_wait), or runs over the cap.
-   Returns the ticks it waited for one. */
-static CLRHOST__COLD ULONGLONG clrhost__sched_acquire(clrhost_task_manager *m, clrhost_task *t, int how)
-{
-    ULONGLONG waited = 0;
-    int may_wait = -1, over = 0, seen_lent = 0;
-    DWORD kept_error = clrhost__os_get_last_error(); /* a timed wait sets it on Windows */
-    for (;;) {
-        clrhost__os_mutex_lock(&m->sched.lock);
-        if (clrhost__sched_reclaim(m, t))
-            break; /* still its own */
-        if (clrhost__sched_take_available(m, t, &seen_lent)) {
-            clrhost__count(&t->counts.slot_takes, 1);
-            break;
-        }
-        if (may_wait >= 0) { /* decided, and still nothing at hand */
-            if (may_wait) {
-                if (t->sched.over) { /* it stops running managed code to wait */
-                    clrhost__relaxed_store(&t->sched.over, 0);
-                    clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
-                }
-                waited = clrhost__sched_queue_up(m, t);
-                clrhost__count(&t->counts.slot_waits, 1);
-                clrhost__count(&t->counts.slot_takes, 1);
-                clrhost__count(&t->counts.slot_wait_ns, waited);
-            } else if (!t->sched.over) {
-                clrhost__relaxed_store(&t->sched.over, 1);
-                clrhost__relaxed_store(&m->sched.over, m->sched.over + 1);
-                over = 1;
-            }
-            break;
-        }
-        clrhost__os_mutex_unlock(&m->sched.lock);
-        may_wait = clrhost__sched_may_wait(t, how); /* a call into the CLR: no lock held */
-        if (seen_lent)
-            clrhost__os_yield(); /* a holder seen lent has a moment to come back (take_lent) */
-    }
-    clrhost__os_mutex_unlock(&m->sched.lock);
-    if (over)
-        clrhost__count(&t->counts.over_cap, 1);
-    clrhost__os_set_last_error(kept_error);
-    return waited;
-}
-
-/* A task going out hands its slot to the queue's first. */
-static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t)
-{
-    LONG s;
-    int handed = 0;
-    clrhost__os_mutex_lock(&m->sched.lock);
-    s = clrhost__relaxed_load(&t->sched.slot);
-    if (s >= 0 && m->sched.holder[s] == t && m->sched.head) {
-        clrhost__relaxed_store(&t->sched.slot, -1);
-        handed = clrhost__sched_pass(m, s);
-    }
-    clrhost__os_mutex_unlock(&m->sched.lock);
-    if (handed)
-        clrhost__count(&t->counts.slot_handoffs, 1);
-}
-
-/* A task over the cap leaves managed code. */
-static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t)
-{
-    clrhost__os_mutex_lock(&m->sched.lock);
-    if (t->sched.over) {
-        clrhost__relaxed_store(&t->sched.over, 0);
-        clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
-    }
-    clrhost__os_mutex_unlock(&m->sched.lock);
-}
-
-/* The slot, if any, goes back (to the queue's first, or free), and the
-   task is under the cap: its end, LeaveRuntime(0). */
-static CLRHOST__COLD void clrhost__sched_let_go(clrhost_task_manager *m, clrhost_task *t)
-{
-    LONG s;
-    int handed = 0;
-    clrhost__os_mutex_lock(&m->sched.lock);
-    s = clrhost__relaxed_load(&t->sched.slot);
-    if (s >= 0 && m->sched.holder[s] == t)
-        handed = clrhost__sched_pass(m, s);
-    clrhost__relaxed_store(&t->sched.slot, -1);
-    clrhost__relaxed_store(&t->sched.taken, 0);
-    clrhost__relaxed_store(&t->sched.out, 0);
-    if (t->sched.over) {
-        clrhost__relaxed_store(&t->sched.over, 0);
-        clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
-    }
-    clrhost__os_mutex_unlock(&m->sched.lock);
-    if (handed)
-        clrhost__count(&t->counts.slot_handoffs, 1);
-}
-
-/* With timing, in a slow path: the stretch so far is charged, and a new
-   one starts now. */
-static void clrhost__sched_charge_now(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (m->flags & CLRHOST_TASK_TIMING)
-        clrhost__sched_charge(t, clrhost__ticks(m));
-}
-
-/* After a transition's full path (timing, a repair): the slot follows
-   where the task now is. `how`: whether it may wait, if it needs one. */
-static CLRHOST__COLD void clrhost__sched_settle(clrhost_task_manager *m, clrhost_task *t, int how)
-{
-    if (!clrhost__relaxed_load(&t->sched.on))
-        return;
-    if (clrhost__sched_in_managed(t)) {
-        if (!clrhost__sched_in(t))
-            (void)clrhost__sched_acquire(m, t, how);
-    } else {
-        clrhost__sched_out(m, t);
-    }
-}
-
-/* The CLR gave the task its ICLRTask, on its own thread (the kind is
-   known from here): a task of a scheduled kind is scheduled from now
-   and, if it is one of the CLR's own threads, takes its slot before it
-   runs managed code. It may wait for it: the thread is unstarted, which
-   a GC skips, or preemptive, and holds none of the CLR's locks
-   (Thread::HasStarted and SetupThread, vm/threads.cpp:964-1012,
-   2481-2546). */
-static void clrhost__sched_join(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (!m->sched.slots || clrhost__relaxed_load(&t->sched.on) || clrhost__relaxed_load(&t->off_scheduler) ||
-        !clrhost__sched_wants_task(m, t))
-        return;
-    clrhost__relaxed_store(&t->sched.on, 1);
-    t->sched.fresh = 1;
-    if (clrhost__sched_in_managed(t))
-        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_MAY_WAIT);
-    if (m->flags & CLRHOST_TASK_TIMING)
-        t->sched.mark = clrhost__ticks(m);
-}
-
-/* Off scheduling for good (LeaveRuntime(0), or the task's end, before its
-   ExitTask: the CLR's thread teardown runs no managed code). */
-static void clrhost__sched_retire(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (!clrhost__relaxed_load(&t->sched.on))
-        return;
-    clrhost__sched_charge_now(m, t);
-    clrhost__sched_let_go(m, t);
-    clrhost__relaxed_store(&t->sched.on, 0);
-}
-
-/* A wait (Sleep, Join) lends the slot meanwhile; after it, the task needs
-   its slot again, and may wait for it only where the CLR allows. */
-static int clrhost__sched_pause(clrhost_task_manager *m, clrhost_task *t)
-{
-    if (!t || !clrhost__relaxed_load(&t->sched.on) || !clrhost__sched_in_managed(t))
-        return 0; /* not scheduled, or not in managed code: nothing to lend */
-    clrhost__sched_charge_now(m, t);
-    clrhost__sched_out(m, t);
-    return 1;
-}
-
-static void clrhost__sched_resume(clrhost_task_manager *m, clrhost_task *t, int paused)
-{
-    if (!paused || !clrhost__relaxed_load(&t->sched.on))
-        return;
-    if (!clrhost__sched_in(t))
-        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
-    if (m->flags & CLRHOST_TASK_TIMING)
-        t->sched.mark = clrhost__ticks(m);
-}
-
-/* Whether a back-off (SwitchToTask, Sleep(0)) moves the slot: the task
-   runs managed code and holds a slot someone waits for, or runs over the
-   cap. The CLR's SwitchToTask(0) right after SetCLRTask
-   (Thread::SetupThreadForHost, vm/threads.cpp) is no back-off: the task
-   has just had its turn. */
-static int clrhost__sched_wants_switch(const clrhost_task_manager *m, clrhost_task *t)
-{
-    if (t->sched.fresh) {
-        t->sched.fresh = 0;
-        return 0;
-    }
-    if (!clrhost__sched_in_managed(t))
-        return 0;
-    if (clrhost__relaxed_load(&t->sched.over))
-        return 1;
-    return clrhost__relaxed_load(&t->sched.slot) >= 0 && clrhost__relaxed_load(&m->sched.waiters) != 0;
-}
-
-/* SwitchToTask, and a zero-length Sleep, when a task waits for a slot
-   and this one holds one in managed code, or when this one is over the
-   cap: it hands its slot to the queue's first and needs one again (at
-   the queue's tail where it may wait; over the cap where it may not), or
-   being over the cap, it asks for one. Returns whether it waited or
-   handed over (no OS yield is needed then). */
-static CLRHOST__COLD int clrhost__sched_switch(clrhost_task_manager *m, clrhost_task *t)
-{
-    int handed = 0;
-    ULONGLONG waited;
-    clrhost__sched_charge_now(m, t);
-    if (!t->sched.over) {
-        LONG s;
-        clrhost__os_mutex_lock(&m->sched.lock);
-        s = clrhost__relaxed_load(&t->sched.slot);
-        if (s >= 0 && m->sched.holder[s] == t && m->sched.head) {
-            clrhost__relaxed_store(&t->sched.slot, -1);
-            handed = clrhost__sched_pass(m, s);
-        }
-        clrhost__os_mutex_unlock(&m->sched.lock);
-        if (!handed)
-            return 0; /* the waiter was served meanwhile */
-        clrhost__count(&t->counts.slot_handoffs, 1);
-    }
-    waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
-    if (m->flags & CLRHOST_TASK_TIMING)
-        t->sched.mark = clrhost__ticks(m);
-    return handed || waited;
-}
-
-/* EnterRuntime back into managed code without its slot: it may wait for
-   one where the CLR allows; a wait is no native time, so with timing it
-   counts as nested in the frame this closes. */
-static CLRHOST__COLD void clrhost__sched_enter_slow(clrhost_task_manager *m, clrhost_task *t)
-{
-    ULONGLONG waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
-    LONG d = clrhost__depth(t) - 1;
-    if ((m->flags & CLRHOST_TASK_TIMING) && d >= 0 && d < CLRHOST_TASK_MAX_DEPTH)
-        t->frames[d].nested += waited;
-}
-
-/* ---- the quantum's monitor ---------------------------------------------
-
-   A thread of ours, made with the manager when schedule.quantum_ms is
-   set. Every half quantum, while a task waits for a slot or runs over
-   the cap, it asks each task that has run managed code longer than the
-   quantum without a break (holding a slot, or over the cap) to yield
-   (clrhost_task_yield: ICLRTask::YieldTask, once per stretch); the CLR
-   makes that task call SwitchToTask(0) at its next safe point, where it
-   hands its slot over. A stretch is told by the task's own counters of
-   the calls that end one (a native call, a reverse call's end, a Sleep,
-   a Join, a SwitchToTask): they did not move since the monitor first saw
-   it. It holds a reference on the task it asks, none while it sleeps; the
-   manager's block stays until both the manager and the monitor are done
-   with it (memory_refs). */
-
-/* Whether `t`, in managed code now, has been there past the quantum and
-   not been asked yet; the monitor's own fields, under sched.lock. */
-static int clrhost__sched_overdue(clrhost_task_manager *m, clrhost_task *t, ULONGLONG now)
-{
-    ULONGLONG epoch = clrhost__sched_epoch(t);
-    if (epoch != t->sched.seen_epoch || !t->sched.seen_at) {
-        t->sched.seen_epoch = epoch;
-        t->sched.seen_at = now;
-        t->sched.yield_asked = 0;
-        return 0;
-    }
-    if (t->sched.yield_asked || clrhost__elapsed(t->sched.seen_at, now) <= m->sched.quantum)
-        return 0;
-    t->sched.yield_asked = 1;
-    return 1;
-}
-
-/* Under sched.lock: a holder in managed code past the quantum, not asked
-   yet during this stretch, with a reference taken; NULL if none. */
-static clrhost_task *clrhost__sched_overdue_holder(clrhost_task_manager *m)
-{
-    ULONGLONG now = clrhost__ticks(m);
-    unsigned s;
-    for (s = 0; s < m->sched.slots; ++s) {
-        clrhost_task *t = m->sched.holder[s];
-        if (t && !clrhost__relaxed_load(&t->sched.out) && clrhost__sched_overdue(m, t, now)) {
-            (void)clrhost__task_addref(t); /* a holder is live: not freed before this */
-            return t;
-        }
-    }
-    return NULL;
-}
-
-/* The same of the tasks over the cap, under the registry's lock alone
-   (get_stats takes sched.lock inside it: never the other way). */
-static clrhost_task *clrhost__sched_overdue_over_cap(clrhost_task_manager *m)
-{
-    ULONGLONG now = clrhost__ticks(m);
-    clrhost_task *t;
-    clrhost__os_mutex_lock(&m->lock);
-    for (t = m->live; t; t = t->live_next)
-        if (clrhost__relaxed_load(&t->sched.over) && clrhost__sched_overdue(m, t, now)) {
-            (void)clrhost__task_addref(t); /* live: not freed before this */
-            break;
-        }
-    clrhost__os_mutex_unlock(&m->lock);
-    return t;
-}
-
-static void clrhost__manager_free(clrhost_task_manager *m);
-
-static void clrhost__sched_monitor(void *manager)
-{
-    clrhost_task_manager *m = (clrhost_task_manager *)manager;
-    DWORD period = m->sched.quantum_ms / 2 ? m->sched.quantum_ms / 2 : 1;
-    int last;
-    clrhost__os_mutex_lock(&m->sched.lock);
-    m->sched.monitor_thread = clrhost__os_current_thread_id();
-    while (!m->sched.monitor_stop) {
-        clrhost_task *late = m->sched.waiters || m->sched.over ? clrhost__sched_overdue_holder(m) : NULL;
-        if (!late && m->sched.over) {
-            clrhost__os_mutex_unlock(&m->sched.lock);
-            late = clrhost__sched_overdue_over_cap(m);
-            clrhost__os_mutex_lock(&m->sched.lock);
-        }
-        if (!late) {
-            clrhost__os_cond_wait(&m->sched.monitor_wake, &m->sched.lock, period);
-            continue;
-        }
-        clrhost__os_mutex_unlock(&m->sched.lock);
-        (void)clrhost_task_yield(late); /* refused for an ending task: it gives its slot up anyway */
-        (void)clrhost__task_release(late); /* may end the manager: then monitor_stop is set */
-        clrhost__os_mutex_lock(&m->sched.lock);
-    }
-    /* Its reference goes before the manager's end can see it done: then
-       the last one is the manager's, unless the manager ended on this
-       thread (it waited for nothing, and went first). */
-    last = clrhost__atomic_dec(&m->memory_refs) == 0;
-    m->sched.monitor_done = 1;
-    clrhost__os_cond_broadcast(&m->sched.monitor_gone);
-    clrhost__os_mutex_unlock(&m->sched.lock);
-    if (last)
-        clrhost__manager_free(m);
-}
-
-/* The manager goes: the monitor is told to stop and waited for, so that
-   the manager's last block is freed before its release returns. Not where
-   the monitor cannot end: on its own thread (its last task reference went
-   there), at process exit (ExitProcess ended it already), or in a DllMain
-   before it ever ran (a new thread runs only once the loader lock that
-   DllMain holds is free). It frees that block itself then, once it runs,
-   or the process's end does. */
-static void clrhost__sched_monitor_stop(clrhost_task_manager *m)
-{
-    int wait;
-    clrhost__os_mutex_lock(&m->sched.lock);
-    m->sched.monitor_stop = 1;
-    clrhost__os_cond_signal(&m->sched.monitor_wake);
-    wait = m->sched.monitor_thread != clrhost__os_current_thread_id() && !clrhost__os_process_exiting() &&
-           !(m->sched.monitor_thread == 0 && clrhost__os_in_loader_callout());
-    while (wait && !m->sched.monitor_done)
-        clrhost__os_cond_wait(&m->sched.monitor_gone, &m->sched.lock, INFINITE);
-    clrhost__os_mutex_unlock(&m->sched.lock);
-}
-
-/* ---- the scheduled methods ------------------------------------------------ */
-
-/* A manager with a scheduler has these in its vtable instead: each does
-   the plain method's whole job (the same inline steps) and moves the
-   task's slot around it (scheduler), so that a manager without one runs
-   exactly the plain methods. Opening hooks (leave, reverse_enter) and
-   closing hooks (enter, reverse_leave) run on the managed side, holding
-   the slot (or over the cap): the slot comes back before a close into
-   managed code or a reverse call's open, and is lent after an open of a
-   native call or a close back into native code. On the fast path that
-   is a plain store and a plain load each way. */
-
-/* A closing call's full path (timing, a repair): the close, then the slot
-   follows where the task now is. */
-static CLRHOST__NOINLINE HRESULT clrhost__sched_close_full(clrhost_task_manager *m, clrhost_task *t, int managed)
-{
-    clrhost__close(m, t, managed);
-    if (!clrhost__relaxed_load(&t->sched.on))
-        return S_OK;
-    if (m->flags & CLRHOST_TASK_TIMING) {
-        ULONGLONG now = clrhost__view_since(t);
-        if (clrhost__sched_in_managed(t))
-            t->sched.mark = now;
-        else
-            clrhost__sched_charge(t, now);
-    }
-    clrhost__sched_settle(m, t, CLRHOST__SCHED_ASK);
-    return S_OK;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime_scheduled(clrhost__IHostTaskManager *This, SIZE_T target)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    HRESULT hr;
-    if (!t)
-        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
-    hr = clrhost__leave_runtime(m, t, target);
-    if (clrhost__relaxed_load(&t->sched.on)) {
-        if (!target) { /* off the host's scheduler for good (vm/appdomain.cpp) */
-            clrhost__sched_retire(m, t);
-        } else if (SUCCEEDED(hr)) { /* a veto keeps it in managed code, and its slot */
-            if (m->flags & CLRHOST_TASK_TIMING)
-                clrhost__sched_charge(t, clrhost__view_since(t));
-            clrhost__sched_out(m, t);
-        }
-    }
-    return hr;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime_scheduled(clrhost__IHostTaskManager *This)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t)
-        return clrhost__taskless_call(m, "EnterRuntime on a thread without a task");
-    if (clrhost__relaxed_load(&t->sched.on) && clrhost__sched_close_leads_in(t) && !clrhost__sched_in(t))
-        clrhost__sched_enter_slow(m, t);
-    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_NATIVE_CALL))
-        return clrhost__sched_close_full(m, t, 0);
-    clrhost__count(&t->counts.enter_runtime, 1);
-    if (m->hooks.enter_runtime)
-        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime, CLRHOST__FRAME_NATIVE_CALL);
-    return S_OK; /* always: a failure here corrupts the CLR's unwinding */
-}
-
-/* Cooperative (vm/amd64/UMThunkStub.asm:183-208): with no slot at hand,
-   the reverse call runs over the cap; it never waits. */
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime_scheduled(clrhost__IHostTaskManager *This)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    HRESULT hr;
-    if (!t)
-        return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
-    if (clrhost__relaxed_load(&t->sched.on) && !clrhost__sched_in(t))
-        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_NEVER_WAIT);
-    hr = clrhost__reverse_enter_runtime(m, t);
-    if (clrhost__relaxed_load(&t->sched.on)) {
-        if (FAILED(hr)) /* vetoed: no managed code runs */
-            clrhost__sched_out(m, t);
-        else if (m->flags & CLRHOST_TASK_TIMING)
-            t->sched.mark = clrhost__view_since(t);
-    }
-    return hr;
-}
-
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime_scheduled(clrhost__IHostTaskManager *This)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t)
-        return clrhost__taskless_call(m, "ReverseLeaveRuntime on a thread without a task");
-    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_MANAGED))
-        return clrhost__sched_close_full(m, t, 1);
-    clrhost__count(&t->counts.reverse_leave_runtime, 1);
-    if (m->hooks.reverse_leave_runtime)
-        (void)clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime, CLRHOST__FRAME_MANAGED);
-    if (clrhost__relaxed_load(&t->sched.on) && !clrhost__sched_in_managed(t))
-        clrhost__sched_out(m, t); /* back into native code: lent */
-    return S_OK; /* always: a failure is thrown after the managed code ran */
-}
-
-/* Sleep lends the slot while it sleeps; a zero-length one is a back-off,
-   as SwitchToTask. */
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep_scheduled(clrhost__IHostTaskManager *This, DWORD ms, DWORD option)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    HRESULT hr;
-    int paused;
-    if (!t || !clrhost__relaxed_load(&t->sched.on))
-        return clrhost__mgr_Sleep(This, ms, option);
-    if (ms == 0) {
-        if (clrhost__sched_wants_switch(m, t))
-            (void)clrhost__sched_switch(m, t);
-        return clrhost__mgr_Sleep(This, ms, option);
-    }
-    paused = clrhost__sched_pause(m, t);
-    hr = clrhost__mgr_Sleep(This, ms, option);
-    clrhost__sched_resume(m, t, paused);
-    return hr;
-}
-
-/* SwitchToTask hands the slot to the first task waiting for one, if any
-   (then it has waited its turn, or is over the cap, and the OS is not
-   asked to switch as well); a task over the cap asks for a slot. This is
-   also where a forced yield (YieldTask) is taken. */
-static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask_scheduled(clrhost__IHostTaskManager *This, DWORD option)
-{
-    clrhost_task_manager *m = clrhost__manager_from(This);
-    clrhost_task *t = clrhost__current_task(m);
-    if (!t || !clrhost__relaxed_load(&t->sched.on))
-        return clrhost__mgr_SwitchToTask(This, option);
-    clrhost__count_switch(t);
-    if (!clrhost__sched_wants_switch(m, t) || !clrhost__sched_switch(m, t))
-        clrhost__os_yield();
-    return S_OK;
-}
-
-/* The scheduled vtables: the general one and the always-TRUE one, with
-   the scheduled waits and transitions (see the policy's vtables). */
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched, clrhost__mgr_CallNeedsHostHook, _scheduled, _scheduled);
-CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched_always, clrhost__mgr_CallNeedsHostHook_always, _scheduled,
-                      _scheduled);
-
-static void clrhost__sched_choose_vtable(clrhost_task_manager *m)
-{
-    m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_sched_always
-                                                                      : &clrhost__manager_vtbl_sched;
-}
-
-/* ---- where the core calls it (points) ----------------------------------- */
-
-/* No slots (off), or 1 to CLRHOST_TASK_MAX_SLOTS of them for the kinds
-   that can be scheduled. */
-static HRESULT clrhost__sched_config_check(const clrhost_task_config *config)
-{
-    const clrhost_task_schedule *s = &config->schedule;
-    if (s->slots && (s->slots > CLRHOST_TASK_MAX_SLOTS || (s->kinds & ~CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS) != 0))
-        return E_INVALIDARG;
-    return S_OK;
-}
-
-static void clrhost__sched_configure(clrhost_task_manager *m, const clrhost_task_schedule *s)
-{
-    m->sched.slots = s->slots;
-    m->sched.kinds = s->kinds ? s->kinds : CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS;
-    m->sched.foreign = s->foreign ? 1 : 0;
-    m->sched.quantum_ms = s->slots ? s->quantum_ms : 0;
-}
-
-/* The slots (all free), the queue (empty) and, with a quantum, the
-   monitor. S_OK, E_OUTOFMEMORY, or the OS error of the monitor thread. */
-static HRESULT clrhost__sched_manager_made(clrhost_task_manager *m)
-{
-    unsigned s;
-    HRESULT hr;
-    if (!m->sched.slots)
-        return S_OK;
-    clrhost__os_mutex_init(&m->sched.lock);
-    clrhost__os_cond_init(&m->sched.monitor_wake);
-    clrhost__os_cond_init(&m->sched.monitor_gone);
-    hr = clrhost__os_heavy_barrier_init(); /* taking a lent slot needs it (see "lent slots") */
-    if (FAILED(hr))
-        return hr;
-    m->sched.holder = (clrhost_task **)clrhost__alloc(m, (size_t)m->sched.slots * (sizeof(clrhost_task *) + sizeof(LONG)));
-    if (!m->sched.holder)
-        return E_OUTOFMEMORY;
-    m->sched.free_slots = (LONG *)(void *)(m->sched.holder + m->sched.slots);
-    for (s = 0; s < m->sched.slots; ++s) {
-        m->sched.holder[s] = NULL;
-        m->sched.free_slots[s] = (LONG)(m->sched.slots - 1 - s); /* slot 0 is taken first */
-    }
-    m->sched.free_count = m->sched.slots;
-    if (!m->sched.quantum_ms)
-        return S_OK;
-    m->sched.quantum = m->tick_frequency / 1000u * m->sched.quantum_ms;
-    m->memory_refs = 2; /* the monitor's, dropped when it ends */
-    hr = clrhost__os_monitor_start(m);
-    if (FAILED(hr)) {
-        m->memory_refs = 1;
-        m->sched.quantum = 0; /* no monitor to stop */
-        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "could not start the scheduler's quantum monitor thread");
-    }
-    return hr;
-}
-
-static void clrhost__sched_manager_ended(clrhost_task_manager *m)
-{
-    if (m->sched.quantum) /* the monitor runs */
-        clrhost__sched_monitor_stop(m);
-}
-
-/* Once neither the manager nor the monitor needs it (memory_refs). */
-static void clrhost__sched_manager_freed(clrhost_task_manager *m)
-{
-    if (!m->sched.slots)
-        return;
-    clrhost__os_mutex_destroy(&m->sched.lock);
-    clrhost__os_cond_destroy(&m->sched.monitor_wake);
-    clrhost__os_cond_destroy(&m->sched.monitor_gone);
-    if (m->sched.holder)
-        clrhost__free(m, m->sched.holder);
-}
-
-static void clrhost__sched_task_made(clrhost_task *t)
-{
-    t->sched.slot = -1;
-    if (t->manager->sched.slots)
-        clrhost__os_cond_init(&t->sched.wake);
-}
-
-static void clrhost__sched_task_freed(clrhost_task *t)
-{
-    if (t->manager->sched.slots)
-        clrhost__os_cond_destroy(&t->sched.wake);
-}
-
-/* An inner IHostControl's sync manager is not given to the CLR: its waits
-   would not be announced, and a task blocked in one would keep its slot
-   (SCHEDULER, "The CLR's locks and spin-waits"). 1: *object was dropped. */
-static int clrhost__sched_drops_manager(clrhost_task_manager *m, const GUID *iid, void **object)
-{
-    if (!m->sched.slots || !clrhost__iid_equal(iid, &clrhost__IID_IHostSyncManager))
-        return 0;
-    ((clrhost__IUnknown *)*object)->lpVtbl->Release((clrhost__IUnknown *)*object);
-    *object = NULL;
-    clrhost__log(m, CLRHOST_TASK_LOG_WARNING, NULL,
-                 "the inner IHostControl's IHostSyncManager is not given to the CLR: a scheduler needs the "
-                 "CLR's own waits, which it announces");
-    return 1;
-}
-
-/* Under the manager's lock (the scheduler's lock is taken inside it,
-   never the other way). */
-static void clrhost__sched_stats(clrhost_task_manager *m, clrhost_task_manager_stats *out)
-{
-    unsigned s;
-    if (!m->sched.slots)
-        return;
-    clrhost__os_mutex_lock(&m->sched.lock);
-    out->slots = m->sched.slots;
-    for (s = 0; s < m->sched.slots; ++s)
-        if (m->sched.holder[s] && !clrhost__relaxed_load(&m->sched.holder[s]->sched.out))
-            out->slots_held += 1;
-    out->slot_waiters = (ULONGLONG)m->sched.waiters;
-    out->tasks_over_cap = (ULONGLONG)m->sched.over;
-    clrhost__os_mutex_unlock(&m->sched.lock);
-}
-
-static void clrhost__sched_view(const clrhost_task *t, clrhost_task_view *out)
-{
-    out->scheduled = clrhost__relaxed_load(&t->sched.on) ? TRUE : FALSE;
-    out->slot = clrhost__relaxed_load(&t->sched.out) ? -1 : clrhost__relaxed_load(&t->sched.slot);
-    out->slot_waiting = clrhost__relaxed_load(&t->sched.queued) ? TRUE : FALSE;
-    out->over_cap = clrhost__relaxed_load(&t->sched.over) ? TRUE : FALSE;
-    if (out->slot_waiting)
-        out->waiting = TRUE;
-}
-
-#endif /* CLRHOST_TASK_NO_SCHEDULER */
 
 /* ------------------------------------------------------------------------
    >>ihostcontrol  IHostControl: our task manager, the host's own managers
@@ -7910,6 +6922,1013 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_profile(clrhost_task_manager *m, c
     return E_NOTIMPL;
 }
 #endif /* CLRHOST_TASK_NO_PROFILE */
+
+/* ------------------------------------------------------------------------
+   >>scheduler  SQL Server's scheduler model without fibers (SCHEDULER in
+   the manual), under section 5's first rule: a task never waits for a
+   slot where the CLR cannot afford it. N slots; a scheduled task holds
+   one while it runs managed code, lends it while it calls out or waits,
+   and needs one again when it comes back. The slots, their holders and
+   the queue are under sched.lock; a task waits for a slot on its own
+   condition variable, which lets the lock go, so no lock of ours is held
+   across a wait, a hook or a call into the CLR. Without a scheduler none
+   of it runs: the manager's vtable then has none of the methods that
+   call it.
+
+   Lent slots. A task keeps its slot across its native calls and waits,
+   lent: it marks itself out (sched.out) with a plain store, and back in
+   with another; neither takes a lock or a locked instruction while
+   nobody waits. A task that needs a slot takes a lent one under
+   sched.lock: it sets the holder's sched.taken, makes every thread of
+   the process run a full barrier (clrhost__os_heavy_barrier: membarrier
+   on Linux, FlushProcessWriteBuffers on Windows), then reads the
+   holder's sched.out again: still out, the slot is its. The holder,
+   coming back, stores sched.out = 0, then reads sched.taken. The barrier
+   is the fence the holder does not pay for: at some point of the
+   holder's run it orders the holder's store before its read, so either
+   the taker sees the holder back (and lets go) or the holder sees its
+   slot taken (and asks for one under the lock); never neither. It is
+   the CLR's own way of suspending threads for a GC against their plain
+   stores of m_fPreemptiveGCDisabled. A holder that goes out while a
+   task waits hands its slot over at once; a waiter and a holder that
+   miss each other's store as the holder goes out are caught by the
+   queue's first, which looks at the holders again every millisecond.
+
+   Where a task may wait. Only where section 5 says the thread is
+   preemptive and holds none of the CLR's locks: its BeginThreadAffinity
+   nesting is 0 (the CLR brackets every lock it holds with it,
+   vm/crst.cpp:464-467, 549-551), and its ICLRTask says it needs no
+   priority scheduling (m_fPreemptiveGCDisabled clear, vm/threads.cpp:
+   11974-11986), asked only when it would wait; or SetCLRTask, where the
+   thread is still unstarted, which a GC skips (vm/threads.cpp:
+   6489-6500). A reverse call is always cooperative (vm/amd64/
+   UMThunkStub.asm:183-208): it never waits. A task that finds no slot
+   where it must not wait runs over the cap: counted (over_cap), shown
+   (the view's over_cap), and back under it at its next place to wait.
+
+   Why it cannot deadlock the CLR, case by case (CLR 4.x source; the
+   suite's unkind/ tests play each case against a played CLR with GC
+   modes, suspension and the CLR's locks):
+   - A GC. Its suspension waits, without limit, for every started thread
+     in cooperative mode (vm/threadsuspend.cpp:4954-5120, 5161-5420). No
+     task waits for a slot in cooperative mode: ReverseEnterRuntime never
+     waits, and everywhere else the CLR's mode is asked first. A task
+     that waits for a slot is preemptive, which a GC skips. [SRC]
+   - The CLR's locks. A task whose BeginThreadAffinity nesting is above 0
+     (it holds a Crst, or the thread-store lock) never waits for a slot,
+     so a lock's holder always runs on to its release, over the cap if it
+     must. A task blocked on a CLR lock keeps its slot (that wait is not
+     announced, vm/crst.cpp:208-260, 464-481), but the lock's holder never
+     waits for that slot. So a workstation GC that holds the thread-store
+     lock across its announced 10 ms waits (vm/threadsuspend.cpp:66-69,
+     5272, 8034) and its back-offs (vm/threadsuspend.cpp:427, 3908, 5068)
+     comes back from them over the cap when the threads starting meanwhile
+     took the slots and block on that lock (vm/threads.cpp:2546-2558)
+     [SRC; unkind/chain_b_*, chain_c_*].
+   - A reverse call. It is cooperative, so it never waits for a slot: a GC
+     that waits for it while every slot's holder waits for a lock the GC's
+     thread holds goes on [SRC; unkind/chain_e_*].
+   - Thread start. The new thread waits for its slot in SetCLRTask,
+     unstarted (a GC skips it) and holding nothing; Thread.Start waits for
+     it to pass SetCLRTask and the thread-store lock, preemptive, in
+     SwitchToTask(0) back-offs (vm/comsynchronizable.cpp:482, 549-556),
+     which hand the creator's own slot over. So a Thread.Start waits while
+     every slot is held by tasks that do not call out, as any waiter does
+     [SRC].
+   - Locks no affinity announces (a Monitor, the GC's spin locks). A
+     holder may wait for a slot at an EnterRuntime; its waiters back off
+     with SwitchToTask(0) on every round (vm/hosting.cpp:880-960, and a
+     1 ms Sleep with it on every round past the 32,768th), which hands a
+     waited-for slot on, and a Monitor's waiters then block in announced
+     waits (vm/syncblk.cpp:3119), which lend theirs. [SRC; that no such
+     lock is held across a slot wait other than these: INF]
+   - Thread.Abort and AppDomain unload. An abort of a task waiting for a
+     slot fires when it runs managed code again (vm/threadsuspend.cpp:
+     1846-1852), once it has a slot; the unload helper is never scheduled
+     (LeaveRuntime(0), vm/appdomain.cpp:13347-13353). If every slot is
+     held by tasks outside the domain that never call out, without a
+     quantum the domain's waiting threads run, take their abort and end
+     only once one of those calls out: the unload waits as long (the CLR
+     anticipates this and only escalates the abort, vm/appdomain.cpp:
+     11426-11431). With a quantum they are made to yield. [SRC;
+     unkind/unload_*]
+   - Shutdown. SuspendEE for shutdown waits for the cooperative threads
+     only (vm/finalizerthread.cpp:1210, vm/threadsuspend.cpp:3432-3495),
+     and none waits for a slot in cooperative mode; tasks still waiting
+     for one end with the process [SRC; unkind/shutdown_with_tasks_queued].
+   - A native call back into managed code on the same thread: the reverse
+     call needs a slot with its own lent (it takes it back if nobody took
+     it, else runs over the cap), and lends it again at its
+     ReverseLeaveRuntime.
+   - One slot, and a task waiting for it. The holder hands it over at its
+     next call out, wait, Sleep, Join or back-off; only a holder that runs
+     managed code and never calls out keeps it, and then the quantum (if
+     set) makes it yield; without one the waiter waits, as on SQL Server,
+     and a GC still redirects the holder [INF].
+   No lock of ours is held across a hook, a call into the CLR or an OS
+   wait: the queue's lock is let go while a task waits for its slot, the
+   CLR's mode is asked with no lock held, and the monitor calls YieldTask
+   with no lock held. [INF], all told: an adopted thread's managed code
+   outside a reverse call is not counted; locks no affinity announces
+   held across a slot wait (above); that a GC redirects a holder that
+   never calls out.
+   ------------------------------------------------------------------------ */
+
+#ifndef CLRHOST_TASK_NO_SCHEDULER
+
+/* Whether a task of this kind and origin is scheduled. The CLR's own
+   critical threads never are: the kinds are checked when the manager is
+   made (GC, finalizer, AD-unload helper, debugger helper and the thread
+   pool's wait, gate and timer threads are refused there). */
+static int clrhost__sched_wants_task(const clrhost_task_manager *m, const clrhost_task *t)
+{
+    clrhost_task_kind kind = clrhost__task_kind(t);
+    if (t->adopted && !m->sched.foreign)
+        return 0;
+    return kind != CLRHOST_TASK_KIND_UNKNOWN && (m->sched.kinds & CLRHOST_TASK_KIND_BIT(kind)) != 0;
+}
+
+/* Whether the task, where its frames say it is now, runs managed code
+   that needs a slot: its innermost frame is managed (a reverse call), or
+   it has no frame open and its thread is the CLR's (a created task's
+   thread runs managed code at depth 0). An adopted thread at depth 0 is
+   in its own native code, or in managed code the host called through the
+   hosting API, which no transition announces: not counted. [INF] */
+static int clrhost__sched_in_managed(const clrhost_task *t)
+{
+    LONG position = clrhost__relaxed_load(&t->position);
+    if (position & CLRHOST__NATIVE_BIT)
+        return 0;
+    return !t->adopted || (position >> 1) > 0;
+}
+
+/* Whether closing the innermost frame goes back into managed code that
+   needs a slot (see clrhost__sched_in_managed). */
+CLRHOST__INLINE int clrhost__sched_close_leads_in(const clrhost_task *t)
+{
+    LONG d = clrhost__depth(t) - 1; /* the frame to close */
+    if (d <= 0)
+        return d == 0 && !t->adopted;
+    return !clrhost__native_below(t, d - 1);
+}
+
+/* ---- the fast paths: a lent slot goes out and comes back ---------------- */
+
+static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t);
+static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t);
+
+/* The task leaves managed code (a native call, a wait): its slot is lent
+   from now, or handed to the queue's first if a task waits. A task over
+   the cap is back under it. */
+CLRHOST__INLINE void clrhost__sched_out(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (clrhost__relaxed_load(&t->sched.slot) >= 0) {
+        clrhost__relaxed_store(&t->sched.out, 1);
+        clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
+        if (clrhost__relaxed_load(&m->sched.waiters))
+            clrhost__sched_hand_over(m, t);
+    } else if (clrhost__relaxed_load(&t->sched.over)) {
+        clrhost__sched_over_ends(m, t);
+    }
+}
+
+/* The task comes back into managed code: 1 while its lent slot is still
+   its own, 0 when it must ask for one (clrhost__sched_acquire). */
+CLRHOST__INLINE int clrhost__sched_in(clrhost_task *t)
+{
+    if (clrhost__relaxed_load(&t->sched.slot) < 0)
+        return 0;
+    clrhost__relaxed_store(&t->sched.out, 0);
+    clrhost__compiler_barrier(); /* the store, then the read (see "lent slots") */
+    return !clrhost__relaxed_load(&t->sched.taken);
+}
+
+/* With timing, on the task's own thread: the stretch of managed code
+   since sched.mark, to slot_ns (it held a slot) or over_cap_ns, and a new
+   stretch from `now`. The transitions' own clock reads give `now`. */
+static void clrhost__sched_charge(clrhost_task *t, ULONGLONG now)
+{
+    ULONGLONG stretch = clrhost__elapsed(t->sched.mark, now);
+    if (clrhost__relaxed_load(&t->sched.over))
+        clrhost__count(&t->counts.over_cap_ns, stretch);
+    else if (clrhost__relaxed_load(&t->sched.slot) >= 0)
+        clrhost__count(&t->counts.slot_ns, stretch);
+    t->sched.mark = now;
+}
+
+/* ---- where a task may wait -------------------------------------------------- */
+
+#define CLRHOST__SCHED_NEVER_WAIT 0 /* ReverseEnterRuntime: cooperative */
+#define CLRHOST__SCHED_MAY_WAIT 1   /* SetCLRTask: unstarted, or preemptive with no lock */
+#define CLRHOST__SCHED_ASK 2        /* anywhere else: the CLR's mode decides */
+
+/* Asks the CLR only when the task would wait: a call into the CLR, on
+   its own thread, with no lock of ours held. */
+static CLRHOST__COLD int clrhost__sched_may_wait(clrhost_task *t, int how)
+{
+    clrhost__ICLRTask *clr;
+    BOOL cooperative = TRUE;
+    if (how == CLRHOST__SCHED_NEVER_WAIT || clrhost__relaxed_load(&t->affinity) > 0)
+        return 0; /* cooperative, or holding one of the CLR's locks */
+    if (how == CLRHOST__SCHED_MAY_WAIT)
+        return 1;
+    if (FAILED(clrhost__clr_begin(t, &clr)))
+        return 0;
+    if (FAILED(clr->lpVtbl->NeedsPriorityScheduling(clr, &cooperative)))
+        cooperative = TRUE;
+    clrhost__clr_end(t, clr);
+    return !cooperative;
+}
+
+/* ---- the slots and the queue, under sched.lock ---------------------------- */
+
+/* A sum of the task's own counters that moves whenever a stretch of its
+   managed code ends (a native call, a reverse call's end, a Sleep, a
+   Join, a SwitchToTask): read by other threads to tell one stretch, or
+   one lending, from the next. */
+static ULONGLONG clrhost__sched_epoch(const clrhost_task *t)
+{
+    return clrhost__load64(&t->counts.leave_runtime) + clrhost__load64(&t->counts.reverse_leave_runtime) +
+           clrhost__load64(&t->counts.sleeps) + clrhost__load64(&t->counts.joins) +
+           clrhost__load64(&t->counts.switches);
+}
+
+/* `t` holds slot s, in managed code. */
+static void clrhost__sched_grant(clrhost_task_manager *m, clrhost_task *t, LONG s)
+{
+    m->sched.holder[s] = t;
+    clrhost__relaxed_store(&t->sched.out, 0);
+    clrhost__relaxed_store(&t->sched.taken, 0);
+    clrhost__relaxed_store(&t->sched.slot, s);
+    if (t->sched.over) { /* back under the cap */
+        clrhost__relaxed_store(&t->sched.over, 0);
+        clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
+    }
+}
+
+static void clrhost__sched_enqueue(clrhost_task_manager *m, clrhost_task *t)
+{
+    t->sched.next = NULL;
+    if (m->sched.tail)
+        m->sched.tail->sched.next = t;
+    else
+        m->sched.head = t;
+    m->sched.tail = t;
+    clrhost__relaxed_store(&t->sched.queued, 1);
+    clrhost__relaxed_store(&m->sched.waiters, m->sched.waiters + 1);
+}
+
+/* Slot s has no holder now: the queue's first gets it (returns 1), or it
+   is free. The new first is woken too: it watches the lent slots. */
+static int clrhost__sched_pass(clrhost_task_manager *m, LONG s)
+{
+    clrhost_task *next = CLRHOST__BROKEN(6) ? NULL : m->sched.head;
+    m->sched.holder[s] = NULL;
+    if (!next) {
+        m->sched.free_slots[m->sched.free_count++] = s;
+        return 0;
+    }
+    m->sched.head = next->sched.next;
+    if (!m->sched.head)
+        m->sched.tail = NULL;
+    next->sched.next = NULL;
+    clrhost__relaxed_store(&next->sched.queued, 0);
+    clrhost__relaxed_store(&m->sched.waiters, m->sched.waiters - 1);
+    clrhost__sched_grant(m, next, s);
+    clrhost__os_cond_signal(&next->sched.wake);
+    if (m->sched.head)
+        clrhost__os_cond_signal(&m->sched.head->sched.wake);
+    return 1;
+}
+
+/* Takes up to `want` lent slots from their holders (see "lent slots"),
+   each passed on (clrhost__sched_pass). Returns how many. Only a holder
+   seen out at an earlier look, with no stretch of managed code since
+   (clrhost__sched_epoch), is taken from: one in a short native call is
+   back before the next look, and hands its slot over itself as it goes
+   out again while someone waits, with no barrier at all. The looks come
+   as a task asks for a slot (twice, an OS yield apart, if the first
+   saw one: *seen) and every millisecond from the queue's first. Every
+   holder marked here is one that was out and not taken: a taken holder
+   leaves sched.holder at once, and a holder back in meanwhile is
+   unmarked. */
+static CLRHOST__COLD unsigned clrhost__sched_take_lent(clrhost_task_manager *m, unsigned want, int *seen_lent)
+{
+    unsigned s, marked = 0, got = 0;
+    for (s = 0; s < m->sched.slots && marked < want; ++s) {
+        clrhost_task *h = m->sched.holder[s];
+        ULONGLONG seen;
+        if (!h || !clrhost__relaxed_load(&h->sched.out) || clrhost__relaxed_load(&h->sched.taken))
+            continue;
+        seen = 1 + clrhost__sched_epoch(h);
+        if (h->sched.lent_seen != seen) { /* first seen out in this lending: taken at a later look */
+            h->sched.lent_seen = seen;
+            if (seen_lent)
+                *seen_lent = 1;
+            continue;
+        }
+        clrhost__relaxed_store(&h->sched.taken, 1);
+        ++marked;
+    }
+    if (!marked)
+        return 0;
+    clrhost__os_heavy_barrier();
+    for (s = 0; s < m->sched.slots; ++s) {
+        clrhost_task *h = m->sched.holder[s];
+        if (!h || !clrhost__relaxed_load(&h->sched.taken))
+            continue;
+        if (clrhost__relaxed_load(&h->sched.out)) { /* still out: the slot goes; it learns when back */
+            clrhost__relaxed_store(&h->sched.slot, -1);
+            (void)clrhost__sched_pass(m, (LONG)s);
+            ++got;
+        } else { /* back in meanwhile: it keeps it */
+            clrhost__relaxed_store(&h->sched.taken, 0);
+        }
+    }
+    return got;
+}
+
+/* A free slot, or a lent one, for `t` if nobody is queued before it.
+   *seen_lent: a lent one was seen, to be taken at a later look. */
+static int clrhost__sched_take_available(clrhost_task_manager *m, clrhost_task *t, int *seen_lent)
+{
+    if (m->sched.head)
+        return 0; /* FIFO: the queue first */
+    if (!m->sched.free_count && !clrhost__sched_take_lent(m, 1, seen_lent))
+        return 0;
+    clrhost__sched_grant(m, t, m->sched.free_slots[--m->sched.free_count]);
+    return 1;
+}
+
+/* Whether `t`, back from out, still holds its lent slot; if it was taken
+   meanwhile, that is counted (a hand-over) and forgotten. */
+static int clrhost__sched_reclaim(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s = clrhost__relaxed_load(&t->sched.slot);
+    if (s >= 0 && m->sched.holder[s] == t) {
+        clrhost__relaxed_store(&t->sched.out, 0);
+        clrhost__relaxed_store(&t->sched.taken, 0);
+        return 1;
+    }
+    if (clrhost__relaxed_load(&t->sched.taken)) {
+        clrhost__relaxed_store(&t->sched.taken, 0);
+        clrhost__count(&t->counts.slot_handoffs, 1);
+    }
+    clrhost__relaxed_store(&t->sched.slot, -1);
+    return 0;
+}
+
+/* Joins the queue and waits, not alertable (an Alert stays pending for
+   its next alertable Sleep or Join), until a slot is handed to it; while
+   it is first, it looks at the lent slots every millisecond. Returns
+   the ticks it waited. */
+static ULONGLONG clrhost__sched_queue_up(clrhost_task_manager *m, clrhost_task *t)
+{
+    ULONGLONG asked = clrhost__ticks(m);
+    clrhost__sched_enqueue(m, t);
+    (void)clrhost__sched_take_lent(m, (unsigned)m->sched.waiters, NULL);
+    if (m->sched.quantum)
+        clrhost__os_cond_signal(&m->sched.monitor_wake); /* someone waits: holders past the quantum must yield */
+    while (clrhost__relaxed_load(&t->sched.slot) < 0) {
+        clrhost__os_cond_wait(&t->sched.wake, &m->sched.lock, m->sched.head == t ? 1 : INFINITE);
+        if (clrhost__relaxed_load(&t->sched.slot) < 0 && m->sched.head == t)
+            (void)clrhost__sched_take_lent(m, 1, NULL);
+    }
+    return clrhost__elapsed(asked, clrhost__ticks(m));
+}
+
+/* ---- the slow paths ------------------------------------------------------------ */
+
+/* The task needs a slot to run managed code: it has none, or its lent
+   one may have been taken. It gets one at once, or waits for one where
+   `how` allows it (clrhost__sched_may_wait), or runs over the cap.
+   Returns the ticks it waited for one. */
+static CLRHOST__COLD ULONGLONG clrhost__sched_acquire(clrhost_task_manager *m, clrhost_task *t, int how)
+{
+    ULONGLONG waited = 0;
+    int may_wait = -1, over = 0, seen_lent = 0;
+    DWORD kept_error = clrhost__os_get_last_error(); /* a timed wait sets it on Windows */
+    for (;;) {
+        clrhost__os_mutex_lock(&m->sched.lock);
+        if (clrhost__sched_reclaim(m, t))
+            break; /* still its own */
+        if (clrhost__sched_take_available(m, t, &seen_lent)) {
+            clrhost__count(&t->counts.slot_takes, 1);
+            break;
+        }
+        if (may_wait >= 0) { /* decided, and still nothing at hand */
+            if (may_wait) {
+                if (t->sched.over) { /* it stops running managed code to wait */
+                    clrhost__relaxed_store(&t->sched.over, 0);
+                    clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
+                }
+                waited = clrhost__sched_queue_up(m, t);
+                clrhost__count(&t->counts.slot_waits, 1);
+                clrhost__count(&t->counts.slot_takes, 1);
+                clrhost__count(&t->counts.slot_wait_ns, waited);
+            } else if (!t->sched.over) {
+                clrhost__relaxed_store(&t->sched.over, 1);
+                clrhost__relaxed_store(&m->sched.over, m->sched.over + 1);
+                over = 1;
+            }
+            break;
+        }
+        clrhost__os_mutex_unlock(&m->sched.lock);
+        may_wait = clrhost__sched_may_wait(t, how); /* a call into the CLR: no lock held */
+        if (seen_lent)
+            clrhost__os_yield(); /* a holder seen lent has a moment to come back (take_lent) */
+    }
+    clrhost__os_mutex_unlock(&m->sched.lock);
+    if (over)
+        clrhost__count(&t->counts.over_cap, 1);
+    clrhost__os_set_last_error(kept_error);
+    return waited;
+}
+
+/* A task going out hands its slot to the queue's first. */
+static CLRHOST__COLD void clrhost__sched_hand_over(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s;
+    int handed = 0;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    s = clrhost__relaxed_load(&t->sched.slot);
+    if (s >= 0 && m->sched.holder[s] == t && m->sched.head) {
+        clrhost__relaxed_store(&t->sched.slot, -1);
+        handed = clrhost__sched_pass(m, s);
+    }
+    clrhost__os_mutex_unlock(&m->sched.lock);
+    if (handed)
+        clrhost__count(&t->counts.slot_handoffs, 1);
+}
+
+/* A task over the cap leaves managed code. */
+static CLRHOST__COLD void clrhost__sched_over_ends(clrhost_task_manager *m, clrhost_task *t)
+{
+    clrhost__os_mutex_lock(&m->sched.lock);
+    if (t->sched.over) {
+        clrhost__relaxed_store(&t->sched.over, 0);
+        clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
+    }
+    clrhost__os_mutex_unlock(&m->sched.lock);
+}
+
+/* The slot, if any, goes back (to the queue's first, or free), and the
+   task is under the cap: its end, LeaveRuntime(0). */
+static CLRHOST__COLD void clrhost__sched_let_go(clrhost_task_manager *m, clrhost_task *t)
+{
+    LONG s;
+    int handed = 0;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    s = clrhost__relaxed_load(&t->sched.slot);
+    if (s >= 0 && m->sched.holder[s] == t)
+        handed = clrhost__sched_pass(m, s);
+    clrhost__relaxed_store(&t->sched.slot, -1);
+    clrhost__relaxed_store(&t->sched.taken, 0);
+    clrhost__relaxed_store(&t->sched.out, 0);
+    if (t->sched.over) {
+        clrhost__relaxed_store(&t->sched.over, 0);
+        clrhost__relaxed_store(&m->sched.over, m->sched.over - 1);
+    }
+    clrhost__os_mutex_unlock(&m->sched.lock);
+    if (handed)
+        clrhost__count(&t->counts.slot_handoffs, 1);
+}
+
+/* With timing, in a slow path: the stretch so far is charged, and a new
+   one starts now. */
+static void clrhost__sched_charge_now(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (m->flags & CLRHOST_TASK_TIMING)
+        clrhost__sched_charge(t, clrhost__ticks(m));
+}
+
+/* After a transition's full path (timing, a repair): the slot follows
+   where the task now is. `how`: whether it may wait, if it needs one. */
+static CLRHOST__COLD void clrhost__sched_settle(clrhost_task_manager *m, clrhost_task *t, int how)
+{
+    if (!clrhost__relaxed_load(&t->sched.on))
+        return;
+    if (clrhost__sched_in_managed(t)) {
+        if (!clrhost__sched_in(t))
+            (void)clrhost__sched_acquire(m, t, how);
+    } else {
+        clrhost__sched_out(m, t);
+    }
+}
+
+/* The CLR gave the task its ICLRTask, on its own thread (the kind is
+   known from here): a task of a scheduled kind is scheduled from now
+   and, if it is one of the CLR's own threads, takes its slot before it
+   runs managed code. It may wait for it: the thread is unstarted, which
+   a GC skips, or preemptive, and holds none of the CLR's locks
+   (Thread::HasStarted and SetupThread, vm/threads.cpp:964-1012,
+   2481-2546). */
+static void clrhost__sched_join(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!m->sched.slots || clrhost__relaxed_load(&t->sched.on) || clrhost__relaxed_load(&t->off_scheduler) ||
+        !clrhost__sched_wants_task(m, t))
+        return;
+    clrhost__relaxed_store(&t->sched.on, 1);
+    t->sched.fresh = 1;
+    if (clrhost__sched_in_managed(t))
+        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_MAY_WAIT);
+    if (m->flags & CLRHOST_TASK_TIMING)
+        t->sched.mark = clrhost__ticks(m);
+}
+
+/* Off scheduling for good (LeaveRuntime(0), or the task's end, before its
+   ExitTask: the CLR's thread teardown runs no managed code). */
+static void clrhost__sched_retire(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!clrhost__relaxed_load(&t->sched.on))
+        return;
+    clrhost__sched_charge_now(m, t);
+    clrhost__sched_let_go(m, t);
+    clrhost__relaxed_store(&t->sched.on, 0);
+}
+
+/* A wait (Sleep, Join) lends the slot meanwhile; after it, the task needs
+   its slot again, and may wait for it only where the CLR allows. */
+static int clrhost__sched_pause(clrhost_task_manager *m, clrhost_task *t)
+{
+    if (!t || !clrhost__relaxed_load(&t->sched.on) || !clrhost__sched_in_managed(t))
+        return 0; /* not scheduled, or not in managed code: nothing to lend */
+    clrhost__sched_charge_now(m, t);
+    clrhost__sched_out(m, t);
+    return 1;
+}
+
+static void clrhost__sched_resume(clrhost_task_manager *m, clrhost_task *t, int paused)
+{
+    if (!paused || !clrhost__relaxed_load(&t->sched.on))
+        return;
+    if (!clrhost__sched_in(t))
+        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
+    if (m->flags & CLRHOST_TASK_TIMING)
+        t->sched.mark = clrhost__ticks(m);
+}
+
+/* Whether a back-off (SwitchToTask, Sleep(0)) moves the slot: the task
+   runs managed code and holds a slot someone waits for, or runs over the
+   cap. The CLR's SwitchToTask(0) right after SetCLRTask
+   (Thread::SetupThreadForHost, vm/threads.cpp) is no back-off: the task
+   has just had its turn. */
+static int clrhost__sched_wants_switch(const clrhost_task_manager *m, clrhost_task *t)
+{
+    if (t->sched.fresh) {
+        t->sched.fresh = 0;
+        return 0;
+    }
+    if (!clrhost__sched_in_managed(t))
+        return 0;
+    if (clrhost__relaxed_load(&t->sched.over))
+        return 1;
+    return clrhost__relaxed_load(&t->sched.slot) >= 0 && clrhost__relaxed_load(&m->sched.waiters) != 0;
+}
+
+/* SwitchToTask, and a zero-length Sleep, when a task waits for a slot
+   and this one holds one in managed code, or when this one is over the
+   cap: it hands its slot to the queue's first and needs one again (at
+   the queue's tail where it may wait; over the cap where it may not), or
+   being over the cap, it asks for one. Returns whether it waited or
+   handed over (no OS yield is needed then). */
+static CLRHOST__COLD int clrhost__sched_switch(clrhost_task_manager *m, clrhost_task *t)
+{
+    int handed = 0;
+    ULONGLONG waited;
+    clrhost__sched_charge_now(m, t);
+    if (!t->sched.over) {
+        LONG s;
+        clrhost__os_mutex_lock(&m->sched.lock);
+        s = clrhost__relaxed_load(&t->sched.slot);
+        if (s >= 0 && m->sched.holder[s] == t && m->sched.head) {
+            clrhost__relaxed_store(&t->sched.slot, -1);
+            handed = clrhost__sched_pass(m, s);
+        }
+        clrhost__os_mutex_unlock(&m->sched.lock);
+        if (!handed)
+            return 0; /* the waiter was served meanwhile */
+        clrhost__count(&t->counts.slot_handoffs, 1);
+    }
+    waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
+    if (m->flags & CLRHOST_TASK_TIMING)
+        t->sched.mark = clrhost__ticks(m);
+    return handed || waited;
+}
+
+/* EnterRuntime back into managed code without its slot: it may wait for
+   one where the CLR allows; a wait is no native time, so with timing it
+   counts as nested in the frame this closes. */
+static CLRHOST__COLD void clrhost__sched_enter_slow(clrhost_task_manager *m, clrhost_task *t)
+{
+    ULONGLONG waited = clrhost__sched_acquire(m, t, CLRHOST__SCHED_ASK);
+    LONG d = clrhost__depth(t) - 1;
+    if ((m->flags & CLRHOST_TASK_TIMING) && d >= 0 && d < CLRHOST_TASK_MAX_DEPTH)
+        t->frames[d].nested += waited;
+}
+
+/* ---- the quantum's monitor ---------------------------------------------
+
+   A thread of ours, made with the manager when schedule.quantum_ms is
+   set. Every half quantum, while a task waits for a slot or runs over
+   the cap, it asks each task that has run managed code longer than the
+   quantum without a break (holding a slot, or over the cap) to yield
+   (clrhost_task_yield: ICLRTask::YieldTask, once per stretch); the CLR
+   makes that task call SwitchToTask(0) at its next safe point, where it
+   hands its slot over. A stretch is told by the task's own counters of
+   the calls that end one (a native call, a reverse call's end, a Sleep,
+   a Join, a SwitchToTask): they did not move since the monitor first saw
+   it. It holds a reference on the task it asks, none while it sleeps; the
+   manager's block stays until both the manager and the monitor are done
+   with it (memory_refs). */
+
+/* Whether `t`, in managed code now, has been there past the quantum and
+   not been asked yet; the monitor's own fields, under sched.lock. */
+static int clrhost__sched_overdue(clrhost_task_manager *m, clrhost_task *t, ULONGLONG now)
+{
+    ULONGLONG epoch = clrhost__sched_epoch(t);
+    if (epoch != t->sched.seen_epoch || !t->sched.seen_at) {
+        t->sched.seen_epoch = epoch;
+        t->sched.seen_at = now;
+        t->sched.yield_asked = 0;
+        return 0;
+    }
+    if (t->sched.yield_asked || clrhost__elapsed(t->sched.seen_at, now) <= m->sched.quantum)
+        return 0;
+    t->sched.yield_asked = 1;
+    return 1;
+}
+
+/* Under sched.lock: a holder in managed code past the quantum, not asked
+   yet during this stretch, with a reference taken; NULL if none. */
+static clrhost_task *clrhost__sched_overdue_holder(clrhost_task_manager *m)
+{
+    ULONGLONG now = clrhost__ticks(m);
+    unsigned s;
+    for (s = 0; s < m->sched.slots; ++s) {
+        clrhost_task *t = m->sched.holder[s];
+        if (t && !clrhost__relaxed_load(&t->sched.out) && clrhost__sched_overdue(m, t, now)) {
+            (void)clrhost__task_addref(t); /* a holder is live: not freed before this */
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* The same of the tasks over the cap, under the registry's lock alone
+   (get_stats takes sched.lock inside it: never the other way). */
+static clrhost_task *clrhost__sched_overdue_over_cap(clrhost_task_manager *m)
+{
+    ULONGLONG now = clrhost__ticks(m);
+    clrhost_task *t;
+    clrhost__os_mutex_lock(&m->lock);
+    for (t = m->live; t; t = t->live_next)
+        if (clrhost__relaxed_load(&t->sched.over) && clrhost__sched_overdue(m, t, now)) {
+            (void)clrhost__task_addref(t); /* live: not freed before this */
+            break;
+        }
+    clrhost__os_mutex_unlock(&m->lock);
+    return t;
+}
+
+static void clrhost__manager_free(clrhost_task_manager *m);
+
+static void clrhost__sched_monitor(void *manager)
+{
+    clrhost_task_manager *m = (clrhost_task_manager *)manager;
+    DWORD period = m->sched.quantum_ms / 2 ? m->sched.quantum_ms / 2 : 1;
+    int last;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    m->sched.monitor_thread = clrhost__os_current_thread_id();
+    while (!m->sched.monitor_stop) {
+        clrhost_task *late = m->sched.waiters || m->sched.over ? clrhost__sched_overdue_holder(m) : NULL;
+        if (!late && m->sched.over) {
+            clrhost__os_mutex_unlock(&m->sched.lock);
+            late = clrhost__sched_overdue_over_cap(m);
+            clrhost__os_mutex_lock(&m->sched.lock);
+        }
+        if (!late) {
+            clrhost__os_cond_wait(&m->sched.monitor_wake, &m->sched.lock, period);
+            continue;
+        }
+        clrhost__os_mutex_unlock(&m->sched.lock);
+        (void)clrhost_task_yield(late); /* refused for an ending task: it gives its slot up anyway */
+        (void)clrhost__task_release(late); /* may end the manager: then monitor_stop is set */
+        clrhost__os_mutex_lock(&m->sched.lock);
+    }
+    /* Its reference goes before the manager's end can see it done: then
+       the last one is the manager's, unless the manager ended on this
+       thread (it waited for nothing, and went first). */
+    last = clrhost__atomic_dec(&m->memory_refs) == 0;
+    m->sched.monitor_done = 1;
+    clrhost__os_cond_broadcast(&m->sched.monitor_gone);
+    clrhost__os_mutex_unlock(&m->sched.lock);
+    if (last)
+        clrhost__manager_free(m);
+}
+
+/* The manager goes: the monitor is told to stop and waited for, so that
+   the manager's last block is freed before its release returns. Not where
+   the monitor cannot end: on its own thread (its last task reference went
+   there), at process exit (ExitProcess ended it already), or in a DllMain
+   before it ever ran (a new thread runs only once the loader lock that
+   DllMain holds is free). It frees that block itself then, once it runs,
+   or the process's end does. */
+static void clrhost__sched_monitor_stop(clrhost_task_manager *m)
+{
+    int wait;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    m->sched.monitor_stop = 1;
+    clrhost__os_cond_signal(&m->sched.monitor_wake);
+    wait = m->sched.monitor_thread != clrhost__os_current_thread_id() && !clrhost__os_process_exiting() &&
+           !(m->sched.monitor_thread == 0 && clrhost__os_in_loader_callout());
+    while (wait && !m->sched.monitor_done)
+        clrhost__os_cond_wait(&m->sched.monitor_gone, &m->sched.lock, INFINITE);
+    clrhost__os_mutex_unlock(&m->sched.lock);
+}
+
+/* ---- the scheduled methods ------------------------------------------------ */
+
+/* A manager with a scheduler has these in its vtable instead: each does
+   the plain method's whole job (the same inline steps) and moves the
+   task's slot around it (scheduler), so that a manager without one runs
+   exactly the plain methods. Opening hooks (leave, reverse_enter) and
+   closing hooks (enter, reverse_leave) run on the managed side, holding
+   the slot (or over the cap): the slot comes back before a close into
+   managed code or a reverse call's open, and is lent after an open of a
+   native call or a close back into native code. On the fast path that
+   is a plain store and a plain load each way. */
+
+/* A closing call's full path (timing, a repair): the close, then the slot
+   follows where the task now is. */
+static CLRHOST__NOINLINE HRESULT clrhost__sched_close_full(clrhost_task_manager *m, clrhost_task *t, int managed)
+{
+    clrhost__close(m, t, managed);
+    if (!clrhost__relaxed_load(&t->sched.on))
+        return S_OK;
+    if (m->flags & CLRHOST_TASK_TIMING) {
+        ULONGLONG now = clrhost__view_since(t);
+        if (clrhost__sched_in_managed(t))
+            t->sched.mark = now;
+        else
+            clrhost__sched_charge(t, now);
+    }
+    clrhost__sched_settle(m, t, CLRHOST__SCHED_ASK);
+    return S_OK;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_LeaveRuntime_scheduled(clrhost__IHostTaskManager *This, SIZE_T target)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    HRESULT hr;
+    if (!t)
+        return clrhost__taskless_call(m, "LeaveRuntime on a thread without a task");
+    hr = clrhost__leave_runtime(m, t, target);
+    if (clrhost__relaxed_load(&t->sched.on)) {
+        if (!target) { /* off the host's scheduler for good (vm/appdomain.cpp) */
+            clrhost__sched_retire(m, t);
+        } else if (SUCCEEDED(hr)) { /* a veto keeps it in managed code, and its slot */
+            if (m->flags & CLRHOST_TASK_TIMING)
+                clrhost__sched_charge(t, clrhost__view_since(t));
+            clrhost__sched_out(m, t);
+        }
+    }
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_EnterRuntime_scheduled(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "EnterRuntime on a thread without a task");
+    if (clrhost__relaxed_load(&t->sched.on) && clrhost__sched_close_leads_in(t) && !clrhost__sched_in(t))
+        clrhost__sched_enter_slow(m, t);
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_NATIVE_CALL))
+        return clrhost__sched_close_full(m, t, 0);
+    clrhost__count(&t->counts.enter_runtime, 1);
+    if (m->hooks.enter_runtime)
+        return clrhost__run_pop_hook(m, t, m->hooks.enter_runtime, CLRHOST__FRAME_NATIVE_CALL);
+    return S_OK; /* always: a failure here corrupts the CLR's unwinding */
+}
+
+/* Cooperative (vm/amd64/UMThunkStub.asm:183-208): with no slot at hand,
+   the reverse call runs over the cap; it never waits. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseEnterRuntime_scheduled(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    HRESULT hr;
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseEnterRuntime on a thread without a task");
+    if (clrhost__relaxed_load(&t->sched.on) && !clrhost__sched_in(t))
+        (void)clrhost__sched_acquire(m, t, CLRHOST__SCHED_NEVER_WAIT);
+    hr = clrhost__reverse_enter_runtime(m, t);
+    if (clrhost__relaxed_load(&t->sched.on)) {
+        if (FAILED(hr)) /* vetoed: no managed code runs */
+            clrhost__sched_out(m, t);
+        else if (m->flags & CLRHOST_TASK_TIMING)
+            t->sched.mark = clrhost__view_since(t);
+    }
+    return hr;
+}
+
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_ReverseLeaveRuntime_scheduled(clrhost__IHostTaskManager *This)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t)
+        return clrhost__taskless_call(m, "ReverseLeaveRuntime on a thread without a task");
+    if (!clrhost__pop_plain(m, t, CLRHOST__FRAME_MANAGED))
+        return clrhost__sched_close_full(m, t, 1);
+    clrhost__count(&t->counts.reverse_leave_runtime, 1);
+    if (m->hooks.reverse_leave_runtime)
+        (void)clrhost__run_pop_hook(m, t, m->hooks.reverse_leave_runtime, CLRHOST__FRAME_MANAGED);
+    if (clrhost__relaxed_load(&t->sched.on) && !clrhost__sched_in_managed(t))
+        clrhost__sched_out(m, t); /* back into native code: lent */
+    return S_OK; /* always: a failure is thrown after the managed code ran */
+}
+
+/* Sleep lends the slot while it sleeps; a zero-length one is a back-off,
+   as SwitchToTask. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_Sleep_scheduled(clrhost__IHostTaskManager *This, DWORD ms, DWORD option)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    HRESULT hr;
+    int paused;
+    if (!t || !clrhost__relaxed_load(&t->sched.on))
+        return clrhost__mgr_Sleep(This, ms, option);
+    if (ms == 0) {
+        if (clrhost__sched_wants_switch(m, t))
+            (void)clrhost__sched_switch(m, t);
+        return clrhost__mgr_Sleep(This, ms, option);
+    }
+    paused = clrhost__sched_pause(m, t);
+    hr = clrhost__mgr_Sleep(This, ms, option);
+    clrhost__sched_resume(m, t, paused);
+    return hr;
+}
+
+/* SwitchToTask hands the slot to the first task waiting for one, if any
+   (then it has waited its turn, or is over the cap, and the OS is not
+   asked to switch as well); a task over the cap asks for a slot. This is
+   also where a forced yield (YieldTask) is taken. */
+static HRESULT STDMETHODCALLTYPE clrhost__mgr_SwitchToTask_scheduled(clrhost__IHostTaskManager *This, DWORD option)
+{
+    clrhost_task_manager *m = clrhost__manager_from(This);
+    clrhost_task *t = clrhost__current_task(m);
+    if (!t || !clrhost__relaxed_load(&t->sched.on))
+        return clrhost__mgr_SwitchToTask(This, option);
+    clrhost__count_switch(t);
+    if (!clrhost__sched_wants_switch(m, t) || !clrhost__sched_switch(m, t))
+        clrhost__os_yield();
+    return S_OK;
+}
+
+/* The scheduled vtables: the general one and the always-TRUE one, with
+   the scheduled waits and transitions (see the policy's vtables). */
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched, clrhost__mgr_CallNeedsHostHook, _scheduled, _scheduled);
+CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched_always, clrhost__mgr_CallNeedsHostHook_always, _scheduled,
+                      _scheduled);
+
+static void clrhost__sched_choose_vtable(clrhost_task_manager *m)
+{
+    m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_sched_always
+                                                                      : &clrhost__manager_vtbl_sched;
+}
+
+/* ---- where the core calls it (points) ----------------------------------- */
+
+/* No slots (off), or 1 to CLRHOST_TASK_MAX_SLOTS of them for the kinds
+   that can be scheduled. */
+static HRESULT clrhost__sched_config_check(const clrhost_task_config *config)
+{
+    const clrhost_task_schedule *s = &config->schedule;
+    if (s->slots && (s->slots > CLRHOST_TASK_MAX_SLOTS || (s->kinds & ~CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS) != 0))
+        return E_INVALIDARG;
+    return S_OK;
+}
+
+static void clrhost__sched_configure(clrhost_task_manager *m, const clrhost_task_schedule *s)
+{
+    m->sched.slots = s->slots;
+    m->sched.kinds = s->kinds ? s->kinds : CLRHOST_TASK_SCHEDULE_DEFAULT_KINDS;
+    m->sched.foreign = s->foreign ? 1 : 0;
+    m->sched.quantum_ms = s->slots ? s->quantum_ms : 0;
+}
+
+/* The slots (all free), the queue (empty) and, with a quantum, the
+   monitor. S_OK, E_OUTOFMEMORY, or the OS error of the monitor thread. */
+static HRESULT clrhost__sched_manager_made(clrhost_task_manager *m)
+{
+    unsigned s;
+    HRESULT hr;
+    if (!m->sched.slots)
+        return S_OK;
+    clrhost__os_mutex_init(&m->sched.lock);
+    clrhost__os_cond_init(&m->sched.monitor_wake);
+    clrhost__os_cond_init(&m->sched.monitor_gone);
+    hr = clrhost__os_heavy_barrier_init(); /* taking a lent slot needs it (see "lent slots") */
+    if (FAILED(hr))
+        return hr;
+    m->sched.holder = (clrhost_task **)clrhost__alloc(m, (size_t)m->sched.slots * (sizeof(clrhost_task *) + sizeof(LONG)));
+    if (!m->sched.holder)
+        return E_OUTOFMEMORY;
+    m->sched.free_slots = (LONG *)(void *)(m->sched.holder + m->sched.slots);
+    for (s = 0; s < m->sched.slots; ++s) {
+        m->sched.holder[s] = NULL;
+        m->sched.free_slots[s] = (LONG)(m->sched.slots - 1 - s); /* slot 0 is taken first */
+    }
+    m->sched.free_count = m->sched.slots;
+    if (!m->sched.quantum_ms)
+        return S_OK;
+    m->sched.quantum = m->tick_frequency / 1000u * m->sched.quantum_ms;
+    m->memory_refs = 2; /* the monitor's, dropped when it ends */
+    hr = clrhost__os_monitor_start(m);
+    if (FAILED(hr)) {
+        m->memory_refs = 1;
+        m->sched.quantum = 0; /* no monitor to stop */
+        clrhost__log(m, CLRHOST_TASK_LOG_ERROR, NULL, "could not start the scheduler's quantum monitor thread");
+    }
+    return hr;
+}
+
+static void clrhost__sched_manager_ended(clrhost_task_manager *m)
+{
+    if (m->sched.quantum) /* the monitor runs */
+        clrhost__sched_monitor_stop(m);
+}
+
+/* Once neither the manager nor the monitor needs it (memory_refs). */
+static void clrhost__sched_manager_freed(clrhost_task_manager *m)
+{
+    if (!m->sched.slots)
+        return;
+    clrhost__os_mutex_destroy(&m->sched.lock);
+    clrhost__os_cond_destroy(&m->sched.monitor_wake);
+    clrhost__os_cond_destroy(&m->sched.monitor_gone);
+    if (m->sched.holder)
+        clrhost__free(m, m->sched.holder);
+}
+
+static void clrhost__sched_task_made(clrhost_task *t)
+{
+    t->sched.slot = -1;
+    if (t->manager->sched.slots)
+        clrhost__os_cond_init(&t->sched.wake);
+}
+
+static void clrhost__sched_task_freed(clrhost_task *t)
+{
+    if (t->manager->sched.slots)
+        clrhost__os_cond_destroy(&t->sched.wake);
+}
+
+/* An inner IHostControl's sync manager is not given to the CLR: its waits
+   would not be announced, and a task blocked in one would keep its slot
+   (SCHEDULER, "The CLR's locks and spin-waits"). 1: *object was dropped. */
+static int clrhost__sched_drops_manager(clrhost_task_manager *m, const GUID *iid, void **object)
+{
+    if (!m->sched.slots || !clrhost__iid_equal(iid, &clrhost__IID_IHostSyncManager))
+        return 0;
+    ((clrhost__IUnknown *)*object)->lpVtbl->Release((clrhost__IUnknown *)*object);
+    *object = NULL;
+    clrhost__log(m, CLRHOST_TASK_LOG_WARNING, NULL,
+                 "the inner IHostControl's IHostSyncManager is not given to the CLR: a scheduler needs the "
+                 "CLR's own waits, which it announces");
+    return 1;
+}
+
+/* Under the manager's lock (the scheduler's lock is taken inside it,
+   never the other way). */
+static void clrhost__sched_stats(clrhost_task_manager *m, clrhost_task_manager_stats *out)
+{
+    unsigned s;
+    if (!m->sched.slots)
+        return;
+    clrhost__os_mutex_lock(&m->sched.lock);
+    out->slots = m->sched.slots;
+    for (s = 0; s < m->sched.slots; ++s)
+        if (m->sched.holder[s] && !clrhost__relaxed_load(&m->sched.holder[s]->sched.out))
+            out->slots_held += 1;
+    out->slot_waiters = (ULONGLONG)m->sched.waiters;
+    out->tasks_over_cap = (ULONGLONG)m->sched.over;
+    clrhost__os_mutex_unlock(&m->sched.lock);
+}
+
+static void clrhost__sched_view(const clrhost_task *t, clrhost_task_view *out)
+{
+    out->scheduled = clrhost__relaxed_load(&t->sched.on) ? TRUE : FALSE;
+    out->slot = clrhost__relaxed_load(&t->sched.out) ? -1 : clrhost__relaxed_load(&t->sched.slot);
+    out->slot_waiting = clrhost__relaxed_load(&t->sched.queued) ? TRUE : FALSE;
+    out->over_cap = clrhost__relaxed_load(&t->sched.over) ? TRUE : FALSE;
+    if (out->slot_waiting)
+        out->waiting = TRUE;
+}
+
+#endif /* CLRHOST_TASK_NO_SCHEDULER */
 
 /* ------------------------------------------------------------------------
    >>self_check  clrhost_task_self_check: every slot holds its method
