@@ -67,6 +67,24 @@ else
 fi
 
 echo
+echo "== size of each build: the implementation's .text (MinGW-w64 x86_64 gcc -O2), a task and a manager"
+LEAN="-DCLRHOST_TASK_NO_SCHEDULER -DCLRHOST_TASK_NO_PROFILE -DCLRHOST_TASK_NO_TASK_VIEW"
+for build in full "-DCLRHOST_TASK_NO_SCHEDULER" "-DCLRHOST_TASK_NO_PROFILE" \
+    "-DCLRHOST_TASK_NO_SCHEDULER -DCLRHOST_TASK_NO_PROFILE" "-DCLRHOST_TASK_NO_SCHEDULER -DCLRHOST_TASK_NO_TASK_VIEW" "$LEAN"; do
+    flags=$build
+    [ "$build" = full ] && flags=
+    printf '%s\n' "${build:-full}"
+    if have x86_64-w64-mingw32-gcc; then
+        # shellcheck disable=SC2086
+        x86_64-w64-mingw32-gcc -O2 -std=c99 $W $flags -c bench/impl.c -o "$B/size-impl.o" &&
+            x86_64-w64-mingw32-size -A "$B/size-impl.o" | awk '$1 == ".text" { printf "  Win32 x64: .text %d bytes, ", $2 }' &&
+            x86_64-w64-mingw32-gcc -O2 -std=c99 $W $flags bench/sizes.c -o "$B/sizes.exe" && wine "$B/sizes.exe" | tr -d '\r'
+    fi
+    # shellcheck disable=SC2086
+    gcc -O2 -std=c99 $W $flags bench/sizes.c -o "$B/sizes" -pthread -ldl && printf '  POSIX x64: ' && "$B/sizes"
+done
+
+echo
 echo "== no locked instruction on the hot paths (transitions, CallNeedsHostHook, GetCurrentTask, task AddRef/Release)"
 for cc in gcc clang x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc; do
     have "$cc" && printf '%-28s ' "$cc" && sh bench/hot_path_locks.sh "$cc"
