@@ -1,4 +1,4 @@
-/* clrhost_task.h - v0.6.1 - public domain or MIT, your choice (see end of file)
+/* clrhost_task.h - v0.7.0 - public domain or MIT, your choice (see end of file)
 
    A complete, correct IHostTaskManager for native (C or C++) hosts of the
    .NET Framework CLR 2.0-4.8, with hooks on every managed/native transition.
@@ -788,6 +788,14 @@
    CHANGES
    ===========================================================================
 
+   0.7.0  the scheduler, the per-target profile and the live view with the
+          task controls are each one block that a switch leaves out
+          (CLRHOST_TASK_NO_SCHEDULER, _NO_PROFILE, _NO_TASK_VIEW; see
+          CONFIGURATION): their functions then answer E_NOTIMPL and a
+          configuration asking for one E_INVALIDARG; all three out is the
+          core alone, about two thirds of the code and a smaller task.
+          Nothing changes with all of them in. The scheduler's argument
+          against deadlocks moved from this manual to its block's banner.
    0.6.1  fixes from a review and a second real host: describe_target
           reads export tables only within the image (a damaged one no
           longer faults), names a long export or file name whole, and on
@@ -884,8 +892,8 @@
 #endif
 
 #define CLRHOST_TASK_VERSION_MAJOR 0
-#define CLRHOST_TASK_VERSION_MINOR 6
-#define CLRHOST_TASK_VERSION_PATCH 1
+#define CLRHOST_TASK_VERSION_MINOR 7
+#define CLRHOST_TASK_VERSION_PATCH 0
 
 /* ------------------------------------------------------------------------
    >>win32  The Win32 names the API uses. On Windows the toolchain's own

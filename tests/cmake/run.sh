@@ -2,8 +2,9 @@
 # The CMake package (CMakeLists.txt), each way a user takes it, with
 # MinGW-w64 (tests/cmake/mingw-w64-x86_64.cmake) and the consumer of
 # tests/cmake/consumer run under Wine:
-#   package        cmake --install into a prefix, then find_package(... 0.6
-#                  CONFIG); 0.5 and 0.7 must not be found (0.x: same minor)
+#   package        cmake --install into a prefix, then find_package(...
+#                  MAJOR.MINOR CONFIG) with the header's version; the minor
+#                  versions either side must not be found (0.x: same minor)
 #   subdirectory   add_subdirectory of this repository
 #   fetchcontent   FetchContent of a release archive of it
 #   sh tests/cmake/run.sh OUT-DIR        from the repository's root
@@ -12,6 +13,12 @@ repo=$(pwd)
 out=$1
 toolchain=$repo/tests/cmake/mingw-w64-x86_64.cmake
 version=$(sed -n 's/^#define CLRHOST_TASK_VERSION_[A-Z]* \([0-9]*\)$/\1/p' clrhost_task.h | paste -sd. -)
+major=${version%%.*}
+minor=${version#*.}
+minor=${minor%%.*}
+want=$major.$minor
+newer=$major.$((minor + 1))
+older=$major.$((minor - 1))
 failed=0
 rm -rf "$out" && mkdir -p "$out" && out=$(cd "$out" && pwd) # CMake resolves relative paths elsewhere
 
@@ -41,12 +48,13 @@ check "the package installs (version $version)" sh -c "cmake -S . -B '$out/packa
 check "the header is installed" test -f "$out/prefix/include/clrhost_task.h"
 check "the exported target links user32" grep -q 'INTERFACE_LINK_LIBRARIES "user32"' \
     "$out/prefix/share/cmake/clrhost_task/clrhost_task-targets.cmake"
-check "find_package(clrhost_task 0.6 CONFIG): configures" configure package -DHOW=package -DCMAKE_PREFIX_PATH="$out/prefix"
-check "find_package(clrhost_task 0.6 CONFIG): builds and runs" runs package
-check "find_package(clrhost_task 0.7 CONFIG) is refused" sh -c "! cmake -S '$repo/tests/cmake/consumer' \
-    -B '$out/want-0.7' -DCMAKE_TOOLCHAIN_FILE='$toolchain' -DHOW=package -DWANT=0.7 -DCMAKE_PREFIX_PATH='$out/prefix'"
-check "find_package(clrhost_task 0.5 CONFIG) is refused" sh -c "! cmake -S '$repo/tests/cmake/consumer' \
-    -B '$out/want-0.5' -DCMAKE_TOOLCHAIN_FILE='$toolchain' -DHOW=package -DWANT=0.5 -DCMAKE_PREFIX_PATH='$out/prefix'"
+check "find_package(clrhost_task $want CONFIG): configures" configure package -DHOW=package -DWANT="$want" \
+    -DCMAKE_PREFIX_PATH="$out/prefix"
+check "find_package(clrhost_task $want CONFIG): builds and runs" runs package
+check "find_package(clrhost_task $newer CONFIG) is refused" sh -c "! cmake -S '$repo/tests/cmake/consumer' \
+    -B '$out/want-newer' -DCMAKE_TOOLCHAIN_FILE='$toolchain' -DHOW=package -DWANT=$newer -DCMAKE_PREFIX_PATH='$out/prefix'"
+check "find_package(clrhost_task $older CONFIG) is refused" sh -c "! cmake -S '$repo/tests/cmake/consumer' \
+    -B '$out/want-older' -DCMAKE_TOOLCHAIN_FILE='$toolchain' -DHOW=package -DWANT=$older -DCMAKE_PREFIX_PATH='$out/prefix'"
 check "add_subdirectory: configures" configure subdirectory -DHOW=subdirectory -DCLRHOST_TASK_SOURCE="$repo"
 check "add_subdirectory: builds and runs" runs subdirectory
 check "a release archive is made" sh -c "mkdir -p '$out/archive/clrhost_task-$version' && \
