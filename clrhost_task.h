@@ -1742,12 +1742,18 @@ struct IHostControl { CONST_VTBL struct IHostControlVtbl *lpVtbl; };
 #ifndef CLRHOST_TASK_IMPLEMENTATION_DONE
 #define CLRHOST_TASK_IMPLEMENTATION_DONE
 
-#if defined(CLRHOST_TASK_STATIC) && defined(_MSC_VER) && !defined(__clang__)
-/* A private copy's unused functions are removed, as they should be: cl's
-   C4505 (level 4) says so for each; GNU compilers get
-   __attribute__((unused)) instead (config). Popped at the end. */
+#if defined(_MSC_VER) && !defined(__clang__)
+/* cl's level-4 warnings the implementation means to trigger, turned off
+   for it alone (popped at the end): C4127, a constant condition, which
+   the negative controls (CLRHOST__BROKEN) and a compiled-out feature's
+   points make on purpose; and with CLRHOST_TASK_STATIC, C4505: a private
+   copy's unused functions are removed, as they should be (GNU compilers
+   get __attribute__((unused)) instead, config). */
 #pragma warning(push)
+#pragma warning(disable : 4127)
+#ifdef CLRHOST_TASK_STATIC
 #pragma warning(disable : 4505)
+#endif
 #endif
 
 #include <stddef.h>
@@ -2393,8 +2399,9 @@ typedef struct clrhost__host_control {
    made and freed, a manager made and ended, a frame pushed and closed,
    SetCLRTask, a wait, a task's end, and the statistics and view. A block
    compiled out (CLRHOST_TASK_NO_SCHEDULER, _NO_PROFILE, _NO_TASK_VIEW)
-   leaves its points empty, and its public functions answering E_NOTIMPL
-   (in api_impl).
+   leaves its points empty or constant (never the whole of a condition:
+   one a point would make constant is a function), and its public
+   functions answering E_NOTIMPL (the block's #else).
    ------------------------------------------------------------------------ */
 
 #if defined(CLRHOST_TASK_NO_SCHEDULER) || defined(CLRHOST_TASK_NO_PROFILE)
@@ -2421,7 +2428,7 @@ static void clrhost__sched_join(clrhost_task_manager *m, clrhost_task *t);     /
 static void clrhost__sched_retire(clrhost_task_manager *m, clrhost_task *t);   /* the task's end */
 static int clrhost__sched_pause(clrhost_task_manager *m, clrhost_task *t);     /* a wait begins */
 static void clrhost__sched_resume(clrhost_task_manager *m, clrhost_task *t, int paused); /* and ends */
-static void clrhost__sched_choose_vtable(clrhost_task_manager *m);
+static int clrhost__sched_choose_vtable(clrhost_task_manager *m); /* 1: it took its own */
 static int clrhost__sched_drops_manager(clrhost_task_manager *m, const GUID *iid, void **object);
 static void clrhost__sched_stats(clrhost_task_manager *m, clrhost_task_manager_stats *out);
 static void clrhost__sched_view(const clrhost_task *t, clrhost_task_view *out);
@@ -2442,7 +2449,7 @@ static void clrhost__sched_monitor(void *manager); /* the platform layer's monit
 #define clrhost__sched_retire(m, t) ((void)0)
 #define clrhost__sched_pause(m, t) 0
 #define clrhost__sched_resume(m, t, paused) ((void)(paused))
-#define clrhost__sched_choose_vtable(m) ((void)0)
+#define clrhost__sched_choose_vtable(m) 0
 #define clrhost__sched_drops_manager(m, iid, object) 0
 #define clrhost__sched_stats(m, out) ((void)0)
 #define clrhost__sched_view(t, out) ((out)->slot = -1)
@@ -2465,7 +2472,12 @@ static void clrhost__profile_task_ends(clrhost_task_manager *m, const clrhost_ta
                                               : S_OK)
 #define clrhost__profile_manager_made(m) S_OK
 #define clrhost__profile_manager_ended(m) ((void)0)
-#define clrhost__profile_task_made(t, m) 1
+static int clrhost__profile_task_made(clrhost_task *t, const clrhost_task_manager *m)
+{
+    (void)t;
+    (void)m;
+    return 1;
+}
 #define clrhost__profile_task_freed(t) ((void)0)
 #define clrhost__profile_book(t, target, ticks) 0
 #define clrhost__profile_task_ends(m, t) ((void)0)
@@ -5912,9 +5924,7 @@ CLRHOST__INLINE HRESULT clrhost__choose_policy(clrhost_task_manager *m)
         m->iface.lpVtbl = m->constant_answer ? &clrhost__manager_vtbl_always : &clrhost__manager_vtbl_never;
     if (CLRHOST__BROKEN(5))
         m->iface.lpVtbl = &clrhost__manager_vtbl_always;
-    if (clrhost__sched_on(m))
-        clrhost__sched_choose_vtable(m);
-    else if (m->flags & CLRHOST_TASK_TIMING)
+    if (!clrhost__sched_choose_vtable(m) && (m->flags & CLRHOST_TASK_TIMING))
         m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_timed_always
                                                                           : &clrhost__manager_vtbl_timed;
     return S_OK;
@@ -6333,24 +6343,24 @@ CLRHOST_TASK_API HRESULT clrhost_task_manager_clock(clrhost_task_manager *m, clr
 }
 
 /* ------------------------------------------------------------------------
-   >>task_view  The live view (clrhost_task_get_view, clrhost_task_manager_
-   list) and the task controls (clrhost_task_abort and the others, the
-   host's calls on a task's ICLRTask). Left out by CLRHOST_TASK_NO_TASK_VIEW.
+   >>task_view  The live view (clrhost_task_get_view and the list) and
+   the task controls (clrhost_task_abort and the others: the host's calls
+   on a task's ICLRTask). Left out by CLRHOST_TASK_NO_TASK_VIEW.
 
    Another thread reads a task's position and, for it, the innermost open
    native call's target and (with timing) since when the task has been
-   there, and must never pair a position with another
-   moment's target or time. The target is kept per position value, in
-   targets[position], written before the (release) store of the
-   position that shows it: a native push writes its own target there, a
-   managed push the one of the position it leaves (the native call it is
-   nested in), and a pop writes nothing, as the frames below the popped
-   one are unchanged. So whatever a reader finds in the slot of the
-   position it read belongs to a moment the task was at that position.
-   That costs the untimed LeaveRuntime one store. Timed transitions also
-   write `since`, one value for all positions, so they write it and the
-   position inside the sequence lock seq (clrhost__view_move); the
-   untimed ones never touch seq, and timing is fixed for a manager's life.
+   there, and must never pair a position with another moment's target or
+   time. The target is kept per position value, in targets[position],
+   written before the (release) store of the position that shows it: a
+   native push writes its own target there, a managed push the one of the
+   position it leaves (the native call it is nested in), and a pop writes
+   nothing, as the frames below the popped one are unchanged. So whatever a
+   reader finds in the slot of the position it read belongs to a moment the
+   task was at that position. That costs the untimed LeaveRuntime one
+   store. Timed transitions also write `since`, one value for all
+   positions, so they write it and the position inside the sequence lock
+   seq (clrhost__view_move); the untimed ones never touch seq, and timing
+   is fixed for a manager's life.
    ------------------------------------------------------------------------ */
 
 #ifndef CLRHOST_TASK_NO_TASK_VIEW
@@ -6775,7 +6785,8 @@ static HRESULT clrhost__profile_config_check(const clrhost_task_config *config)
     return S_OK;
 }
 
-/* With the profile, timing is on too: it gives the profile its times. */
+/* The ended tasks' table (clrhost_task_manager_create has turned timing
+   on with the profile: timing gives it its times). */
 static HRESULT clrhost__profile_manager_made(clrhost_task_manager *m)
 {
     if (!(m->flags & CLRHOST_TASK_PROFILE))
@@ -7659,7 +7670,7 @@ static void clrhost__sched_monitor_stop(clrhost_task_manager *m)
 
 /* A manager with a scheduler has these in its vtable instead: each does
    the plain method's whole job (the same inline steps) and moves the
-   task's slot around it (scheduler), so that a manager without one runs
+   task's slot around it (above), so that a manager without one runs
    exactly the plain methods. Opening hooks (leave, reverse_enter) and
    closing hooks (enter, reverse_leave) run on the managed side, holding
    the slot (or over the cap): the slot comes back before a close into
@@ -7801,10 +7812,15 @@ CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched, clrhost__mgr_CallNeedsHostHoo
 CLRHOST__MANAGER_VTBL(clrhost__manager_vtbl_sched_always, clrhost__mgr_CallNeedsHostHook_always, _scheduled,
                       _scheduled);
 
-static void clrhost__sched_choose_vtable(clrhost_task_manager *m)
+/* With slots, the scheduled vtable that answers CallNeedsHostHook as the
+   policy's choice does; 1: it took it. */
+static int clrhost__sched_choose_vtable(clrhost_task_manager *m)
 {
+    if (!m->sched.slots)
+        return 0;
     m->iface.lpVtbl = m->iface.lpVtbl == &clrhost__manager_vtbl_always ? &clrhost__manager_vtbl_sched_always
                                                                       : &clrhost__manager_vtbl_sched;
+    return 1;
 }
 
 /* ---- where the core calls it (points) ----------------------------------- */
@@ -8053,7 +8069,7 @@ CLRHOST_TASK_API const char *clrhost_task_self_check(void)
     return NULL;
 }
 
-#if defined(CLRHOST_TASK_STATIC) && defined(_MSC_VER) && !defined(__clang__)
+#if defined(_MSC_VER) && !defined(__clang__)
 #pragma warning(pop)
 #endif
 #endif /* CLRHOST_TASK_IMPLEMENTATION_DONE */
