@@ -316,6 +316,27 @@ older_windows() {
 for cc in x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc; do
     part header/older-windows-$cc $cc -- older_windows $cc
 done
+# The combinations of switches that cannot work stop the build with their
+# own message; each switch alone and the ones that can work build.
+impossible() { # impossible MESSAGE FLAGS...: the implementation does not build, saying MESSAGE
+    msg=$1
+    shift
+    ! gcc -std=c99 $WARN "$@" -c tests/suite/impl.c -o "$B/impossible.o" >"$B/impossible.err" 2>&1 &&
+        grep -q "$msg" "$B/impossible.err" && echo "refused: $*"
+}
+switch_combinations() {
+    impossible "which the scheduler uses: define CLRHOST_TASK_NO_SCHEDULER too" -DCLRHOST_TASK_NO_TASK_VIEW &&
+        impossible "which CLRHOST_TASK_NO_PROFILE leaves out" -DCLRHOST_TASK_NO_PROFILE -DCLRHOST_TASK_PROFILE_TARGETS=128 &&
+        impossible "breaks the scheduler, which CLRHOST_TASK_NO_SCHEDULER leaves out" -DCLRHOST_TASK_NO_SCHEDULER \
+            -DCLRHOST_TASK_NEGATIVE_CONTROL=6 || return 1
+    for flags in -DCLRHOST_TASK_NO_SCHEDULER -DCLRHOST_TASK_NO_PROFILE \
+        "-DCLRHOST_TASK_NO_SCHEDULER -DCLRHOST_TASK_NO_PROFILE" "-DCLRHOST_TASK_NO_SCHEDULER -DCLRHOST_TASK_NO_TASK_VIEW" \
+        -DCLRHOST_TASK_PROFILE_TARGETS=128 "-DCLRHOST_TASK_NO_SCHEDULER -DCLRHOST_TASK_NEGATIVE_CONTROL=5"; do
+        # shellcheck disable=SC2086
+        gcc -std=c99 $WARN $flags -c tests/suite/impl.c -o "$B/combination.o" && echo "builds: $flags" || return 1
+    done
+}
+part header/switch-combinations gcc -- switch_combinations
 # The implementation's file with a precompiled header that includes the
 # header already (tests/compile/second_include.c): a second include with
 # the define brings the implementation.
