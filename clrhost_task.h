@@ -2193,7 +2193,6 @@ typedef struct clrhost__profile_task {
 typedef struct clrhost__profile_manager {
     clrhost__profile *ended; /* ended tasks' lines summed */
 } clrhost__profile_manager;
-
 #endif
 
 /* Frames whose kind (native or managed) is kept, one bit each: at least
@@ -4914,10 +4913,11 @@ static void clrhost__task_disown(clrhost_task *t)
    >>controls  The CLR's side of a task: its kind, and the host's calls on
    its ICLRTask (clrhost_task_abort and the others, in task_view; the
    scheduler's question, in scheduler). A call holds a reference on the
-   ICLRTask, taken under the task's clr_lock, and counts in clr_calls;
-   the task's end takes the ICLRTask away under that lock and waits for
-   the calls under way before its ExitTask, so none comes after it. [SRC] The CLR's Thread never goes while a
-   reference is held (its Release only counts, vm/threads.h).
+   ICLRTask, taken under the task's clr_lock, and counts in clr_calls; the
+   task's end takes the ICLRTask away under that lock and waits for the
+   calls under way before its ExitTask, so none comes after it. [SRC] The
+   CLR's Thread never goes while a reference is held (its Release only
+   counts, vm/threads.h).
    ------------------------------------------------------------------------ */
 
 /* Asks the CLR what the calling thread, the task's own, is. The CLR's
