@@ -316,7 +316,10 @@ typedef struct controlled {
     long ready, release;
 } controlled;
 
-/* A CLR thread that waits until the test lets it end. */
+/* A CLR thread that waits until the test lets it end, at no safe point:
+   a forced yield asked of it stays pending (a safe point would take it,
+   and a second ask would be a new request, S_OK, not the S_FALSE the test
+   expects while one is pending). */
 static void controlled_body(void *p)
 {
     controlled *c = (controlled *)p;
@@ -326,7 +329,7 @@ static void controlled_body(void *p)
     c->fake = clr_current_thread();
     c->own_yield = clrhost_task_yield(c->task); /* on its own thread: refused */
     T_STORE(&c->ready, 1);
-    test_wait_for(&c->release, 1);
+    test_hold_until(&c->release, 1);
 }
 
 static void start_controlled(controlled *c, long type, IHostTask **join, fake_clr_task **fake)
